@@ -1,0 +1,112 @@
+"""Relation labels: directed names such as ``Cause-Effect(e1,e2)`` and the label set.
+
+A directed label is ``Relation(e1,e2)`` or ``Relation(e2,e1)``; the negative class
+(``Other`` in SemEval-2010 Task 8, ``no_relation`` in TACRED-style data) carries no
+direction. Relation names may contain any character but whitespace and brackets,
+so ``per:employee_of(e1,e2)`` is a valid label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_DIRECTED = re.compile(r"^([^\s()]+)\((e1,e2|e2,e1)\)$")
+_PLAIN = re.compile(r"^[^\s()]+$")
+
+
+def split_direction(label: str) -> tuple[str, str | None]:
+    """``"Cause-Effect(e2,e1)" -> ("Cause-Effect", "e2,e1")``; ``"Other" -> ("Other", None)``."""
+    m = _DIRECTED.match(label)
+    if m:
+        return m.group(1), m.group(2)
+    return label, None
+
+
+def strip_direction(label: str) -> str:
+    """The relation name without its direction."""
+    return split_direction(label)[0]
+
+
+def flip_direction(label: str) -> str:
+    """``Rel(e1,e2) <-> Rel(e2,e1)``; an undirected label is returned unchanged."""
+    base, direction = split_direction(label)
+    if direction is None:
+        return label
+    return f"{base}(e2,e1)" if direction == "e1,e2" else f"{base}(e1,e2)"
+
+
+def check_label(label: str, negative: str) -> str | None:
+    """Return a problem description if ``label`` is not a valid label, else None."""
+    if label == negative:
+        return None
+    m = _DIRECTED.match(label)
+    if m and m.group(1) == negative:
+        return f"the negative class {negative!r} takes no direction: {label!r}"
+    if m:
+        return None
+    if _PLAIN.match(label):
+        return (
+            f"label {label!r} is neither Relation(e1,e2), Relation(e2,e1) "
+            f"nor the negative class {negative!r}"
+        )
+    return f"label {label!r} is not of the form Relation(e1,e2), Relation(e2,e1) or {negative!r}"
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """The ordered labels a model predicts; index 0 is always the negative class."""
+
+    labels: tuple[str, ...]
+    negative: str = "Other"
+
+    def __post_init__(self) -> None:
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError("duplicate labels in label set")
+        if not self.labels or self.labels[0] != self.negative:
+            raise ValueError(f"label set must start with the negative class {self.negative!r}")
+
+    @classmethod
+    def from_labels(cls, labels: Iterable[str], negative: str = "Other") -> LabelSet:
+        """Derive the label set from training labels: negative first, then sorted."""
+        seen = {lab for lab in labels if lab != negative}
+        return cls((negative, *sorted(seen)), negative)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def index(self, label: str) -> int:
+        try:
+            return self._index[label]
+        except KeyError:
+            raise KeyError(f"unknown label {label!r}") from None
+
+    @property
+    def _index(self) -> dict[str, int]:
+        # Cached lazily on the frozen instance.
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = {lab: i for i, lab in enumerate(self.labels)}
+            object.__setattr__(self, "_cache", cache)
+        return cache
+
+    def __contains__(self, label: object) -> bool:
+        return label in self._index
+
+    def relations(self) -> list[str]:
+        """Relation names without direction, excluding the negative class."""
+        return sorted({strip_direction(lab) for lab in self.labels if lab != self.negative})
+
+    def to_json(self) -> dict:
+        return {"labels": list(self.labels), "negative": self.negative}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> LabelSet:
+        return cls(tuple(obj["labels"]), obj["negative"])
+
+
+def label_distribution(labels: Iterable[str], directed: bool = False) -> Counter:
+    """Counts of each label (or of each relation ignoring direction)."""
+    return Counter(lab if directed else strip_direction(lab) for lab in labels)

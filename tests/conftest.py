@@ -1,0 +1,18 @@
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "semeval2010_task8"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA.is_dir():
+        pytest.skip(f"SemEval-2010 Task 8 data not found at {DATA}")
+    return DATA
+
+
+def write(tmp_path: Path, name: str, text: str, newline: str = "\n") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    return p
