@@ -18,6 +18,7 @@ import torch
 from .answers import write_answers
 from .batching import Batch, iterate
 from .config import Config, to_toml
+from .data import Example
 from .inference import predict_labels
 from .labels import LabelSet
 from .model import ANRC
@@ -110,15 +111,22 @@ def _progress(stream: TextIO, text: str, final: bool = False) -> None:
     stream.flush()
 
 
-def train(cfg: Config, out_dir: str | Path, log: TextIO | None = None) -> dict:
-    """Train, select the epoch by dev F1, write the run directory; returns the summary."""
-    log = log or sys.stderr
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tc = cfg.train
-    torch.set_num_threads(tc.threads or os.cpu_count() or 1)
-    seed_everything(tc.seed)
+@dataclass
+class Setup:
+    train: list[Example]
+    dev: list[Example]
+    test: list[Example]
+    labels: LabelSet
+    vocab: Vocab
+    model: ANRC
+    word_dim: int
+    pretrained: int  # vocabulary rows initialised from the vectors
 
+
+def prepare(cfg: Config, log: TextIO | None = None) -> Setup:
+    """Data, label set, vocabulary and a freshly initialised model, as the config says."""
+    log = log or sys.stderr
+    seed_everything(cfg.train.seed)
     train_ex, dev_ex, test_ex = load_training_data(cfg.data)
     labels = LabelSet.from_labels([ex.label for ex in train_ex], cfg.data.negative)
     for name, split in (("dev", dev_ex), ("test", test_ex)):
@@ -131,15 +139,29 @@ def train(cfg: Config, out_dir: str | Path, log: TextIO | None = None) -> dict:
         (ex.tokens for ex in train_ex), cfg.data.lowercase, vectors, cfg.data.vectors_vocab
     )
     word_dim = vectors.dim if vectors is not None else cfg.model.word_dim
-    emb, found = initial_embeddings(vocab, vectors, word_dim, tc.seed)
+    emb, found = initial_embeddings(vocab, vectors, word_dim, cfg.train.seed)
     model = build_model(cfg, vocab, labels, word_dim)
     with torch.no_grad():
         model.encoder.word.weight.copy_(torch.from_numpy(emb))
+    return Setup(train_ex, dev_ex, test_ex, labels, vocab, model, word_dim, found)
+
+
+def train(cfg: Config, out_dir: str | Path, log: TextIO | None = None) -> dict:
+    """Train, select the epoch by dev F1, write the run directory; returns the summary."""
+    log = log or sys.stderr
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tc = cfg.train
+    torch.set_num_threads(tc.threads or os.cpu_count() or 1)
+
+    st = prepare(cfg, log)
+    train_ex, dev_ex, test_ex = st.train, st.dev, st.test
+    model, vocab, labels, word_dim = st.model, st.vocab, st.labels, st.word_dim
     perturbation = make_perturbation(cfg.adversarial.method, cfg.adversarial.epsilon)
     n_params = sum(p.numel() for p in model.parameters())
     print(
         f"train {len(train_ex)}  dev {len(dev_ex)}  test {len(test_ex)}  labels {len(labels)}  "
-        f"vocab {len(vocab)} ({found} pretrained)  params {n_params:,}  {perturbation!r}",
+        f"vocab {len(vocab)} ({st.pretrained} pretrained)  params {n_params:,}  {perturbation!r}",
         file=log,
     )
     atomic_write_text(out / "config.toml", to_toml(cfg))
