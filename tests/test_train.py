@@ -12,7 +12,7 @@ import anrc
 from anrc.config import load_config
 from anrc.data import read
 from anrc.runio import RunLoadError, load_run
-from anrc.train import train
+from anrc.trainer import train
 
 
 @pytest.fixture(scope="module")
