@@ -104,7 +104,50 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return rc
 
 
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .exp_report import write_report
+    from .experiment import load_grid, run_grid
+
+    try:
+        grid = load_grid(args.name)
+    except (ValueError, KeyError) as err:
+        raise AnrcInputError(str(err)) from None
+    if args.seeds:
+        grid.seeds = list(range(1, args.seeds + 1))
+    out = Path(args.out)
+    try:
+        runs = run_grid(grid, out, args.jobs, args.set)
+    except ValueError as err:
+        raise AnrcInputError(str(err)) from None
+    parts = ["anrc", "experiment", args.name, "--out", args.out, "--jobs", str(args.jobs)]
+    if args.seeds:
+        parts += ["--seeds", str(args.seeds)]
+    for o in args.set:
+        parts += ["--set", o]
+    command = " ".join(shlex.quote(p) for p in parts)
+    summary = write_report(grid, runs, out, command, args.bootstrap)
+    print(f"{out / 'report.md'}: {summary['finished']} of {summary['runs']} runs finished")
+    return 0 if summary["finished"] == summary["runs"] else 1
+
+
 def add_model_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("experiment", help="run a grid of training runs from experiments/NAME.toml")
+    p.add_argument("name", help="experiments/NAME.toml, or a path to a grid file")
+    p.add_argument("--out", required=True, help="folder for the runs and the report")
+    p.add_argument("--seeds", type=int, help="use seeds 1..N instead of the grid's")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time (threads are shared)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra override for every run",
+    )
+    p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples")
+    p.set_defaults(func=_cmd_experiment)
+
     p = sub.add_parser("train", help="train a model; writes a run directory")
     p.add_argument("--config", help="TOML file (configs/anrc.toml is the paper)")
     p.add_argument(

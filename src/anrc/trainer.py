@@ -250,6 +250,9 @@ def finish(cfg: Config, out: Path, st, s: dict) -> dict:
         "dev_examples": len(st.dev),
         "test_examples": len(st.test),
     }
+    # Training-set figures (the paper's Table 3 reports them) come from the model in eval mode.
+    _, tr = evaluate_split(model, vocab, labels, st.train, cfg)
+    summary.update(train_f1=tr["f1"], train_accuracy=tr["accuracy"])
     scores = {}
     for name, split in (("dev", st.dev), ("test", st.test)):
         if not split:
