@@ -49,10 +49,19 @@ class ANRCEncoder(nn.Module):
         vocab_size: int,
         word_dim: int,
         frequencies: torch.Tensor | None = None,
+        n_trainable: int | None = None,
     ):
         super().__init__()
         self.cfg = cfg
-        self.word = nn.Embedding(vocab_size, word_dim, padding_idx=0)
+        n_trainable = vocab_size if n_trainable is None else n_trainable
+        self.word = nn.Embedding(n_trainable, word_dim, padding_idx=0)
+        # Pretrained vectors of words never seen in training: looked up, never updated
+        # (they would get no gradient anyway; as a buffer they cost no optimiser state).
+        self.n_trainable = n_trainable
+        if vocab_size > n_trainable:
+            self.register_buffer("word_extra", torch.zeros(vocab_size - n_trainable, word_dim))
+        else:
+            self.word_extra = None
         n_pos = 2 * cfg.max_distance + 1
         self.use_position = cfg.position_dim > 0
         if self.use_position:
@@ -71,15 +80,22 @@ class ANRCEncoder(nn.Module):
             self.frequencies = None
 
     def word_embeddings(self, ids: torch.Tensor) -> torch.Tensor:
+        w = self.word.weight  # (V_train, Dw)
         if self.frequencies is None:
-            return self.word(ids)  # (B, L, Dw)
-        # Miyato et al.: v' = (v - E[v]) / sqrt(Var[v]), moments weighted by word frequency,
-        # so a fixed-norm perturbation cannot be made negligible by growing the embeddings.
-        w = self.word.weight
-        f = self.frequencies[:, None]
-        mean = (f * w).sum(0, keepdim=True)
-        var = (f * (w - mean) ** 2).sum(0, keepdim=True)
-        return F.embedding(ids, (w - mean) / torch.sqrt(var + 1e-6))
+            emb = self.word(ids.clamp(max=self.n_trainable - 1))  # (B, L, Dw)
+        else:
+            # Miyato et al.: v' = (v - E[v]) / sqrt(Var[v]), moments weighted by word frequency,
+            # so a fixed-norm perturbation cannot be made negligible by growing the embeddings.
+            f = self.frequencies[:, None]
+            mean = (f * w).sum(0, keepdim=True)
+            std = torch.sqrt((f * (w - mean) ** 2).sum(0, keepdim=True) + 1e-6)
+            emb = F.embedding(ids.clamp(max=self.n_trainable - 1), (w - mean) / std)
+        if self.word_extra is None:
+            return emb
+        extra = F.embedding((ids - self.n_trainable).clamp(min=0), self.word_extra)
+        if self.frequencies is not None:
+            extra = (extra - mean) / std
+        return torch.where((ids >= self.n_trainable)[..., None], extra, emb)
 
     def entity_vectors(self, w: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
         """(B, Dw) embedding of each entity: mean of its span, or its last word."""

@@ -129,6 +129,9 @@ def prepare(cfg: Config, log: TextIO | None = None) -> Setup:
     word_dim = vectors.dim if vectors is not None else cfg.model.word_dim
     emb, found = initial_embeddings(vocab, vectors, word_dim, cfg.train.seed)
     model = build_model(cfg, vocab, labels, word_dim)
+    n = vocab.n_trainable
     with torch.no_grad():
-        model.encoder.word.weight.copy_(torch.from_numpy(emb))
+        model.encoder.word.weight.copy_(torch.from_numpy(emb[:n]))
+        if model.encoder.word_extra is not None:
+            model.encoder.word_extra.copy_(torch.from_numpy(emb[n:]))
     return Setup(train_ex, dev_ex, test_ex, labels, vocab, model, word_dim, found)
