@@ -121,3 +121,6 @@ def test_attack_cli(small_run, data_dir, tmp_path):
     )
     assert len((out / "adversarial.jsonl").read_text().splitlines()) == 40
     assert "success rate" in (out / "report.md").read_text()
+    from anrc.data import read as read_data
+
+    read_data(out / "augment.jsonl")  # readable as training data

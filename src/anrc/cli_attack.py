@@ -98,6 +98,12 @@ def _cmd_attack(args: argparse.Namespace) -> int:
                     r = random_attack(clf, ex, nb, budget(ex, args.max_fraction), rng)
                 results.append(r)
                 f.write(json.dumps(r.to_json()) + "\n")
+        from .data import write_jsonl
+
+        # Successful adversarial examples with their gold labels: training data for --augment.
+        write_jsonl(
+            [r.perturbed for r in results if r.before == r.gold != r.after], out / "augment.jsonl"
+        )
         s = summarise(results)
         summary.update(s, neighbours=source, max_fraction=args.max_fraction)
         lines += [
