@@ -33,6 +33,10 @@ class Vocab:
         self.counts = counts or {}
         # Ids below n_trainable are fine-tuned; the rest are extra pretrained words kept frozen.
         self.n_trainable = len(self.itos) if n_trainable is None else n_trainable
+        if not 2 <= self.n_trainable <= len(self.itos):
+            raise ValueError(
+                f"vocabulary of {len(self.itos)} words cannot have {self.n_trainable} trainable ones"
+            )
 
     def norm(self, token: str) -> str:
         return token.lower() if self.lowercase else token
