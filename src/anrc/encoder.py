@@ -70,7 +70,7 @@ class ANRCEncoder(nn.Module):
         in_dim = word_dim + (2 * cfg.position_dim if self.use_position else 0)
         self.lstm = nn.LSTM(in_dim * cfg.window, cfg.hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.out_dim = 2 * cfg.hidden
+        self.out_dim = (6 if cfg.pooling == "entity" else 2) * cfg.hidden
         if cfg.pooling == "attention":
             self.pool_query = nn.Parameter(torch.randn(self.out_dim) * 0.1)
         # Frequencies are only set when embeddings are normalised (Miyato et al. 2017).
@@ -162,8 +162,14 @@ class ANRCEncoder(nn.Module):
             h = torch.cat([h_n[0], h_n[1]], dim=-1)  # (B, 2H)
         else:
             H, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
-            if self.cfg.pooling == "max":
+            if self.cfg.pooling in ("max", "entity"):
                 h = H.masked_fill(~mask[..., None], float("-inf")).max(dim=1).values  # (B, 2H)
+                if self.cfg.pooling == "entity":
+                    ents = []
+                    for spans in (batch.e1, batch.e2):
+                        m = span_mask(spans, H.shape[1]).to(H.dtype)[..., None]  # (B, L, 1)
+                        ents.append((H * m).sum(1) / m.sum(1))  # (B, 2H)
+                    h = torch.cat([h, *ents], dim=-1)  # (B, 6H)
             else:  # attention pooling (Zhou et al. 2016)
                 s = torch.tanh(H) @ self.pool_query  # (B, L)
                 a = s.masked_fill(~mask, float("-inf")).softmax(dim=-1)
