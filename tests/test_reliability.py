@@ -36,6 +36,22 @@ def tiny_overrides(data_dir, **extra):
     return [f"{k}={v}" for k, v in sets.items()]
 
 
+def train_cmd(run, overrides):
+    cmd = [
+        sys.executable,
+        "-m",
+        "anrc",
+        "train",
+        "--config",
+        "configs/anrc.toml",
+        "--out",
+        str(run),
+    ]
+    for o in overrides:
+        cmd += ["--set", o]
+    return cmd
+
+
 def metrics(run):
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     return [{k: v for k, v in r.items() if k not in TIME_FIELDS} for r in rows]
@@ -89,19 +105,11 @@ def test_interrupt_mid_epoch_then_resume_is_exact(reference, tmp_path, data_dir,
 
 def test_sigkill_then_resume(reference, tmp_path, data_dir):
     run = tmp_path / "killed"
-    cmd = [
-        sys.executable,
-        "-m",
-        "anrc",
-        "train",
-        "--config",
-        "configs/anrc.toml",
-        "--out",
-        str(run),
-    ]
-    for o in tiny_overrides(data_dir):
-        cmd += ["--set", o]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        train_cmd(run, tiny_overrides(data_dir)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         m = run / "metrics.jsonl"
@@ -123,18 +131,7 @@ def test_sigkill_then_resume(reference, tmp_path, data_dir):
 
 def test_sigterm_exits_cleanly_with_checkpoint(tmp_path, data_dir):
     run = tmp_path / "term"
-    cmd = [
-        sys.executable,
-        "-m",
-        "anrc",
-        "train",
-        "--config",
-        "configs/anrc.toml",
-        "--out",
-        str(run),
-    ]
-    for o in tiny_overrides(data_dir, **{"train.max_epochs": "50"}):
-        cmd += ["--set", o]
+    cmd = train_cmd(run, tiny_overrides(data_dir, **{"train.max_epochs": "50"}))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (run / "checkpoint.pt").exists():
