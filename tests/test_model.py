@@ -8,7 +8,7 @@ from anrc.batching import relative_positions
 from anrc.encoder import window_concat
 
 
-@pytest.mark.parametrize("pooling", ["final", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["final", "max", "attention", "entity"])
 @pytest.mark.parametrize("scale", ["paper", "scaled"])
 def test_padding_never_changes_a_prediction(pooling, scale):
     model, vocab, labels, exs, cfg = tiny(pooling=pooling, attention_scale=scale)

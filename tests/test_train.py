@@ -12,7 +12,7 @@ import anrc
 from anrc.config import load_config
 from anrc.data import read
 from anrc.runio import RunLoadError, load_run
-from anrc.train import train
+from anrc.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_refuses_tampered_weights(run_dir, tmp_path):
     vocab = json.loads((bad / "vocab.json").read_text())
     vocab["itos"] = vocab["itos"][:-5]
     (bad / "vocab.json").write_text(json.dumps(vocab))
-    with pytest.raises(RunLoadError, match="shape"):
+    with pytest.raises(RunLoadError, match="shape|vocabulary"):
         load_run(bad)
 
 

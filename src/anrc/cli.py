@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_model import add_model_commands
 
     add_model_commands(sub)
+    from .cli_attack import add_attack_command
+
+    add_attack_command(sub)
     return parser
 
 

@@ -5,26 +5,42 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .errors import AnrcInputError
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from .checkpoint import CheckpointError
     from .config import load_config
-    from .train import NonFiniteLoss, train
+    from .train import NonFiniteLoss
+    from .trainer import Interrupted, resume_config, train
 
     try:
-        cfg = load_config(args.config, args.set)
+        if args.resume:
+            if args.config or args.set:
+                raise ValueError(
+                    "--resume continues a run with its saved config.toml; "
+                    "it takes no --config or --set"
+                )
+            cfg = resume_config(args.resume)
+        else:
+            cfg = load_config(args.config, args.set)
     except (ValueError, TypeError, OSError) as err:
         raise AnrcInputError(str(err), args.config) from None
     if args.show_config:
         print(cfg.describe())
         return 0
     try:
-        summary = train(cfg, args.out)
+        summary = train(cfg, args.resume or args.out, resume=bool(args.resume))
+    except CheckpointError as err:
+        raise AnrcInputError(str(err)) from None
     except NonFiniteLoss as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except Interrupted as err:
+        print(str(err), file=sys.stderr)
+        return 130
     print(json.dumps(summary, indent=1))
     if "test_f1" in summary:
         from .scorer_report import official_line
@@ -72,15 +88,66 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from .api import RelationClassifier
-    from .predict_stream import predict_stream
+    from .predict_stream import completed_records, predict_stream
 
     clf = RelationClassifier(*_load(args.run_dir))
-    return predict_stream(
-        clf, args.input, sys.stdout, as_json=args.json, batch_size=args.batch_size
-    )
+    if args.resume and not args.output:
+        raise AnrcInputError("--resume needs --output (the file to continue)")
+    if not args.output:
+        return predict_stream(clf, args.input, sys.stdout, args.json, args.batch_size)
+    out_path = Path(args.output)
+    done = completed_records(out_path) if args.resume else 0
+    with open(out_path, "a" if args.resume else "w", encoding="utf-8") as out:
+        rc = predict_stream(clf, args.input, out, args.json, args.batch_size, skip_records=done)
+    if done:
+        print(f"resumed after {done} lines already in {out_path}", file=sys.stderr)
+    return rc
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .exp_report import write_report
+    from .experiment import load_grid, run_grid
+
+    try:
+        grid = load_grid(args.name)
+    except (ValueError, KeyError) as err:
+        raise AnrcInputError(str(err)) from None
+    if args.seeds:
+        grid.seeds = list(range(1, args.seeds + 1))
+    out = Path(args.out)
+    try:
+        runs = run_grid(grid, out, args.jobs, args.set)
+    except ValueError as err:
+        raise AnrcInputError(str(err)) from None
+    parts = ["anrc", "experiment", args.name, "--out", args.out, "--jobs", str(args.jobs)]
+    if args.seeds:
+        parts += ["--seeds", str(args.seeds)]
+    for o in args.set:
+        parts += ["--set", o]
+    command = " ".join(shlex.quote(p) for p in parts)
+    summary = write_report(grid, runs, out, command, args.bootstrap)
+    print(f"{out / 'report.md'}: {summary['finished']} of {summary['runs']} runs finished")
+    return 0 if summary["finished"] == summary["runs"] else 1
 
 
 def add_model_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("experiment", help="run a grid of training runs from experiments/NAME.toml")
+    p.add_argument("name", help="experiments/NAME.toml, or a path to a grid file")
+    p.add_argument("--out", required=True, help="folder for the runs and the report")
+    p.add_argument("--seeds", type=int, help="use seeds 1..N instead of the grid's")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time (threads are shared)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra override for every run",
+    )
+    p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples")
+    p.set_defaults(func=_cmd_experiment)
+
     p = sub.add_parser("train", help="train a model; writes a run directory")
     p.add_argument("--config", help="TOML file (configs/anrc.toml is the paper)")
     p.add_argument(
@@ -92,6 +159,7 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=False, default="runs/anrc", help="run directory")
     p.add_argument("--show-config", action="store_true", help="print every setting and exit")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="official report of a trained run on a labelled file")
@@ -106,4 +174,10 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", default="-", help="file, or - for standard input")
     p.add_argument("--json", action="store_true", help="all label probabilities and attention")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--output", help="write here instead of standard output")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --output: skip input lines whose results are already written",
+    )
     p.set_defaults(func=_cmd_predict)

@@ -73,13 +73,17 @@ class ModelConfig:
         "mean", "multi-word entity embedding: mean of the span, or head (last word)"
     )
     hidden: int = _h(100, "LSTM hidden size per direction")
-    pooling: str = _h("final", "h of Eq. 4: final (last states of both directions), max, attention")
+    pooling: str = _h(
+        "final",
+        "h of Eq. 4: final (last states of both directions), max, attention, or entity "
+        "(max over time + the mean states over each entity span: beyond the paper)",
+    )
     dropout: float = _h(0.5, "dropout on the LSTM input and on h")
 
     def __post_init__(self) -> None:
         _choice("model.entity_repr", self.entity_repr, ("mean", "head"))
         _choice("model.attention_scale", self.attention_scale, ("paper", "scaled"))
-        _choice("model.pooling", self.pooling, ("final", "max", "attention"))
+        _choice("model.pooling", self.pooling, ("final", "max", "attention", "entity"))
         if self.window < 1 or self.window % 2 == 0:
             raise ValueError("model.window must be a positive odd number")
         if not 0.0 <= self.dropout < 1.0:

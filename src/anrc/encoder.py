@@ -49,10 +49,19 @@ class ANRCEncoder(nn.Module):
         vocab_size: int,
         word_dim: int,
         frequencies: torch.Tensor | None = None,
+        n_trainable: int | None = None,
     ):
         super().__init__()
         self.cfg = cfg
-        self.word = nn.Embedding(vocab_size, word_dim, padding_idx=0)
+        n_trainable = vocab_size if n_trainable is None else n_trainable
+        self.word = nn.Embedding(n_trainable, word_dim, padding_idx=0)
+        # Pretrained vectors of words never seen in training: looked up, never updated
+        # (they would get no gradient anyway; as a buffer they cost no optimiser state).
+        self.n_trainable = n_trainable
+        if vocab_size > n_trainable:
+            self.register_buffer("word_extra", torch.zeros(vocab_size - n_trainable, word_dim))
+        else:
+            self.word_extra = None
         n_pos = 2 * cfg.max_distance + 1
         self.use_position = cfg.position_dim > 0
         if self.use_position:
@@ -61,7 +70,7 @@ class ANRCEncoder(nn.Module):
         in_dim = word_dim + (2 * cfg.position_dim if self.use_position else 0)
         self.lstm = nn.LSTM(in_dim * cfg.window, cfg.hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(cfg.dropout)
-        self.out_dim = 2 * cfg.hidden
+        self.out_dim = (6 if cfg.pooling == "entity" else 2) * cfg.hidden
         if cfg.pooling == "attention":
             self.pool_query = nn.Parameter(torch.randn(self.out_dim) * 0.1)
         # Frequencies are only set when embeddings are normalised (Miyato et al. 2017).
@@ -71,15 +80,22 @@ class ANRCEncoder(nn.Module):
             self.frequencies = None
 
     def word_embeddings(self, ids: torch.Tensor) -> torch.Tensor:
+        w = self.word.weight  # (V_train, Dw)
         if self.frequencies is None:
-            return self.word(ids)  # (B, L, Dw)
-        # Miyato et al.: v' = (v - E[v]) / sqrt(Var[v]), moments weighted by word frequency,
-        # so a fixed-norm perturbation cannot be made negligible by growing the embeddings.
-        w = self.word.weight
-        f = self.frequencies[:, None]
-        mean = (f * w).sum(0, keepdim=True)
-        var = (f * (w - mean) ** 2).sum(0, keepdim=True)
-        return F.embedding(ids, (w - mean) / torch.sqrt(var + 1e-6))
+            emb = self.word(ids.clamp(max=self.n_trainable - 1))  # (B, L, Dw)
+        else:
+            # Miyato et al.: v' = (v - E[v]) / sqrt(Var[v]), moments weighted by word frequency,
+            # so a fixed-norm perturbation cannot be made negligible by growing the embeddings.
+            f = self.frequencies[:, None]
+            mean = (f * w).sum(0, keepdim=True)
+            std = torch.sqrt((f * (w - mean) ** 2).sum(0, keepdim=True) + 1e-6)
+            emb = F.embedding(ids.clamp(max=self.n_trainable - 1), (w - mean) / std)
+        if self.word_extra is None:
+            return emb
+        extra = F.embedding((ids - self.n_trainable).clamp(min=0), self.word_extra)
+        if self.frequencies is not None:
+            extra = (extra - mean) / std
+        return torch.where((ids >= self.n_trainable)[..., None], extra, emb)
 
     def entity_vectors(self, w: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
         """(B, Dw) embedding of each entity: mean of its span, or its last word."""
@@ -146,8 +162,14 @@ class ANRCEncoder(nn.Module):
             h = torch.cat([h_n[0], h_n[1]], dim=-1)  # (B, 2H)
         else:
             H, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
-            if self.cfg.pooling == "max":
+            if self.cfg.pooling in ("max", "entity"):
                 h = H.masked_fill(~mask[..., None], float("-inf")).max(dim=1).values  # (B, 2H)
+                if self.cfg.pooling == "entity":
+                    ents = []
+                    for spans in (batch.e1, batch.e2):
+                        m = span_mask(spans, H.shape[1]).to(H.dtype)[..., None]  # (B, L, 1)
+                        ents.append((H * m).sum(1) / m.sum(1))  # (B, 2H)
+                    h = torch.cat([h, *ents], dim=-1)  # (B, 6H)
             else:  # attention pooling (Zhou et al. 2016)
                 s = torch.tanh(H) @ self.pool_query  # (B, L)
                 a = s.masked_fill(~mask, float("-inf")).softmax(dim=-1)

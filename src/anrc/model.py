@@ -29,9 +29,10 @@ class ANRC(nn.Module):
         word_dim: int,
         n_labels: int,
         frequencies: torch.Tensor | None = None,
+        n_trainable: int | None = None,
     ):
         super().__init__()
-        self.encoder = ANRCEncoder(cfg, vocab_size, word_dim, frequencies)
+        self.encoder = ANRCEncoder(cfg, vocab_size, word_dim, frequencies, n_trainable)
         self.classifier = nn.Linear(self.encoder.out_dim, n_labels)
 
     def forward(

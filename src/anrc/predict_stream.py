@@ -2,6 +2,8 @@
 
 Memory is bounded by the batch size, not the input size. A bad line becomes an
 error record naming its line number (and a message on stderr); the rest goes on.
+Every non-blank input line gives exactly one output line, so an interrupted run
+resumes by counting the complete lines already written (``--resume``).
 """
 
 from __future__ import annotations
@@ -9,18 +11,31 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 from .api import RelationClassifier, to_example
 from .data import Example
 
 
-def _lines(path: str) -> Iterator[tuple[int, str]]:
+def _lines(path: str) -> Iterator[tuple[int, bytes]]:
     if path == "-":
-        yield from enumerate(sys.stdin, start=1)
+        yield from enumerate(sys.stdin.buffer, start=1)
         return
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, "rb") as f:
         yield from enumerate(f, start=1)
+
+
+def completed_records(path: Path) -> int:
+    """Complete lines of an earlier output; a torn last line is cut off."""
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    keep = data[: data.rfind(b"\n") + 1]
+    if len(keep) != len(data):
+        with open(path, "r+b") as f:
+            f.truncate(len(keep))
+    return keep.count(b"\n")
 
 
 def _parse(line: str, lineno: int) -> Example:
@@ -42,12 +57,21 @@ def _parse(line: str, lineno: int) -> Example:
 
 
 def predict_stream(
-    clf: RelationClassifier, path: str, out: TextIO, as_json: bool = False, batch_size: int = 256
+    clf: RelationClassifier,
+    path: str,
+    out: TextIO,
+    as_json: bool = False,
+    batch_size: int = 256,
+    skip_records: int = 0,
 ) -> int:
-    """Returns 0 if every line was predicted, 1 if some lines were bad."""
+    """Returns 0 if every line was predicted, 1 if some lines were bad.
+
+    ``skip_records``: the first that many non-blank input lines were done before.
+    """
     name = "<stdin>" if path == "-" else path
     pending: list[tuple[int, Example]] = []
     bad = 0
+    seen = 0
 
     def flush() -> None:
         if not pending:
@@ -62,10 +86,17 @@ def predict_stream(
         out.flush()
         pending.clear()
 
-    for lineno, line in _lines(path):
-        if not line.strip():
+    for lineno, raw in _lines(path):
+        if not raw.strip():
+            continue
+        seen += 1
+        if seen <= skip_records:
             continue
         try:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError("bytes that are not UTF-8") from None
             pending.append((lineno, _parse(line, lineno)))
         except ValueError as err:
             flush()  # keep output in input order
@@ -76,6 +107,7 @@ def predict_stream(
                 out.write(json.dumps({"line": lineno, "error": str(err)}) + "\n")
             else:
                 out.write(f"#error\t{lineno}\t{err}\n")
+            out.flush()
             continue
         if len(pending) >= batch_size:
             flush()

@@ -47,7 +47,7 @@ def build_model(cfg: Config, vocab: Vocab, labels: LabelSet, word_dim: int) -> A
     freqs = None
     if cfg.adversarial.normalize_embeddings:
         freqs = torch.from_numpy(vocab.frequencies())
-    return ANRC(cfg.model, len(vocab), word_dim, len(labels), freqs)
+    return ANRC(cfg.model, len(vocab), word_dim, len(labels), freqs, vocab.n_trainable)
 
 
 def save_run(

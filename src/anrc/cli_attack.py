@@ -1,0 +1,156 @@
+"""``anrc attack``: how a trained model holds up against perturbations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AnrcInputError
+
+METHODS = ("fgm", "pgd", "word", "random-word")
+
+
+def _neighbours(clf, top: int):
+    from .vectors import load_vectors
+    from .word_attack import Neighbours
+
+    spec = clf.config.data.embeddings
+    if spec != "none":
+        v = load_vectors(spec)
+        return Neighbours(v.words[:top], v.matrix[:top]), f"{spec} (top {top} words)"
+    w = clf.model.encoder.word.weight.detach().numpy()
+    return Neighbours(clf.vocab.itos[: len(w)], w), "the model's own embeddings"
+
+
+def _cmd_attack(args: argparse.Namespace) -> int:
+    from .api import RelationClassifier
+    from .cli_model import _load
+    from .data import read
+
+    clf = RelationClassifier(*_load(args.run_dir))
+    cfg = clf.config
+    path = args.data or cfg.data.test
+    if not path:
+        raise AnrcInputError("no --data given and the run has no test file")
+    examples = read(path, negative=clf.labels.negative, labelled=True).examples
+    examples = [ex for ex in examples if ex.label in clf.labels]
+    if args.limit:
+        examples = examples[: args.limit]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# anrc attack: {args.method}",
+        "",
+        f"Run `{args.run_dir}`, data `{path}` ({len(examples)} labelled examples).",
+        "",
+    ]
+    summary: dict = {
+        "run": args.run_dir,
+        "data": path,
+        "method": args.method,
+        "examples": len(examples),
+    }
+    if args.method in ("fgm", "pgd"):
+        from .attacks import evaluate_under_attack
+
+        rows = []
+        for eps in args.eps:
+            kw = {"steps": args.steps} if args.method == "pgd" else {}
+            res = evaluate_under_attack(
+                clf.model,
+                clf.vocab,
+                clf.labels,
+                examples,
+                cfg.model.max_distance,
+                args.method,
+                eps,
+                **kw,
+            )
+            res.pop("predictions")
+            rows.append(res)
+            print(
+                f"eps {eps:g}: F1 {res['f1']:.2f}  accuracy {res['accuracy']:.2f}", file=sys.stderr
+            )
+        summary["curve"] = rows
+        lines += [
+            "White-box attack on the word embeddings (L2 ball of radius eps per sentence)"
+            + (f", {args.steps} PGD steps." if args.method == "pgd" else ", one FGM step."),
+            "",
+            "| eps | official F1 | accuracy |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {r['epsilon']:g} | {r['f1']:.2f} | {r['accuracy']:.2f} |" for r in rows]
+    else:
+        from .word_attack import budget, greedy_attack, random_attack, summarise
+
+        nb, source = _neighbours(clf, args.vocab_top)
+        rng = np.random.default_rng(args.seed)
+        results = []
+        with open(out / "adversarial.jsonl", "w") as f:
+            for ex in examples:
+                if args.method == "word":
+                    r = greedy_attack(clf, ex, nb, args.max_fraction)
+                else:
+                    r = random_attack(clf, ex, nb, budget(ex, args.max_fraction), rng)
+                results.append(r)
+                f.write(json.dumps(r.to_json()) + "\n")
+        from .data import write_jsonl
+
+        # Successful adversarial examples with their gold labels: training data for --augment.
+        write_jsonl(
+            [r.perturbed for r in results if r.before == r.gold != r.after], out / "augment.jsonl"
+        )
+        s = summarise(results)
+        summary.update(s, neighbours=source, max_fraction=args.max_fraction)
+        lines += [
+            f"Word substitution ({'greedy, importance by deletion' if args.method == 'word' else 'random positions and neighbours: the control'}); "
+            f"neighbours from {source}, cosine >= 0.6, no stop words, entities untouched, "
+            f"at most {args.max_fraction:.0%} of the words.",
+            "",
+            "| accuracy before | accuracy after | success rate | words changed | queries |",
+            "|---|---|---|---|---|",
+            f"| {s['accuracy_before']:.2f} | {s['accuracy_after']:.2f} | "
+            f"{s['success_rate']:.2f} | {100 * s['mean_fraction_changed']:.1f}% | "
+            f"{s['mean_queries']:.1f} |",
+            "",
+            "The examples themselves are in `adversarial.jsonl`.",
+        ]
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'report.md'}")
+    return 0
+
+
+def add_attack_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("attack", help="measure robustness of a trained run")
+    p.add_argument("run_dir")
+    p.add_argument("--method", choices=METHODS, required=True)
+    p.add_argument("--data", help="labelled file (default: the run's test file)")
+    p.add_argument("--limit", type=int, default=0, help="attack only the first N examples")
+    p.add_argument("--out", required=True)
+    p.add_argument(
+        "--eps",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
+        help="radii for fgm/pgd",
+    )
+    p.add_argument("--steps", type=int, default=10, help="PGD steps")
+    p.add_argument(
+        "--max-fraction",
+        type=float,
+        default=0.2,
+        help="word attacks: most words changed, as a fraction of the sentence",
+    )
+    p.add_argument(
+        "--vocab-top",
+        type=int,
+        default=50000,
+        help="neighbours come from the N most frequent pretrained words",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_attack)

@@ -1,0 +1,126 @@
+"""Attacks: PGD stays in the ball and never lowers the loss; word attacks keep entities and budget."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import batch_of, tiny
+
+import anrc
+from anrc.attacks import fgm_attack, pgd_attack
+from anrc.cli import main
+from anrc.config import load_config
+from anrc.trainer import train
+from anrc.word_attack import Neighbours, budget, candidate_positions, greedy_attack, random_attack
+
+
+def _losses(model, b, r):
+    with torch.no_grad():
+        return F.cross_entropy(model(b, perturb={"word": r}).logits, b.labels, reduction="none")
+
+
+@pytest.mark.parametrize("eps", [0.01, 0.5, 3.0])
+def test_pgd_in_ball_and_never_below_start(eps):
+    model, vocab, labels, exs, cfg = tiny(dropout=0.0)
+    model.eval()
+    b = batch_of(exs, vocab, labels, cfg)
+    r = pgd_attack(model, b, eps, steps=5)
+    assert (r.flatten(1).norm(dim=1) <= eps * (1 + 1e-5)).all()
+    assert (r[~b.mask] == 0).all()
+    start = _losses(model, b, torch.zeros_like(r))
+    assert (_losses(model, b, r) >= start - 1e-6).all()
+    f = fgm_attack(model, b, eps)
+    torch.testing.assert_close(f.flatten(1).norm(dim=1), torch.full((len(b),), eps))
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("atk") / "run"
+    cfg = load_config(
+        "configs/anrc-scaled.toml",
+        [
+            f"data.train={data_dir / 'TRAIN_FILE.TXT'}",
+            "data.test=",
+            "data.train_limit=600",
+            "data.embeddings=none",
+            "model.hidden=32",
+            "train.batch_size=16",
+            "train.lr=0.003",
+            "train.max_epochs=4",
+            "adversarial.method=none",
+        ],
+    )
+    train(cfg, out)
+    return out
+
+
+def _model_neighbours(clf):
+    w = clf.model.encoder.word.weight.detach().numpy()
+    return Neighbours(clf.vocab.itos[: len(w)], w, k=10, min_cos=-1.0)
+
+
+def test_word_attack_keeps_entities_and_budget(small_run, data_dir):
+    from anrc.data import read
+
+    clf = anrc.load(small_run)
+    nb = _model_neighbours(clf)
+    exs = read(data_dir / "TEST_FILE_FULL.TXT").examples[:60]
+    results = [greedy_attack(clf, ex, nb, max_fraction=0.2) for ex in exs]
+    flipped = 0
+    for ex, r in zip(exs, results, strict=True):
+        p = r.perturbed
+        assert (p.e1, p.e2) == (ex.e1, ex.e2)
+        for s, e in (ex.e1, ex.e2):
+            assert p.tokens[s:e] == ex.tokens[s:e]
+        assert len(r.changed) <= budget(ex, 0.2)
+        assert set(r.changed) <= set(candidate_positions(ex))
+        assert [
+            i for i, (a, b) in enumerate(zip(ex.tokens, p.tokens, strict=True)) if a != b
+        ] == sorted(r.changed)
+        flipped += r.before == r.gold and r.after != r.gold
+    assert flipped > 0  # the attack changes some correct predictions
+    rnd = random_attack(clf, exs[0], nb, 3, np.random.default_rng(0))
+    assert len(rnd.changed) <= 3 and rnd.perturbed.e1 == exs[0].e1
+
+
+def test_attack_cli(small_run, data_dir, tmp_path):
+    from anrc.data import read, write_semeval
+
+    data = tmp_path / "t.txt"
+    write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:40], data)
+    out = tmp_path / "pgd"
+    assert (
+        main(
+            [
+                "attack",
+                str(small_run),
+                "--method",
+                "pgd",
+                "--data",
+                str(data),
+                "--eps",
+                "0",
+                "0.5",
+                "--steps",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    curve = json.loads((out / "summary.json").read_text())["curve"]
+    assert [c["epsilon"] for c in curve] == [0.0, 0.5]
+    assert curve[1]["accuracy"] <= curve[0]["accuracy"]
+    out = tmp_path / "word"
+    assert (
+        main(["attack", str(small_run), "--method", "word", "--data", str(data), "--out", str(out)])
+        == 0
+    )
+    assert len((out / "adversarial.jsonl").read_text().splitlines()) == 40
+    assert "success rate" in (out / "report.md").read_text()
+    from anrc.data import read as read_data
+
+    read_data(out / "augment.jsonl")  # readable as training data

@@ -1,0 +1,96 @@
+"""Streaming prediction: bad lines, bounded batches, resume after a kill."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import tiny
+
+from anrc.api import RelationClassifier
+from anrc.config import Config
+from anrc.predict_stream import completed_records, predict_stream
+from anrc.runio import save_run
+
+GOOD = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    model, vocab, labels, _, mcfg = tiny()
+    out = tmp_path_factory.mktemp("tinyrun")
+    save_run(out, Config(model=mcfg), model, vocab, labels, word_dim=6)
+    return out
+
+
+def _input(tmp_path, n=1000, bad_every=97):
+    lines = []
+    for i in range(1, n + 1):
+        lines.append("no tags here" if i % bad_every == 0 else GOOD)
+    p = tmp_path / "in.txt"
+    p.write_text("\n".join(lines) + "\n")
+    return p, lines
+
+
+def test_bad_lines_are_reported_in_place(run_dir, tmp_path, capsys):
+    from anrc import load
+
+    clf = load(run_dir)
+    p, lines = _input(tmp_path, 300)
+    out = io.StringIO()
+    assert predict_stream(clf, str(p), out, as_json=True, batch_size=32) == 1
+    recs = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["line"] for r in recs] == list(range(1, 301))
+    errors = [r["line"] for r in recs if "error" in r]
+    assert errors == [97, 194, 291]
+    assert f"{p}:97: entity tag <e1> is missing" in capsys.readouterr().err
+
+
+def test_batches_are_bounded(run_dir, tmp_path, monkeypatch):
+    from anrc import load
+
+    clf = load(run_dir)
+    sizes = []
+    real = RelationClassifier.predict_many
+
+    def spy(self, items, batch_size=256):
+        sizes.append(len(items))
+        return real(self, items, batch_size)
+
+    monkeypatch.setattr(RelationClassifier, "predict_many", spy)
+    p, _ = _input(tmp_path, 1000, bad_every=10**9)
+    predict_stream(clf, str(p), io.StringIO(), batch_size=64)
+    assert max(sizes) <= 64 and sum(sizes) == 1000
+
+
+def test_non_utf8_line(run_dir, tmp_path):
+    from anrc import load
+
+    p = tmp_path / "in.txt"
+    p.write_bytes(GOOD.encode() + b"\ncaf\xe9 <e1>a</e1> <e2>b</e2>\n" + GOOD.encode() + b"\n")
+    out = io.StringIO()
+    assert predict_stream(load(run_dir), str(p), out) == 1
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and lines[1] == "#error\t2\tbytes that are not UTF-8"
+
+
+def test_resume_skips_written_lines(run_dir, tmp_path):
+    p, _ = _input(tmp_path, 700)
+    full = tmp_path / "full.txt"
+    cmd = [sys.executable, "-m", "anrc", "predict", str(run_dir), "--input", str(p)]
+    subprocess.run([*cmd, "--output", str(full)], capture_output=True, check=False)
+    expected = full.read_text()
+    part = tmp_path / "part.txt"
+    cut = expected.splitlines(keepends=True)
+    part.write_text("".join(cut[:250]) + cut[250][:5])  # a torn line, as after a kill
+    r = subprocess.run([*cmd, "--output", str(part), "--resume"], capture_output=True, text=True)
+    assert "resumed after 250 lines" in r.stderr
+    assert part.read_text() == expected
+
+
+def test_completed_records(tmp_path):
+    p = tmp_path / "o.txt"
+    p.write_text("a\nb\nc")
+    assert completed_records(p) == 2 and p.read_text() == "a\nb\n"
+    assert completed_records(tmp_path / "missing") == 0

@@ -1,0 +1,216 @@
+"""Faults: interruption and resume, SIGKILL, non-finite loss, damaged checkpoints, determinism."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from anrc import train as train_mod
+from anrc.checkpoint import CheckpointError, load_checkpoint
+from anrc.config import load_config
+from anrc.train import NonFiniteLoss
+from anrc.trainer import Interrupted, resume_config, train
+
+TIME_FIELDS = {"seconds", "train_seconds"}
+
+
+def tiny_overrides(data_dir, **extra):
+    sets = {
+        "data.train": str(data_dir / "TRAIN_FILE.TXT"),
+        "data.test": "",
+        "data.train_limit": "320",
+        "data.embeddings": "none",
+        "model.hidden": "16",
+        "train.batch_size": "32",
+        "train.max_epochs": "3",
+        "train.patience": "0",
+        "train.threads": "1",
+        **extra,
+    }
+    return [f"{k}={v}" for k, v in sets.items()]
+
+
+def train_cmd(run, overrides):
+    cmd = [
+        sys.executable,
+        "-m",
+        "anrc",
+        "train",
+        "--config",
+        "configs/anrc.toml",
+        "--out",
+        str(run),
+    ]
+    for o in overrides:
+        cmd += ["--set", o]
+    return cmd
+
+
+def metrics(run):
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k not in TIME_FIELDS} for r in rows]
+
+
+def weights(run):
+    return load_file(str(run / "model.safetensors"))
+
+
+def same_weights(a, b):
+    wa, wb = weights(a), weights(b)
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("ref") / "run"
+    train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), out)
+    return out
+
+
+def test_same_seed_same_metrics(reference, tmp_path, data_dir):
+    again = tmp_path / "again"
+    train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), again)
+    assert metrics(again) == metrics(reference)
+    assert same_weights(again, reference)
+
+
+def test_interrupt_mid_epoch_then_resume_is_exact(reference, tmp_path, data_dir, monkeypatch):
+    run = tmp_path / "run"
+    real_step = train_mod.train_step
+    calls = {"n": 0}
+
+    def step_then_signal(*a, **k):
+        calls["n"] += 1
+        res = real_step(*a, **k)
+        if calls["n"] == 13:  # inside epoch 2 (10 batches an epoch)
+            os.kill(os.getpid(), signal.SIGINT)
+        return res
+
+    monkeypatch.setattr("anrc.trainer.train_step", step_then_signal)
+    with pytest.raises(Interrupted, match="--resume"):
+        train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), run)
+    monkeypatch.setattr("anrc.trainer.train_step", real_step)
+    ck = load_checkpoint(run)
+    assert (ck["epoch"], ck["batch"]) == (2, 3)
+    train(resume_config(run), run, resume=True)
+    assert metrics(run) == metrics(reference)
+    assert same_weights(run, reference)
+
+
+def test_sigkill_then_resume(reference, tmp_path, data_dir):
+    run = tmp_path / "killed"
+    proc = subprocess.Popen(
+        train_cmd(run, tiny_overrides(data_dir)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        m = run / "metrics.jsonl"
+        if m.exists() and len(m.read_text().splitlines()) >= 1 and (run / "checkpoint.pt").exists():
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)  # somewhere inside epoch 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    r = subprocess.run(
+        [sys.executable, "-m", "anrc", "train", "--resume", str(run)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert metrics(run) == metrics(reference)
+    assert same_weights(run, reference)
+
+
+def test_sigterm_exits_cleanly_with_checkpoint(tmp_path, data_dir):
+    run = tmp_path / "term"
+    cmd = train_cmd(run, tiny_overrides(data_dir, **{"train.max_epochs": "50"}))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run / "checkpoint.pt").exists():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "--resume" in err
+    load_checkpoint(run)
+
+
+def test_truncated_checkpoint_is_refused(reference, tmp_path):
+    import shutil
+
+    run = tmp_path / "trunc"
+    shutil.copytree(reference, run)
+    data = (run / "checkpoint.pt").read_bytes()
+    (run / "checkpoint.pt").write_bytes(data[: len(data) // 3])
+    with pytest.raises(CheckpointError, match="unreadable checkpoint"):
+        load_checkpoint(run)
+    r = subprocess.run(
+        [sys.executable, "-m", "anrc", "train", "--resume", str(run)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "checkpoint.pt: unreadable" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_pickled_checkpoint_runs_no_code(reference, tmp_path):
+    import shutil
+
+    run = tmp_path / "evil"
+    shutil.copytree(reference, run)
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    torch.save({"model": Evil()}, run / "checkpoint.pt")
+    with pytest.raises(CheckpointError):
+        load_checkpoint(run)
+    assert not marker.exists()
+
+
+def test_non_finite_loss_stops_and_keeps_checkpoint(tmp_path, data_dir, monkeypatch):
+    run = tmp_path / "nan"
+    real_step = train_mod.train_step
+    calls = {"n": 0}
+
+    def poisoned(model, batch, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 15:
+            with torch.no_grad():
+                model.classifier.bias.fill_(float("nan"))
+        return real_step(model, batch, *a, **k)
+
+    monkeypatch.setattr("anrc.trainer.train_step", poisoned)
+    with pytest.raises(NonFiniteLoss, match="epoch 2, step 15"):
+        train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), run)
+    ck = load_checkpoint(run)
+    assert ck["epoch"] == 2 and ck["batch"] == 0
+    assert all(torch.isfinite(v).all() for v in ck["model"].values())
+
+
+def test_non_finite_loss_skip_setting(tmp_path, data_dir, monkeypatch):
+    run = tmp_path / "skip"
+    real_step = train_mod.train_step
+    calls = {"n": 0}
+
+    def flaky(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            return train_mod.StepResult(float("nan"), float("nan"), False)
+        return real_step(*a, **k)
+
+    monkeypatch.setattr("anrc.trainer.train_step", flaky)
+    summary = train(
+        load_config("configs/anrc.toml", tiny_overrides(data_dir, **{"train.on_nan": "skip"})), run
+    )
+    assert summary["steps"] == 30
