@@ -18,14 +18,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     try:
         if args.resume:
-            if args.config or args.set:
+            if args.config or args.set or args.augment:
                 raise ValueError(
                     "--resume continues a run with its saved config.toml; "
                     "it takes no --config or --set"
                 )
             cfg = resume_config(args.resume)
         else:
-            cfg = load_config(args.config, args.set)
+            extra = [f"data.augment={args.augment}"] if args.augment else []
+            cfg = load_config(args.config, [*args.set, *extra])
     except (ValueError, TypeError, OSError) as err:
         raise AnrcInputError(str(err), args.config) from None
     if args.show_config:
@@ -160,6 +161,11 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=False, default="runs/anrc", help="run directory")
     p.add_argument("--show-config", action="store_true", help="print every setting and exit")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument(
+        "--augment",
+        metavar="FILE",
+        help="extra training examples, e.g. an attack's augment.jsonl (data.augment)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="official report of a trained run on a labelled file")
