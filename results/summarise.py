@@ -21,7 +21,9 @@ def run_row(d: Path):
 
 
 root = Path(sys.argv[1])
-print("| config | seeds | test F1 mean ± std | per seed | test acc mean | dev F1 mean | selected epochs | train s (to selected, median) |")
+print(
+    "| config | seeds | test F1 mean ± std | per seed | test acc mean | dev F1 mean | selected epochs | train s (to selected, median) |"
+)
 print("|---|---|---|---|---|---|---|---|")
 for cdir in sorted(p for p in root.iterdir() if p.is_dir()):
     dirs = [cdir] if (cdir / "scores.json").is_file() else sorted(cdir.glob("seed*"))
