@@ -74,3 +74,10 @@ def test_bad_file_exit_2_no_traceback(tmp_path):
     assert r.stderr.strip() == f"{p}:1: entity tag <e1> is missing"
     r = run("data", "stats", p, "--skip-invalid")
     assert r.returncode == 0 and "skipped 1 invalid" in r.stderr
+
+
+def test_missing_files_are_one_line_errors(tmp_path):
+    r = run("predict", tmp_path, "--input", tmp_path / "missing.txt")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = run("train", "--config", tmp_path / "missing.toml", "--out", tmp_path / "o")
+    assert r.returncode == 2 and r.stderr.strip().startswith(str(tmp_path / "missing.toml"))

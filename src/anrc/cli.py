@@ -128,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as err:  # a file that cannot be opened or written: one line, no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"{where}{err.strerror or err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
