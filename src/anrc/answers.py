@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from .data import read_lines
 from .errors import AnrcInputError
 
 
@@ -17,15 +18,9 @@ def read_answers(path: str | Path) -> tuple[dict[str, str], dict[str, int]]:
     path = Path(path)
     if not path.is_file():
         raise AnrcInputError("no such file", str(path))
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise AnrcInputError("bytes that are not UTF-8", str(path), line) from None
     labels: dict[str, str] = {}
     lines: dict[str, int] = {}
-    for lineno, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    for lineno, raw in enumerate(read_lines(path), start=1):
         line = raw.strip()
         if not line:
             continue

@@ -10,7 +10,6 @@ leaves the previous checkpoint readable.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -43,17 +42,10 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(run_dir: Path, state: dict) -> None:
-    path = Path(run_dir) / CHECKPOINT
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"version": CHECKPOINT_VERSION, **state}, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    from .runio import atomic_save
+
+    payload = {"version": CHECKPOINT_VERSION, **state}
+    atomic_save(Path(run_dir) / CHECKPOINT, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(run_dir: Path) -> dict:

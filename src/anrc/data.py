@@ -105,7 +105,8 @@ def parse_tagged(text: str) -> tuple[list[str], tuple[int, int], tuple[int, int]
     return tokens, spans["e1"], spans["e2"]
 
 
-def _decode_lines(path: Path) -> list[str]:
+def read_lines(path: Path) -> list[str]:
+    """The file's lines as UTF-8 text (BOM dropped); bad bytes name their line."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -168,7 +169,7 @@ def read_semeval(
     None (default) treats the file as labelled if any sentence has a label line.
     """
     path = Path(path)
-    lines = _decode_lines(path)
+    lines = read_lines(path)
     col = _Collector(str(path), skip_invalid)
     pending: list[tuple[Example, int]] = []  # (example, line of its label)
     current: Example | None = None
@@ -237,7 +238,7 @@ def read_jsonl(
 ) -> ReadResult:
     """Read OpenNRE-style JSON lines."""
     path = Path(path)
-    lines = _decode_lines(path)
+    lines = read_lines(path)
     col = _Collector(str(path), skip_invalid)
     parsed: list[Example] = []
     for lineno, raw in enumerate(lines, start=1):

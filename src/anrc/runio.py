@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -29,14 +30,24 @@ class RunLoadError(ValueError):
     """A run directory that cannot be loaded safely."""
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync, rename: a crash leaves the old file or the new one."""
+def atomic_save(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(tmp)``, fsync, rename over ``path``, fsync the folder: a crash leaves the
+    old file or the new one, never a torn one."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
+    write(tmp)
+    with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_save(path, lambda tmp: tmp.write_bytes(data))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -60,11 +71,8 @@ def save_run(
     meta = {"format_version": FORMAT_VERSION, "anrc_version": __version__, "word_dim": word_dim}
     atomic_write_text(run_dir / "meta.json", json.dumps(meta, indent=1))
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    tmp = run_dir / "model.safetensors.tmp"
-    save_file(state, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, run_dir / "model.safetensors")
+    meta_st = {"format_version": str(FORMAT_VERSION)}
+    atomic_save(run_dir / "model.safetensors", lambda tmp: save_file(state, str(tmp), meta_st))
 
 
 def _read_json(path: Path) -> dict:
