@@ -124,3 +124,14 @@ def test_attack_cli(small_run, data_dir, tmp_path):
     from anrc.data import read as read_data
 
     read_data(out / "augment.jsonl")  # readable as training data
+
+
+def test_attack_on_the_runs_training_split_never_touches_dev(small_run, tmp_path, capsys):
+    out = tmp_path / "train-split"
+    args = ["attack", str(small_run), "--method", "random-word", "--split", "train"]
+    assert main([*args, "--limit", "0", "--out", str(out)]) == 0
+    attacked = [json.loads(x)["id"] for x in (out / "adversarial.jsonl").read_text().splitlines()]
+    dev = [x.split("\t")[0] for x in (small_run / "dev_predictions.txt").read_text().splitlines()]
+    assert len(attacked) + len(dev) == 600 and not set(attacked) & set(dev)
+    assert main([*args, "--data", "x.txt", "--out", str(out)]) == 2
+    assert "exclude each other" in capsys.readouterr().err

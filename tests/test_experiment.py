@@ -59,6 +59,13 @@ def test_tiny_grid_runs_resumes_and_reports(grid_file, tmp_path, capsys):
     assert "4 already finished, 0 to run" in capsys.readouterr().err
     # Other settings in the same folder are refused.
     assert main(["experiment", str(grid_file), "--out", str(out), "--set", "model.hidden=4"]) == 2
+    # --report-only rewrites the report from what is there and trains nothing.
+    (out / "report.md").unlink()
+    assert main(["experiment", str(grid_file), "--out", str(out), "--report-only"]) == 0
+    assert "| plain | 2 |" in (out / "report.md").read_text()
+    empty = tmp_path / "empty"
+    assert main(["experiment", str(grid_file), "--out", str(empty), "--report-only"]) == 2
+    assert "no such experiment folder" in capsys.readouterr().err and not empty.exists()
 
 
 def test_axis_grid_and_validation(tmp_path):
@@ -88,3 +95,80 @@ def test_declared_grids_are_valid():
     )
     for n in names:
         load_grid(n)
+
+
+ATTACKS = """
+[[attack]]
+method = "fgm"
+eps = [0.0, 0.5]
+limit = 40
+[[attack]]
+method = "word"
+limit = 15
+[[attack]]
+name = "word-train"
+method = "word"
+split = "train"
+limit = 30
+variants = ["at"]
+"""
+
+AUGMENT = """
+[variants.at-augment]
+"adversarial.method" = "fgm"
+"data.augment" = "{out}/runs/at/seed{seed}/attack/word-train/augment.jsonl"
+"""
+
+
+def test_grid_attacks_every_model_and_reuses_identical_runs(grid_file, tmp_path, capsys):
+    grid_file.write_text(grid_file.read_text() + AUGMENT + ATTACKS)
+    out = tmp_path / "exp"
+    assert main(["experiment", str(grid_file), "--out", str(out), "--jobs", "2"]) == 0
+    # The train-split attack ran on the at runs only; at-augment trained on its output.
+    assert (out / "runs/at/seed1/attack/word-train/augment.jsonl").is_file()
+    assert not (out / "runs/plain/seed1/attack/word-train").exists()
+    cfg = (out / "runs/at-augment/seed2/config.toml").read_text()
+    assert f'augment = "{out}/runs/at/seed2/attack/word-train/augment.jsonl"' in cfg
+    for v in ("plain", "at", "at-augment"):
+        for s in (1, 2):
+            fgm = json.loads(
+                (out / "runs" / v / f"seed{s}" / "attack/fgm/summary.json").read_text()
+            )
+            assert [r["epsilon"] for r in fgm["curve"]] == [0.0, 0.5] and fgm["examples"] == 40
+            assert (out / "runs" / v / f"seed{s}" / "attack/word/adversarial.jsonl").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["attacks"]) == {"fgm", "word", "word-train"}
+    assert len(summary["attacks"]["word"]["at"]["success_rate"]) == 2
+    report = (out / "report.md").read_text()
+    assert "## Robustness" in report and "| plain | 2 |" in report
+    assert (out / "robustness.png").stat().st_size > 1000
+    capsys.readouterr()
+    # A second grid with the same configurations (threads included: same --jobs) copies
+    # the trained runs instead of training them, then attacks its copies.
+    out2 = tmp_path / "exp2"
+    args = ["experiment", str(grid_file), "--out", str(out2), "--reuse", str(out), "--jobs", "2"]
+    assert main(args) == 0
+    # at-augment trains on exp2's own attack output: another path, so not reused.
+    assert capsys.readouterr().err.count("reused") == 4
+    a, b = out / "runs/at/seed2", out2 / "runs/at/seed2"
+    assert (a / "scores.json").read_bytes() == (b / "scores.json").read_bytes()
+    # The copy keeps the source's training log, and nothing was trained on top of it.
+    assert (a / "run.log").read_bytes() == (b / "run.log").read_bytes()
+    assert (b / "reused_from.txt").read_text().strip() == str(a)
+    fgm_a, fgm_b = (json.loads((d / "attack/fgm/summary.json").read_text()) for d in (a, b))
+    assert fgm_a["curve"] == fgm_b["curve"]
+    # A different configuration is not reused.
+    out3 = tmp_path / "exp3"
+    args = ["experiment", str(grid_file), "--out", str(out3), "--reuse", str(out), "--seeds", "1"]
+    assert main([*args, "--set", "model.hidden=6"]) == 0
+    assert "reused" not in capsys.readouterr().err
+
+
+def test_attack_tables_are_validated(tmp_path):
+    p = tmp_path / "g.toml"
+    p.write_text('config = "configs/anrc.toml"\n[[attack]]\nmethod = "nope"\n')
+    with pytest.raises(ValueError, match="attack method"):
+        load_grid(str(p))
+    p.write_text('config = "configs/anrc.toml"\n[[attack]]\nmethod = "pgd"\nepsilon = [1]\n')
+    with pytest.raises(ValueError, match="unknown attack option"):
+        load_grid(str(p))

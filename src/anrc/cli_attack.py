@@ -31,12 +31,33 @@ def _cmd_attack(args: argparse.Namespace) -> int:
     from .cli_model import _load
     from .data import read
 
+    if args.threads:
+        import torch
+
+        # One thread per process when several run side by side: oversubscribed
+        # intra-op threads made the word attack 7x slower on a 2-core machine.
+        torch.set_num_threads(args.threads)
     clf = RelationClassifier(*_load(args.run_dir))
     cfg = clf.config
-    path = args.data or cfg.data.test
-    if not path:
-        raise AnrcInputError("no --data given and the run has no test file")
-    examples = read(path, negative=clf.labels.negative, labelled=True).examples
+    if args.split:
+        from dataclasses import replace
+
+        from .splits import load_training_data
+
+        if args.data:
+            raise AnrcInputError("--split and --data exclude each other")
+        # The run's own split (same dev seed), without any augmentation: attacking the
+        # training part gives adversarial examples to train on that never saw dev or test.
+        train, dev, test = load_training_data(replace(cfg.data, augment=""))
+        examples = {"train": train, "dev": dev, "test": test}[args.split]
+        path = f"{args.split} split of {cfg.data.train}"
+        if args.split == "test":
+            path = cfg.data.test
+    else:
+        path = args.data or cfg.data.test
+        if not path:
+            raise AnrcInputError("no --data given and the run has no test file")
+        examples = read(path, negative=clf.labels.negative, labelled=True).examples
     examples = [ex for ex in examples if ex.label in clf.labels]
     if args.limit:
         examples = examples[: args.limit]
@@ -130,6 +151,11 @@ def add_attack_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir")
     p.add_argument("--method", choices=METHODS, required=True)
     p.add_argument("--data", help="labelled file (default: the run's test file)")
+    p.add_argument(
+        "--split",
+        choices=("train", "dev", "test"),
+        help="attack one of the run's own splits (train: for --augment data)",
+    )
     p.add_argument("--limit", type=int, default=0, help="attack only the first N examples")
     p.add_argument("--out", required=True)
     p.add_argument(
@@ -153,4 +179,5 @@ def add_attack_command(sub: argparse._SubParsersAction) -> None:
         help="neighbours come from the N most frequent pretrained words",
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     p.set_defaults(func=_cmd_attack)

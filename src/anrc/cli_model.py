@@ -119,7 +119,21 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         grid.seeds = list(range(1, args.seeds + 1))
     out = Path(args.out)
     try:
-        runs = run_grid(grid, out, args.jobs, args.set)
+        if args.report_only:
+            from .experiment import grid_runs
+
+            if not out.is_dir():
+                raise ValueError(f"{out}: no such experiment folder")
+            runs = grid_runs(grid, out, args.set)
+        else:
+            runs = run_grid(
+                grid,
+                out,
+                args.jobs,
+                args.set,
+                reuse=[Path(r) for r in args.reuse],
+                threads=args.threads,
+            )
     except ValueError as err:
         raise AnrcInputError(str(err)) from None
     parts = ["anrc", "experiment", args.name, "--out", args.out, "--jobs", str(args.jobs)]
@@ -127,6 +141,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         parts += ["--seeds", str(args.seeds)]
     for o in args.set:
         parts += ["--set", o]
+    if args.threads:
+        parts += ["--threads", str(args.threads)]
+    for r in args.reuse:
+        parts += ["--reuse", r]
     command = " ".join(shlex.quote(p) for p in parts)
     summary = write_report(grid, runs, out, command, args.bootstrap)
     print(f"{out / 'report.md'}: {summary['finished']} of {summary['runs']} runs finished")
@@ -140,6 +158,13 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, help="use seeds 1..N instead of the grid's")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time (threads are shared)")
     p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads per run (default: the cores divided by --jobs); part of a "
+        "run's configuration, so --reuse only matches runs with the same number",
+    )
+    p.add_argument(
         "--set",
         action="append",
         default=[],
@@ -147,6 +172,18 @@ def add_model_commands(sub: argparse._SubParsersAction) -> None:
         help="extra override for every run",
     )
     p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report from the runs finished so far; train and attack nothing",
+    )
+    p.add_argument(
+        "--reuse",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="copy finished runs with the identical configuration from here instead of training",
+    )
     p.set_defaults(func=_cmd_experiment)
 
     p = sub.add_parser("train", help="train a model; writes a run directory")

@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .answers import read_answers
+from .exp_robustness import robustness_section
 from .experiment import Grid, Run
 from .significance import paired_bootstrap, sign_test
 
@@ -193,6 +194,7 @@ def write_report(
         rows.append(row)
     comparisons = compare(grid, runs, groups, bootstrap)
     plots = _plots(grid, groups, out) if groups else []
+    robust_lines, robust, robust_plots = robustness_section(grid, runs, out)
     finished = sum(r.done for r in runs)
     summary = {
         "grid": grid.name,
@@ -203,6 +205,8 @@ def write_report(
         "rows": rows,
         "comparisons": comparisons,
     }
+    if robust:
+        summary["attacks"] = robust
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
 
     ax = f" | {grid.axis_setting}" if grid.axis_setting else ""
@@ -251,6 +255,7 @@ def write_report(
                 + ", ".join(f"{p:.3f}" for p in c["bootstrap_p_per_seed"])
                 + " |"
             )
-    lines += [""] + [f"![{p}]({p})" for p in plots]
+    lines += robust_lines
+    lines += [""] + [f"![{p}]({p})" for p in plots + robust_plots]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return summary

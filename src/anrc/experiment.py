@@ -20,12 +20,35 @@ the seeds, and the baseline the other variants are compared with::
 
 Each run lives in ``OUT/runs/VARIANT[/AXIS=VALUE]/seedS``. A finished run (it has
 ``scores.json``) is never redone; an interrupted one resumes from its checkpoint.
+
+A grid may also attack every trained model (``anrc attack``), one ``[[attack]]``
+table per method, with the attack's options as keys::
+
+    [[attack]]
+    method = "pgd"
+    eps = [0.0, 0.1, 0.5]
+    steps = 10
+
+The results go to ``RUN/attack/NAME/`` (``name`` defaults to the method; set it to
+attack twice with one method, e.g. the training split with ``split = "train"``);
+``variants = [...]`` limits an attack to some variants. Finished attacks are never
+redone.
+
+String overrides may name ``{seed}`` and ``{out}``: a variant can train on what an
+attack of another variant wrote (``"data.augment" =
+"{out}/runs/anrc/seed{seed}/attack/word-train/augment.jsonl"``): such runs start after all the others have finished.
+
+``reuse`` folders let grids share runs: a run whose resolved configuration (base
+config, overrides and seed) equals that of a finished run found there is copied
+instead of trained again. Training is deterministic for a given configuration, so
+the copy is the run this grid would have trained.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -33,7 +56,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import apply_overrides
+from .config import Config, apply_overrides, load_config
+
+ATTACK_METHODS = ("fgm", "pgd", "word", "random-word")
+# Keys of an [[attack]] table, with the ``anrc attack`` option each becomes.
+ATTACK_OPTIONS = {
+    "eps": "--eps",
+    "steps": "--steps",
+    "max_fraction": "--max-fraction",
+    "vocab_top": "--vocab-top",
+    "limit": "--limit",
+    "seed": "--seed",
+    "split": "--split",
+}
+# Keys of an [[attack]] table that the runner itself reads.
+ATTACK_KEYS = {"method", "name", "variants"}
 
 
 @dataclass
@@ -47,6 +84,7 @@ class Grid:
     variants: dict[str, dict[str, object]]
     axis_setting: str | None = None
     axis_values: list = field(default_factory=list)
+    attacks: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -56,10 +94,21 @@ class Run:
     seed: int
     overrides: list[str]
     path: Path
+    after_others: bool = False  # reads another run's output ({out} in an override)
 
     @property
     def done(self) -> bool:
         return (self.path / "scores.json").is_file()
+
+    def attack_dir(self, name: str) -> Path:
+        return self.path / "attack" / name
+
+    def attacked(self, name: str) -> bool:
+        return (self.attack_dir(name) / "summary.json").is_file()
+
+    def attacks(self, grid: Grid) -> list[dict]:
+        """The grid's attacks that apply to this run's variant."""
+        return [a for a in grid.attacks if self.variant in a.get("variants", [self.variant])]
 
 
 def _fmt(v: object) -> str:
@@ -84,6 +133,19 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
     if baseline is not None and baseline not in variants:
         raise ValueError(f"{path}: baseline {baseline!r} is not a variant")
     axis = d.get("axis", {})
+    attacks = d.get("attack", [])
+    for a in attacks:
+        if a.get("method") not in ATTACK_METHODS:
+            raise ValueError(f"{path}: attack method must be one of {', '.join(ATTACK_METHODS)}")
+        unknown = set(a) - {*ATTACK_KEYS, *ATTACK_OPTIONS}
+        if unknown:
+            raise ValueError(f"{path}: unknown attack option(s) {', '.join(sorted(unknown))}")
+        a.setdefault("name", a["method"])
+        if not set(a.get("variants", [])) <= set(variants):
+            raise ValueError(f"{path}: attack {a['name']!r} names an unknown variant")
+    names = [a["name"] for a in attacks]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: two attacks share a name; give each its own name")
     grid = Grid(
         name=path.stem,
         description=d.get("description", ""),
@@ -94,6 +156,7 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         variants=variants,
         axis_setting=axis.get("setting"),
         axis_values=list(axis.get("values", [])),
+        attacks=attacks,
     )
     for v in grid_runs(grid, Path("/nonexistent"), []):  # validate every override now
         apply_overrides({}, v.overrides)
@@ -106,35 +169,106 @@ def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[Run]:
     for variant, sets in grid.variants.items():
         for value in axis_values:
             for seed in grid.seeds:
-                o = [f"{k}={_fmt(v)}" for k, v in {**grid.common, **sets}.items()]
+                o = [
+                    f"{k}={_fmt(v).replace('{seed}', str(seed)).replace('{out}', str(out))}"
+                    for k, v in {**grid.common, **sets}.items()
+                ]
                 sub = Path(variant)
                 if grid.axis_setting:
                     o.append(f"{grid.axis_setting}={_fmt(value)}")
                     sub = sub / f"{grid.axis_setting.split('.')[-1]}={value}"
                 o += list(extra) + [f"train.seed={seed}"]
-                runs.append(Run(variant, value, seed, o, out / "runs" / sub / f"seed{seed}"))
+                dep = any("{out}" in str(v) for v in {**grid.common, **sets}.values())
+                runs.append(Run(variant, value, seed, o, out / "runs" / sub / f"seed{seed}", dep))
     return runs
 
 
-def _execute(run: Run, config: str, threads: int, log) -> int:
-    run.path.mkdir(parents=True, exist_ok=True)
-    if (run.path / "checkpoint.pt").is_file():
-        cmd = [sys.executable, "-m", "anrc", "train", "--resume", str(run.path)]
-    else:
-        cmd = [sys.executable, "-m", "anrc", "train", "--config", config, "--out", str(run.path)]
-        for o in [*run.overrides, f"train.threads={threads}"]:
-            cmd += ["--set", o]
-    with open(run.path / "run.log", "a") as f:
+def _resolved(config: str, overrides: list[str]) -> dict:
+    return load_config(config, overrides).to_dict()
+
+
+def find_reusable(want: dict, folders: list[Path]) -> Path | None:
+    """A finished run under ``folders`` whose saved configuration equals ``want``."""
+    for folder in folders:
+        for cfg_path in sorted(Path(folder).rglob("config.toml")):
+            run_dir = cfg_path.parent
+            if not (run_dir / "scores.json").is_file():
+                continue
+            try:
+                with open(cfg_path, "rb") as f:
+                    have = Config.from_dict(tomllib.load(f)).to_dict()
+            except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError):
+                continue
+            if have == want:
+                return run_dir
+    return None
+
+
+def _attack(run: Run, attack: dict, threads: int, log) -> int:
+    method, name = attack["method"], attack["name"]
+    out = run.attack_dir(name)
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "anrc", "attack", str(run.path), "--method", method]
+    cmd += ["--out", str(out), "--threads", str(threads)]
+    for key, opt in ATTACK_OPTIONS.items():
+        if key in attack:
+            v = attack[key]
+            cmd += [opt, *map(str, v if isinstance(v, list) else [v])]
+    with open(out / "attack.log", "a") as f:
         rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
-    status = "done" if rc == 0 and run.done else f"failed (exit {rc}, see {run.path / 'run.log'})"
-    print(f"{run.path}: {status}", file=log, flush=True)
+    status = "done" if rc == 0 and run.attacked(name) else f"failed (exit {rc}, see {out})"
+    print(f"{out}: {status}", file=log, flush=True)
     return rc
 
 
+def _execute(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None = None) -> int:
+    run.path.mkdir(parents=True, exist_ok=True)
+    overrides = [*run.overrides, f"train.threads={threads}"]
+    rc = 0
+    if run.done:
+        pass
+    elif (run.path / "checkpoint.pt").is_file():
+        cmd = [sys.executable, "-m", "anrc", "train", "--resume", str(run.path)]
+    else:
+        source = find_reusable(_resolved(grid.config, overrides), reuse or [])
+        if source is not None and source.resolve() != run.path.resolve():
+            shutil.copytree(
+                source, run.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("attack")
+            )
+            (run.path / "reused_from.txt").write_text(f"{source}\n")
+            print(f"{run.path}: reused {source} (same configuration)", file=log, flush=True)
+        cmd = [sys.executable, "-m", "anrc", "train", "--config", grid.config]
+        cmd += ["--out", str(run.path)]
+        for o in overrides:
+            cmd += ["--set", o]
+    if not run.done:
+        with open(run.path / "run.log", "a") as f:
+            rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+        status = (
+            "done" if rc == 0 and run.done else f"failed (exit {rc}, see {run.path / 'run.log'})"
+        )
+        print(f"{run.path}: {status}", file=log, flush=True)
+    if run.done:
+        for attack in run.attacks(grid):
+            if not run.attacked(attack["name"]):
+                rc = _attack(run, attack, threads, log) or rc
+    return rc
+
+
+def _pending(run: Run, grid: Grid) -> bool:
+    return not run.done or any(not run.attacked(a["name"]) for a in run.attacks(grid))
+
+
 def run_grid(
-    grid: Grid, out: Path, jobs: int = 1, extra: list[str] | None = None, log=None
+    grid: Grid,
+    out: Path,
+    jobs: int = 1,
+    extra: list[str] | None = None,
+    log=None,
+    reuse: list[Path] | None = None,
+    threads: int = 0,
 ) -> list[Run]:
-    """Run every unfinished run of the grid, ``jobs`` at a time; returns all runs."""
+    """Run (and attack) every unfinished run of the grid, ``jobs`` at a time."""
     log = log or sys.stderr
     extra = list(extra or [])
     out.mkdir(parents=True, exist_ok=True)
@@ -149,14 +283,16 @@ def run_grid(
             )
     meta_path.write_text(json.dumps(meta, indent=1))
     runs = grid_runs(grid, out, extra)
-    todo = [r for r in runs if not r.done]
+    todo = [r for r in runs if _pending(r, grid)]
     print(
         f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo)} already finished, "
         f"{len(todo)} to run, {jobs} at a time",
         file=log,
         flush=True,
     )
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(lambda r: _execute(r, grid.config, threads, log), todo))
+    threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
+    # Runs that read other runs' outputs start once all the others have finished.
+    for wave in ([r for r in todo if not r.after_others], [r for r in todo if r.after_others]):
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(lambda r: _execute(r, grid, threads, log, reuse), wave))
     return runs
