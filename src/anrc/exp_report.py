@@ -227,6 +227,8 @@ def write_report(
     for r in rows:
 
         def ms(fig, r=r):
+            if not r[fig]["per_seed"]:
+                return "–"  # runs made before this figure was recorded
             return f"{r[fig]['mean']:.2f} ± {r[fig]['std']:.2f}"
 
         axv = f" | {r['axis_value']}" if grid.axis_setting else ""
