@@ -82,12 +82,12 @@ def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str
                 "macro-F1 (%) against the radius eps of the per-sentence L2 ball, mean ± std "
                 "over seeds.",
                 "",
-                "| variant | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
-                "|---" * (len(eps) + 1) + "|",
+                "| variant | seeds | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
+                "|---" * (len(eps) + 2) + "|",
             ]
             for v, c in curves.items():
                 cells = [_ms([f for f, _ in c.get(e, [])]) for e in eps]
-                lines.append(f"| {v} | " + " | ".join(cells) + " |")
+                lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
         else:
             summary[name] = {
                 v: {k: [s[k] * scale for s in ps.values()] for k, _, scale in WORD_FIGURES}
