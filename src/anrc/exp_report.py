@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 from collections import defaultdict
@@ -86,17 +87,24 @@ def compare(grid: Grid, runs: list[Run], groups: dict, bootstrap: int = 1000) ->
 
 
 def _gold(run: Run) -> dict[str, str] | None:
-    """Gold test labels, from the run's own scorer output (no data path needed)."""
+    """Gold test labels, from the test file the run's config names."""
     import tomllib
 
     from .config import Config
-    from .data import read
 
     with open(run.path / "config.toml", "rb") as f:
         cfg = Config.from_dict(tomllib.load(f))
     if not cfg.data.test or not Path(cfg.data.test).is_file():
         return None
-    return {ex.id: ex.label for ex in read(cfg.data.test, negative=cfg.data.negative).examples}
+    return _read_gold(cfg.data.test, cfg.data.negative)
+
+
+@functools.cache
+def _read_gold(path: str, negative: str) -> dict[str, str]:
+    # Read once per report, not once per seed pair.
+    from .data import read
+
+    return {ex.id: ex.label for ex in read(path, negative=negative).examples}
 
 
 def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
