@@ -172,3 +172,19 @@ def test_attack_tables_are_validated(tmp_path):
     p.write_text('config = "configs/anrc.toml"\n[[attack]]\nmethod = "pgd"\nepsilon = [1]\n')
     with pytest.raises(ValueError, match="unknown attack option"):
         load_grid(str(p))
+
+
+def test_a_run_locked_by_another_runner_is_skipped(grid_file, tmp_path, capsys):
+    import fcntl
+
+    out = tmp_path / "exp"
+    busy = out / "runs" / "plain" / "seed1"
+    busy.mkdir(parents=True)
+    with open(busy / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        args = ["experiment", str(grid_file), "--out", str(out), "--seeds", "1"]
+        assert main(args) == 1  # the busy run is not finished
+    err = capsys.readouterr().err
+    assert f"{busy}: busy in another runner; skipped" in err
+    assert not (busy / "scores.json").exists()
+    assert (out / "runs" / "at" / "seed1" / "scores.json").is_file()

@@ -46,6 +46,7 @@ the copy is the run this grid would have trained.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -223,6 +224,18 @@ def _attack(run: Run, attack: dict, threads: int, log) -> int:
 
 def _execute(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None = None) -> int:
     run.path.mkdir(parents=True, exist_ok=True)
+    # Two runners on one grid folder must not resume the same run at once: the
+    # first holds an exclusive lock on the run for as long as it works on it.
+    with open(run.path / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{run.path}: busy in another runner; skipped", file=log, flush=True)
+            return 1
+        return _execute_locked(run, grid, threads, log, reuse)
+
+
+def _execute_locked(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None) -> int:
     overrides = [*run.overrides, f"train.threads={threads}"]
     rc = 0
     if run.done:
@@ -233,7 +246,10 @@ def _execute(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None =
         source = find_reusable(_resolved(grid.config, overrides), reuse or [])
         if source is not None and source.resolve() != run.path.resolve():
             shutil.copytree(
-                source, run.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("attack")
+                source,
+                run.path,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("attack", ".lock"),
             )
             (run.path / "reused_from.txt").write_text(f"{source}\n")
             print(f"{run.path}: reused {source} (same configuration)", file=log, flush=True)
