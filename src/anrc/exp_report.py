@@ -11,15 +11,9 @@ from pathlib import Path
 from .answers import read_answers
 from .exp_robustness import robustness_section
 from .experiment import Grid, Run
-from .significance import paired_bootstrap, sign_test
+from .significance import mean_std, paired_bootstrap, sign_test
 
 FIGURES = ("test_f1", "test_accuracy", "dev_f1", "train_f1", "train_accuracy")
-
-
-def _mean_std(xs: list[float]) -> tuple[float, float]:
-    if not xs:
-        return float("nan"), float("nan")
-    return statistics.mean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
 
 
 def collect(runs: list[Run]) -> dict:
@@ -122,7 +116,7 @@ def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
             for x in grid.axis_values:
                 f1 = [s["test_f1"] for s in groups.get((v, x), {"seeds": {}})["seeds"].values()]
                 if f1:
-                    m, sd = _mean_std(f1)
+                    m, sd = mean_std(f1)
                     xs.append(x), ms.append(m), ss.append(sd)
             ax.errorbar(xs, ms, yerr=ss, marker="o", capsize=3, label=v)
         numeric = all(isinstance(x, int | float) for x in grid.axis_values)
@@ -141,7 +135,7 @@ def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
         fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(variants)), 4))
         ms, ss = [], []
         for v in variants:
-            m, sd = _mean_std(
+            m, sd = mean_std(
                 [s["test_f1"] for s in groups.get((v, None), {"seeds": {}})["seeds"].values()]
             )
             ms.append(m), ss.append(sd)
@@ -197,7 +191,8 @@ def write_report(
         for fig in FIGURES:
             vals = [g["seeds"][s].get(fig) for s in seeds]
             vals = [v for v in vals if v is not None]
-            row[fig] = {"mean": _mean_std(vals)[0], "std": _mean_std(vals)[1], "per_seed": vals}
+            m, sd = mean_std(vals)
+            row[fig] = {"mean": m, "std": sd, "per_seed": vals}
         row["selected_epoch"] = [g["seeds"][s]["selected_epoch"] for s in seeds]
         rows.append(row)
     comparisons = compare(grid, runs, groups, bootstrap)

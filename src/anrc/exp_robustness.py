@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .experiment import Grid, Run
+from .significance import mean_std
 
 EMBEDDING = ("fgm", "pgd")
 WORD_FIGURES = (
@@ -27,8 +28,7 @@ WORD_FIGURES = (
 def _ms(xs: list[float]) -> str:
     if not xs:
         return "–"
-    sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
-    return f"{statistics.mean(xs):.2f} ± {sd:.2f}"
+    return "{:.2f} ± {:.2f}".format(*mean_std(xs))
 
 
 def collect_attacks(grid: Grid, runs: list[Run]) -> dict:

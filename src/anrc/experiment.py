@@ -168,41 +168,36 @@ def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[Run]:
     runs = []
     axis_values = grid.axis_values if grid.axis_setting else [None]
     for variant, sets in grid.variants.items():
+        merged = {**grid.common, **sets}
+        dep = any("{out}" in str(v) for v in merged.values())  # reads another run's output
         for value in axis_values:
             for seed in grid.seeds:
                 o = [
                     f"{k}={_fmt(v).replace('{seed}', str(seed)).replace('{out}', str(out))}"
-                    for k, v in {**grid.common, **sets}.items()
+                    for k, v in merged.items()
                 ]
                 sub = Path(variant)
                 if grid.axis_setting:
                     o.append(f"{grid.axis_setting}={_fmt(value)}")
                     sub = sub / f"{grid.axis_setting.split('.')[-1]}={value}"
                 o += list(extra) + [f"train.seed={seed}"]
-                dep = any("{out}" in str(v) for v in {**grid.common, **sets}.values())
                 runs.append(Run(variant, value, seed, o, out / "runs" / sub / f"seed{seed}", dep))
     return runs
 
 
-def _resolved(config: str, overrides: list[str]) -> dict:
-    return load_config(config, overrides).to_dict()
-
-
-def find_reusable(want: dict, folders: list[Path]) -> Path | None:
-    """A finished run under ``folders`` whose saved configuration equals ``want``."""
+def reusable_runs(folders: list[Path]) -> list[tuple[dict, Path]]:
+    """(saved configuration, run folder) of every finished run under ``folders``."""
+    found = []
     for folder in folders:
         for cfg_path in sorted(Path(folder).rglob("config.toml")):
-            run_dir = cfg_path.parent
-            if not (run_dir / "scores.json").is_file():
+            if not (cfg_path.parent / "scores.json").is_file():
                 continue
             try:
                 with open(cfg_path, "rb") as f:
-                    have = Config.from_dict(tomllib.load(f)).to_dict()
+                    found.append((Config.from_dict(tomllib.load(f)).to_dict(), cfg_path.parent))
             except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError):
                 continue
-            if have == want:
-                return run_dir
-    return None
+    return found
 
 
 def _attack(run: Run, attack: dict, threads: int, log) -> int:
@@ -222,7 +217,7 @@ def _attack(run: Run, attack: dict, threads: int, log) -> int:
     return rc
 
 
-def _execute(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None = None) -> int:
+def _execute(run: Run, grid: Grid, threads: int, log, reusable: list[tuple[dict, Path]]) -> int:
     run.path.mkdir(parents=True, exist_ok=True)
     # Two runners on one grid folder must not resume the same run at once: the
     # first holds an exclusive lock on the run for as long as it works on it.
@@ -232,32 +227,35 @@ def _execute(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None =
         except BlockingIOError:
             print(f"{run.path}: busy in another runner; skipped", file=log, flush=True)
             return 1
-        return _execute_locked(run, grid, threads, log, reuse)
+        return _execute_locked(run, grid, threads, log, reusable)
 
 
-def _execute_locked(run: Run, grid: Grid, threads: int, log, reuse: list[Path] | None) -> int:
-    overrides = [*run.overrides, f"train.threads={threads}"]
-    rc = 0
-    if run.done:
-        pass
-    elif (run.path / "checkpoint.pt").is_file():
-        cmd = [sys.executable, "-m", "anrc", "train", "--resume", str(run.path)]
-    else:
-        source = find_reusable(_resolved(grid.config, overrides), reuse or [])
-        if source is not None and source.resolve() != run.path.resolve():
-            shutil.copytree(
-                source,
-                run.path,
-                dirs_exist_ok=True,
-                ignore=shutil.ignore_patterns("attack", ".lock"),
-            )
+def _reuse(run: Run, want: dict, reusable: list[tuple[dict, Path]], log) -> None:
+    for have, source in reusable:
+        if have == want and source.resolve() != run.path.resolve():
+            ignore = shutil.ignore_patterns("attack", ".lock")
+            shutil.copytree(source, run.path, dirs_exist_ok=True, ignore=ignore)
             (run.path / "reused_from.txt").write_text(f"{source}\n")
             print(f"{run.path}: reused {source} (same configuration)", file=log, flush=True)
-        cmd = [sys.executable, "-m", "anrc", "train", "--config", grid.config]
-        cmd += ["--out", str(run.path)]
-        for o in overrides:
-            cmd += ["--set", o]
+            return
+
+
+def _execute_locked(
+    run: Run, grid: Grid, threads: int, log, reusable: list[tuple[dict, Path]]
+) -> int:
+    overrides = [*run.overrides, f"train.threads={threads}"]
+    rc = 0
+    resume = (run.path / "checkpoint.pt").is_file()
+    if not run.done and not resume and reusable:
+        _reuse(run, load_config(grid.config, overrides).to_dict(), reusable, log)
     if not run.done:
+        cmd = [sys.executable, "-m", "anrc", "train"]
+        if resume:
+            cmd += ["--resume", str(run.path)]
+        else:
+            cmd += ["--config", grid.config, "--out", str(run.path)]
+            for o in overrides:
+                cmd += ["--set", o]
         with open(run.path / "run.log", "a") as f:
             rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
         status = (
@@ -307,8 +305,9 @@ def run_grid(
         flush=True,
     )
     threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
+    reusable = reusable_runs(reuse or [])  # scanned once, not once per run
     # Runs that read other runs' outputs start once all the others have finished.
     for wave in ([r for r in todo if not r.after_others], [r for r in todo if r.after_others]):
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(lambda r: _execute(r, grid, threads, log, reuse), wave))
+            list(pool.map(lambda r: _execute(r, grid, threads, log, reusable), wave))
     return runs

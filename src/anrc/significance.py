@@ -8,6 +8,7 @@ the sign test counts seeds on which B beats A.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,6 +62,13 @@ class FastOfficialF1:
             rec = np.where(gold_n > 0, 100.0 * corr_n / gold_n, 0.0)
             f1 = np.where(prec + rec > 0, 2 * prec * rec / (prec + rec), 0.0)
         return f1.mean(axis=1)
+
+
+def mean_std(xs: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation over seeds (std 0 for one seed, nan for none)."""
+    if not xs:
+        return float("nan"), float("nan")
+    return statistics.mean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
 
 
 def paired_bootstrap(
