@@ -158,8 +158,7 @@ def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
             n = min(len(c) for c in curves)
             if n == 0 or any(c[0] is None for c in curves):
                 continue
-            mean = [statistics.mean(c[i] for c in curves) for i in range(n)]
-            sd = [statistics.pstdev([c[i] for c in curves]) for i in range(n)]
+            mean, sd = zip(*(mean_std([c[i] for c in curves]) for i in range(n)), strict=True)
             ep = list(range(1, n + 1))
             ax.plot(ep, mean, label=_key_name(grid, key))
             ax.fill_between(

@@ -8,7 +8,6 @@ plots official F1 against eps for the embedding-space attacks.
 from __future__ import annotations
 
 import json
-import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -123,8 +122,7 @@ def _plot(summary: dict, methods: list[str], out: Path) -> list[str]:
     for ax, m in zip(axes[0], methods, strict=True):
         for v, by_eps in summary[m].items():
             eps = sorted(by_eps, key=float)
-            means = [statistics.mean(by_eps[e]["f1"]) for e in eps]
-            sds = [statistics.pstdev(by_eps[e]["f1"]) for e in eps]
+            means, sds = zip(*(mean_std(by_eps[e]["f1"]) for e in eps), strict=True)
             ax.errorbar([float(e) for e in eps], means, yerr=sds, marker="o", capsize=3, label=v)
         ax.set_xscale("symlog", linthresh=0.01)
         ax.set_xlabel("eps (L2 radius per sentence)")
