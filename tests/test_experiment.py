@@ -86,6 +86,27 @@ def test_axis_grid_and_validation(tmp_path):
         load_grid(str(p))
 
 
+def test_comparisons_against_baseline_variant_and_axis_value(tmp_path):
+    from anrc.exp_report import _references
+
+    p = tmp_path / "g.toml"
+    p.write_text(
+        'config = "configs/anrc.toml"\nbaseline = "b"\n[axis]\nsetting = "data.train_limit"\n'
+        "values = [10, 20, 30]\nbaseline = 20\n[variants.a]\n[variants.b]\n"
+    )
+    g = load_grid(str(p))
+    groups = {(v, x): {} for v in "ab" for x in (10, 20)}  # value 30 not finished
+    assert sorted(_references(g, groups)) == [
+        (("a", 10), ("a", 20)),
+        (("a", 10), ("b", 10)),
+        (("a", 20), ("b", 20)),
+        (("b", 10), ("b", 20)),
+    ]
+    p.write_text(p.read_text().replace("baseline = 20", "baseline = 40"))
+    with pytest.raises(ValueError, match="axis baseline 40 is not one of the values"):
+        load_grid(str(p))
+
+
 def test_declared_grids_are_valid():
     from pathlib import Path
 

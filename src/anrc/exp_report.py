@@ -35,21 +35,31 @@ def _key_name(grid: Grid, key) -> str:
     return variant if not grid.axis_setting else f"{variant} @ {grid.axis_setting}={value}"
 
 
+def _references(grid: Grid, groups: dict) -> list[tuple]:
+    """(key, reference key) pairs: each variant against the baseline variant at the
+    same axis value, and each axis value against the axis baseline of the same variant."""
+    pairs = []
+    for variant, value in groups:
+        if grid.baseline and variant != grid.baseline:
+            pairs.append(((variant, value), (grid.baseline, value)))
+        if grid.axis_baseline is not None and value != grid.axis_baseline:
+            pairs.append(((variant, value), (variant, grid.axis_baseline)))
+    return [(key, ref) for key, ref in pairs if ref in groups]
+
+
 def compare(grid: Grid, runs: list[Run], groups: dict, bootstrap: int = 1000) -> list[dict]:
-    """Each variant against the baseline at the same axis value: paired by seed."""
-    if not grid.baseline:
-        return []
+    """Paired by seed: test-F1 differences, sign test and paired bootstrap per seed."""
     by_key = {(r.variant, r.axis_value, r.seed): r for r in runs if r.done}
     out = []
-    for (variant, value), g in groups.items():
-        if variant == grid.baseline or (grid.baseline, value) not in groups:
+    for key, ref in _references(grid, groups):
+        g, base = groups[key]["seeds"], groups[ref]["seeds"]
+        seeds = sorted(set(g) & set(base))
+        if not seeds:
             continue
-        base = groups[(grid.baseline, value)]["seeds"]
-        seeds = sorted(set(g["seeds"]) & set(base))
-        deltas = [g["seeds"][s]["test_f1"] - base[s]["test_f1"] for s in seeds]
+        deltas = [g[s]["test_f1"] - base[s]["test_f1"] for s in seeds]
         boots = []
         for s in seeds:
-            ra, rb = by_key[(grid.baseline, value, s)], by_key[(variant, value, s)]
+            ra, rb = by_key[(*ref, s)], by_key[(*key, s)]
             gold = _gold(ra)
             if gold is None:
                 continue
@@ -67,12 +77,13 @@ def compare(grid: Grid, runs: list[Run], groups: dict, bootstrap: int = 1000) ->
             )
         out.append(
             {
-                "variant": variant,
-                "axis_value": value,
-                "baseline": grid.baseline,
+                "variant": key[0],
+                "axis_value": key[1],
+                "baseline": ref[0],
+                "baseline_axis_value": ref[1],
                 "seeds": seeds,
                 "delta_test_f1": deltas,
-                "mean_delta": statistics.mean(deltas) if deltas else None,
+                "mean_delta": statistics.mean(deltas),
                 "sign_test_p": sign_test(deltas),
                 "bootstrap_p_per_seed": boots,
             }
@@ -243,17 +254,19 @@ def write_report(
     if comparisons:
         lines += [
             "",
-            f"Paired against `{grid.baseline}` (same seed, same test sentences): "
-            "mean difference in test F1, exact sign test over seeds (two-sided), and the "
-            "paired-bootstrap p-value per seed (one-sided, that the variant is not better).",
+            "Paired comparisons (same seed, same test sentences): mean difference in "
+            "test F1, exact sign test over seeds (two-sided), and the paired-bootstrap "
+            "p-value per seed (one-sided, that the variant is not better).",
             "",
-            f"| variant{ax} | Δ test F1 per seed | mean Δ | sign test p | bootstrap p per seed |",
-            "|---" * (5 + bool(ax)) + "|",
+            f"| variant{ax} | against | Δ test F1 per seed | mean Δ | sign test p "
+            "| bootstrap p per seed |",
+            "|---" * (6 + bool(ax)) + "|",
         ]
         for c in comparisons:
             axv = f" | {c['axis_value']}" if grid.axis_setting else ""
+            ref = _key_name(grid, (c["baseline"], c["baseline_axis_value"]))
             lines.append(
-                f"| {c['variant']}{axv} | "
+                f"| {c['variant']}{axv} | {ref} | "
                 + ", ".join(f"{d:+.2f}" for d in c["delta_test_f1"])
                 + f" | {c['mean_delta']:+.2f} | {c['sign_test_p']:.3f} | "
                 + ", ".join(f"{p:.3f}" for p in c["bootstrap_p_per_seed"])

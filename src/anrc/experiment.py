@@ -13,6 +13,7 @@ the seeds, and the baseline the other variants are compared with::
     [axis]                      # optional
     setting = "data.train_limit"
     values = [1000, 2000, 4000, 8000]
+    baseline = 8000             # optional: each value is also compared with this one
     [variants.at]
     "adversarial.method" = "fgm"
     [variants.no-at]
@@ -85,6 +86,7 @@ class Grid:
     variants: dict[str, dict[str, object]]
     axis_setting: str | None = None
     axis_values: list = field(default_factory=list)
+    axis_baseline: object = None
     attacks: list[dict] = field(default_factory=list)
 
 
@@ -134,6 +136,8 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
     if baseline is not None and baseline not in variants:
         raise ValueError(f"{path}: baseline {baseline!r} is not a variant")
     axis = d.get("axis", {})
+    if "baseline" in axis and axis["baseline"] not in axis.get("values", []):
+        raise ValueError(f"{path}: axis baseline {axis['baseline']!r} is not one of the values")
     attacks = d.get("attack", [])
     for a in attacks:
         if a.get("method") not in ATTACK_METHODS:
@@ -157,6 +161,7 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         variants=variants,
         axis_setting=axis.get("setting"),
         axis_values=list(axis.get("values", [])),
+        axis_baseline=axis.get("baseline"),
         attacks=attacks,
     )
     for v in grid_runs(grid, Path("/nonexistent"), []):  # validate every override now
