@@ -1,5 +1,6 @@
-"""Attack figures of the epsilon grid's eps-1.0 models against the ANRC (eps 0.02) models
-of the robustness grid, same seeds: PGD F1 at a few radii and the greedy word attack.
+"""Attack figures of the epsilon grid's eps-1.0 and eps-2.0 models against the ANRC
+(eps 0.02) models of the robustness grid, same seeds: PGD F1 at a few radii and the
+greedy word attack.
 
     .venv/bin/python results/epsilon_robustness.py > results/epsilon_robustness.md
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 MODELS = {
     "ANRC, eps 0.02": "results/experiments/robustness/runs/anrc/seed{s}",
     "ANRC, eps 1.0": "results/experiments/epsilon/runs/at/epsilon=1.0/seed{s}",
+    "ANRC, eps 2.0": "results/experiments/epsilon/runs/at/epsilon=2.0/seed{s}",
 }
 SEEDS = (1, 2, 3)
 RADII = (0.0, 0.1, 0.5, 1.0)

@@ -47,7 +47,7 @@ def test_tuned_config_is_the_epsilon_grids_best_dev_setting():
     # holds only while the two resolve to the same settings (seed and threads aside).
     import tomllib
 
-    run = "results/experiments/epsilon/runs/at/epsilon=1.0/seed1/config.toml"
+    run = "results/experiments/epsilon/runs/at/epsilon=2.0/seed1/config.toml"
     with open(run, "rb") as f:
         ran = Config.from_dict(tomllib.load(f))
     tuned = load_config("configs/anrc-tuned.toml", ["train.seed=1", "train.threads=1"])
