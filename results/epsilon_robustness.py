@@ -6,8 +6,9 @@ greedy word attack.
 """
 
 import json
-import statistics
 from pathlib import Path
+
+from anrc.significance import mean_std
 
 MODELS = {
     "ANRC, eps 0.02": "results/experiments/robustness/runs/anrc/seed{s}",
@@ -19,7 +20,7 @@ RADII = (0.0, 0.1, 0.5, 1.0)
 
 
 def ms(xs: list[float]) -> str:
-    return f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
+    return "{:.2f} ± {:.2f}".format(*mean_std(xs))
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ def test_all_configs_load():
 
 
 def test_tuned_config_is_the_epsilon_grids_best_dev_setting():
-    # README quotes the epsilon grid's eps-1.0 runs for configs/anrc-tuned.toml: that
+    # README quotes the epsilon grid's eps-2.0 runs for configs/anrc-tuned.toml: that
     # holds only while the two resolve to the same settings (seed and threads aside).
     import tomllib
 
