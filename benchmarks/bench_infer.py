@@ -11,7 +11,7 @@ import sys
 import torch
 from common import median_time, setup
 
-from anrc.inference import predict_probs
+from anrc.inference.predict import predict_probs
 
 cfg, st = setup()
 model, vocab = st.model, st.vocab

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from common import setup
 
-from anrc.batching import iterate
-from anrc.perturb import make_perturbation
-from anrc.train import train_step
+from anrc.models.batch import iterate
+from anrc.adversarial.methods import make_perturbation
+from anrc.training.step import train_step
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--steps", type=int, default=60)

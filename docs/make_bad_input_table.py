@@ -96,7 +96,7 @@ def main() -> None:
     from helpers import tiny
 
     from anrc.config import Config
-    from anrc.runio import save_run
+    from anrc.rundir import save_run
 
     model, vocab, labels, _, mcfg = tiny()
     run_dir = tmp / "run"

@@ -8,7 +8,7 @@ greedy word attack.
 import json
 from pathlib import Path
 
-from anrc.significance import mean_std
+from anrc.metrics.significance import mean_std
 
 MODELS = {
     "ANRC, eps 0.02": "results/experiments/robustness/runs/anrc/seed{s}",

@@ -5,7 +5,7 @@ Usage: .venv/bin/python results/glove_norms.py > results/glove_norms.txt
 
 import numpy as np
 
-from anrc.vectors import load_vectors
+from anrc.data.vectors import load_vectors
 
 v = load_vectors("glove-6b-50d")
 for top in (20000, len(v.words)):

@@ -2,12 +2,10 @@
 
 import torch
 
-from anrc.batching import collate
-from anrc.config import ModelConfig
-from anrc.data import Example
-from anrc.labels import LabelSet
-from anrc.model import ANRC
-from anrc.vocab import Vocab
+from anrc.config import Config, ModelConfig
+from anrc.data import Example, parse_tagged
+from anrc.data.labels import LabelSet
+from anrc.models.classifier import ENCODERS, build_model
 
 SENTENCES = [
     ("The <e1>singer</e1> caused a <e2>commotion</e2> .", "Cause-Effect(e1,e2)"),
@@ -18,8 +16,6 @@ SENTENCES = [
 
 
 def examples():
-    from anrc.data import parse_tagged
-
     out = []
     for i, (text, label) in enumerate(SENTENCES):
         toks, e1, e2 = parse_tagged(text)
@@ -27,15 +23,25 @@ def examples():
     return out
 
 
-def tiny(**model_kw):
+def tiny_config(encoder: str = "anrc", markers: str = "none", **model_kw) -> Config:
+    small = {"hidden": 8, "position_dim": 4, "max_distance": 10, "filters": 8, "word_dim": 6}
+    cfg = Config()
+    cfg.model = ModelConfig(**{**small, "encoder": encoder, **model_kw})
+    cfg.data.markers = markers
+    cfg.data.embeddings = "none"
+    return cfg
+
+
+def tiny(encoder: str = "anrc", markers: str = "none", **model_kw):
+    """(model, featurizer, labels, examples, cfg) of a tiny randomly initialised model."""
     exs = examples()
-    vocab = Vocab.build([ex.tokens for ex in exs])
+    cfg = tiny_config(encoder, markers, **model_kw)
+    featurizer = ENCODERS.get(encoder).build_featurizer(cfg, exs, None)
     labels = LabelSet.from_labels([ex.label for ex in exs])
-    cfg = ModelConfig(**{"hidden": 8, "position_dim": 4, "max_distance": 10, **model_kw})
     torch.manual_seed(0)
-    model = ANRC(cfg, len(vocab), 6, len(labels))
-    return model, vocab, labels, exs, cfg
+    model = build_model(cfg, featurizer, labels, cfg.model.word_dim)
+    return model, featurizer, labels, exs, cfg
 
 
-def batch_of(exs, vocab, labels, cfg):
-    return collate(exs, vocab, cfg.max_distance, labels)
+def batch_of(exs, featurizer, labels):
+    return featurizer(exs, labels)

@@ -9,23 +9,24 @@ import torch.nn.functional as F
 from helpers import batch_of, tiny
 
 import anrc
-from anrc.attacks import fgm_attack, pgd_attack
+from anrc.attacks.embedding import fgm_attack, pgd_attack
+from anrc.attacks.word import Neighbours, budget, candidate_positions, greedy_attack, random_attack
 from anrc.cli import main
 from anrc.config import load_config
-from anrc.trainer import train
-from anrc.word_attack import Neighbours, budget, candidate_positions, greedy_attack, random_attack
+from anrc.training.loop import train
 
 
 def _losses(model, b, r):
     with torch.no_grad():
-        return F.cross_entropy(model(b, perturb={"word": r}).logits, b.labels, reduction="none")
+        x = model.embed(b)
+        return F.cross_entropy(model(b, embeds=x + r).logits, b.labels, reduction="none")
 
 
 @pytest.mark.parametrize("eps", [0.01, 0.5, 3.0])
 def test_pgd_in_ball_and_never_below_start(eps):
-    model, vocab, labels, exs, cfg = tiny(dropout=0.0)
+    model, feat, labels, exs, cfg = tiny(dropout=0.0)
     model.eval()
-    b = batch_of(exs, vocab, labels, cfg)
+    b = batch_of(exs, feat, labels)
     r = pgd_attack(model, b, eps, steps=5)
     assert (r.flatten(1).norm(dim=1) <= eps * (1 + 1e-5)).all()
     assert (r[~b.mask] == 0).all()
@@ -57,8 +58,8 @@ def small_run(tmp_path_factory, data_dir):
 
 
 def _model_neighbours(clf):
-    w = clf.model.encoder.word.weight.detach().numpy()
-    return Neighbours(clf.vocab.itos[: len(w)], w, k=10, min_cos=-1.0)
+    words, w = clf.model.encoder.input_vectors(clf.featurizer)
+    return Neighbours(words, w, k=10, min_cos=-1.0)
 
 
 def test_word_attack_keeps_entities_and_budget(small_run, data_dir):

@@ -22,9 +22,10 @@ def test_overrides_and_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "override,problem",
     [
-        ("model.pooling=mean", "model.pooling must be one of"),
+        ("model.pooling=median", "unknown pooling .median."),
+        ("model.encoder=gpt", "model.encoder must be one of"),
         ("model.window=2", "odd"),
-        ("adversarial.method=pgd", "adversarial.method"),
+        ("adversarial.method=bogus", "adversarial.method"),
         ("model.nope=1", "unknown setting"),
         ("model.hidden=abc", "bad value for model.hidden"),
         ("hidden=3", "section.key=value"),

@@ -6,9 +6,9 @@ import pytest
 from conftest import write
 
 from anrc.data import Example, parse_tagged, read, write_jsonl, write_semeval
+from anrc.data.labels import LabelSet, flip_direction, strip_direction
+from anrc.data.stats import dataset_stats
 from anrc.errors import AnrcInputError
-from anrc.labels import LabelSet, flip_direction, strip_direction
-from anrc.stats import dataset_stats
 
 
 def _distrib(path):
@@ -41,7 +41,7 @@ def test_real_release(data_dir):
 
 
 def test_key_matches_full_test_file(data_dir):
-    from anrc.answers import read_answers
+    from anrc.data.answers import read_answers
 
     key, _ = read_answers(data_dir / "TEST_FILE_KEY.TXT")
     test = read(data_dir / "TEST_FILE_FULL.TXT").examples

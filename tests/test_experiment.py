@@ -5,7 +5,7 @@ import json
 import pytest
 
 from anrc.cli import main
-from anrc.experiment import grid_runs, load_grid
+from anrc.experiments.grid import grid_runs, load_grid
 
 GRID = """
 description = "tiny test grid"
@@ -87,7 +87,7 @@ def test_axis_grid_and_validation(tmp_path):
 
 
 def test_comparisons_against_baseline_variant_and_axis_value(tmp_path):
-    from anrc.exp_report import _references
+    from anrc.experiments.report import _references
 
     p = tmp_path / "g.toml"
     p.write_text(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from anrc.data import Example, read, write_jsonl, write_semeval
 from anrc.errors import AnrcInputError
-from anrc.predict_stream import _parse
+from anrc.inference.stream import _parse
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

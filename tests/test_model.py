@@ -4,25 +4,25 @@ import pytest
 import torch
 from helpers import batch_of, tiny
 
-from anrc.batching import relative_positions
-from anrc.encoder import window_concat
+from anrc.models.featurizers import relative_positions
+from anrc.models.layers import window_concat
 
 
 @pytest.mark.parametrize("pooling", ["final", "max", "attention", "entity"])
 @pytest.mark.parametrize("scale", ["paper", "scaled"])
 def test_padding_never_changes_a_prediction(pooling, scale):
-    model, vocab, labels, exs, cfg = tiny(pooling=pooling, attention_scale=scale)
+    model, feat, labels, exs, cfg = tiny(pooling=pooling, attention_scale=scale)
     model.eval()
-    together = model(batch_of(exs, vocab, labels, cfg)).logits  # (4, C), padded
+    together = model(batch_of(exs, feat, labels)).logits  # (4, C), padded
     for i, ex in enumerate(exs):
-        alone = model(batch_of([ex], vocab, labels, cfg)).logits
+        alone = model(batch_of([ex], feat, labels)).logits
         torch.testing.assert_close(alone[0], together[i], rtol=1e-5, atol=1e-5)
 
 
 def test_shapes_and_attention_sums_to_one():
-    model, vocab, labels, exs, cfg = tiny()
-    b = batch_of(exs, vocab, labels, cfg)
-    out = model(b, b.labels)
+    model, feat, labels, exs, cfg = tiny()
+    b = batch_of(exs, feat, labels)
+    out = model(b, targets=b.labels)
     B, L = b.ids.shape
     assert out.logits.shape == (B, len(labels))
     assert out.loss.ndim == 0 and torch.isfinite(out.loss)
@@ -53,16 +53,21 @@ def test_ablations_build_and_run():
         {"dropout": 0.0},
         {"entity_repr": "head"},
     ):
-        model, vocab, labels, exs, cfg = tiny(**kw)
-        b = batch_of(exs, vocab, labels, cfg)
-        assert torch.isfinite(model(b, b.labels).loss)
+        model, feat, labels, exs, cfg = tiny(**kw)
+        b = batch_of(exs, feat, labels)
+        assert torch.isfinite(model(b, targets=b.labels).loss)
 
 
 def test_head_and_mean_entity_differ_on_multiword():
-    model, vocab, labels, exs, cfg = tiny()
-    w = torch.randn(1, 5, 6)
-    spans = torch.tensor([[1, 3]])
-    mean = model.encoder.entity_vectors(w, spans)
-    torch.testing.assert_close(mean[0], w[0, 1:3].mean(0))
+    """Eq. 2's entity vector: the mean of a multi-word span, or its last word (head)."""
+    model, feat, labels, exs, cfg = tiny()
+    b = batch_of(exs[:1], feat, labels)
+    b.e1 = torch.tensor([[1, 3]])
+    w = torch.randn(1, b.ids.shape[1], 6)
+    mean = model.encoder.entity_attention(w, b)
     model.encoder.cfg.entity_repr = "head"
-    torch.testing.assert_close(model.encoder.entity_vectors(w, spans)[0], w[0, 2])
+    head = model.encoder.entity_attention(w, b)
+    assert not torch.allclose(mean, head)
+    b.e1 = torch.tensor([[2, 3]])  # a one-word span: head and mean agree
+    model.encoder.cfg.entity_repr = "mean"
+    torch.testing.assert_close(model.encoder.entity_attention(w, b), head)

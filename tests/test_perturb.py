@@ -1,28 +1,33 @@
-"""Perturbations: norms, first-order effect of FGM, and the cost of an AT step."""
+"""Adversarial methods: norms, first-order effect of FGM, and the cost of an AT step."""
 
 import pytest
 import torch
 from helpers import batch_of, tiny
 
-from anrc.config import Config
-from anrc.perturb import PERTURBATIONS, make_perturbation
-from anrc.train import train_step
+from anrc.adversarial.geometry import normalise
+from anrc.adversarial.methods import METHODS, make_method
+from anrc.config import AdversarialConfig
+from anrc.training.step import train_step
 
 
-def _anchor_and_grad(target="word"):
-    model, vocab, labels, exs, cfg = tiny(dropout=0.0)
-    b = batch_of(exs, vocab, labels, cfg)
-    out = model(b, b.labels, anchor=target)
+def _embeds_and_grad(target="word"):
+    model, feat, labels, exs, cfg = tiny(dropout=0.0)
+    model.encoder.site = target
+    b = batch_of(exs, feat, labels)
+    x = model.embed(b)
+    x.retain_grad()
+    out = model(b, embeds=x, targets=b.labels)
     out.loss.backward()
-    return model, b, out
+    return model, b, x, out
 
 
 @pytest.mark.parametrize("name", ["fgm", "random"])
 @pytest.mark.parametrize("target", ["word", "word_position", "window"])
 def test_norm_is_epsilon_per_example_on_real_tokens(name, target):
-    model, b, out = _anchor_and_grad(target)
-    r = make_perturbation(name, 0.02)(out.anchor, out.anchor.grad, b.mask)
-    assert r.shape == out.anchor.shape
+    model, b, x, out = _embeds_and_grad(target)
+    method = make_method(AdversarialConfig(method=name, epsilon=0.02, target=target))
+    r = normalise(method.direction(x.detach(), x.grad), b.mask, 0.02)
+    assert r.shape == x.shape
     torch.testing.assert_close(r.flatten(1).norm(dim=1), torch.full((len(b),), 0.02))
     assert (r[~b.mask] == 0).all()
     assert not r.requires_grad
@@ -30,23 +35,22 @@ def test_norm_is_epsilon_per_example_on_real_tokens(name, target):
 
 def test_fgm_raises_the_loss_more_than_random():
     torch.manual_seed(0)
-    model, b, out = _anchor_and_grad()
+    model, b, x, out = _embeds_and_grad()
     model.eval()
     base = float(out.loss.detach())
     eps = 1e-2
-    r = make_perturbation("fgm", eps)(out.anchor, out.anchor.grad, b.mask)
-    fgm = float(model(b, b.labels, perturb={"word": r}).loss.detach())
+    g = x.grad
+    r = normalise(g, b.mask, eps)
+    x0 = x.detach()
+    fgm = float(model(b, embeds=x0 + r, targets=b.labels).loss.detach())
     # First order: the increase is about <g, r> = eps * sum_b ||g_b|| / B (mean loss).
-    g = out.anchor.grad
     predicted = eps * float(g.flatten(1).norm(dim=1).sum())
     assert fgm > base
     assert fgm - base == pytest.approx(predicted, rel=0.2)
     rnd = [
         float(
             model(
-                b,
-                b.labels,
-                perturb={"word": make_perturbation("random", eps)(out.anchor, None, b.mask)},
+                b, embeds=x0 + normalise(torch.randn_like(x0), b.mask, eps), targets=b.labels
             ).loss.detach()
         )
         - base
@@ -56,28 +60,24 @@ def test_fgm_raises_the_loss_more_than_random():
 
 
 def test_registry():
-    assert set(PERTURBATIONS) == {"none", "random", "fgm"}
-    assert "epsilon=0.02" in repr(make_perturbation("fgm", 0.02))
-    with pytest.raises(ValueError):
-        make_perturbation("pgd", 0.1)
+    assert {"none", "random", "fgm"} <= set(METHODS.choices())
+    assert "epsilon=0.02" in repr(make_method(AdversarialConfig(method="fgm", epsilon=0.02)))
+    with pytest.raises(ValueError, match="unknown adversarial method"):
+        METHODS.get("no-such-method")
 
 
 @pytest.mark.parametrize("method,passes", [("none", (1, 1)), ("fgm", (2, 2)), ("random", (2, 2))])
 @pytest.mark.parametrize("objective", ["sum", "adv_only"])
 def test_at_step_costs_two_forward_two_backward(method, passes, objective):
-    model, vocab, labels, exs, mcfg = tiny()
-    cfg = Config(model=mcfg)
-    cfg.adversarial.method = method
-    cfg.adversarial.objective = objective
+    model, feat, labels, exs, cfg = tiny()
+    adv = AdversarialConfig(method=method, objective=objective)
     counts = {"fwd": 0, "bwd": 0}
-    model.classifier.register_forward_hook(lambda *a: counts.__setitem__("fwd", counts["fwd"] + 1))
-    model.classifier.register_full_backward_hook(
-        lambda *a: counts.__setitem__("bwd", counts["bwd"] + 1)
-    )
+    model.head.register_forward_hook(lambda *a: counts.__setitem__("fwd", counts["fwd"] + 1))
+    model.head.register_full_backward_hook(lambda *a: counts.__setitem__("bwd", counts["bwd"] + 1))
     opt = torch.optim.Adam(model.parameters())
-    b = batch_of(exs, vocab, labels, mcfg)
+    b = batch_of(exs, feat, labels)
     before = [p.detach().clone() for p in model.parameters()]
-    res = train_step(model, b, opt, make_perturbation(method, 0.02), cfg)
+    res = train_step(model, b, opt, make_method(adv), 0.0)
     assert res.finite
     fwd, bwd = passes
     assert counts["fwd"] == fwd

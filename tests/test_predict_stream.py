@@ -8,19 +8,18 @@ import sys
 import pytest
 from helpers import tiny
 
-from anrc.api import RelationClassifier
-from anrc.config import Config
-from anrc.predict_stream import completed_records, predict_stream
-from anrc.runio import save_run
+from anrc.inference.api import RelationClassifier
+from anrc.inference.stream import completed_records, predict_stream
+from anrc.rundir import save_run
 
 GOOD = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    model, vocab, labels, _, mcfg = tiny()
+    model, feat, labels, _, cfg = tiny()
     out = tmp_path_factory.mktemp("tinyrun")
-    save_run(out, Config(model=mcfg), model, vocab, labels, word_dim=6)
+    save_run(out, cfg, model, feat, labels, word_dim=6)
     return out
 
 

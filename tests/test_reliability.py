@@ -11,11 +11,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from anrc import train as train_mod
-from anrc.checkpoint import CheckpointError, load_checkpoint
 from anrc.config import load_config
-from anrc.train import NonFiniteLoss
-from anrc.trainer import Interrupted, resume_config, train
+from anrc.training import step as train_mod
+from anrc.training.checkpoint import CheckpointError, load_checkpoint
+from anrc.training.loop import Interrupted, resume_config, train
+from anrc.training.step import NonFiniteLoss
 
 TIME_FIELDS = {"seconds", "train_seconds"}
 
@@ -92,12 +92,12 @@ def test_interrupt_mid_epoch_then_resume_is_exact(reference, tmp_path, data_dir,
             os.kill(os.getpid(), signal.SIGINT)
         return res
 
-    monkeypatch.setattr("anrc.trainer.train_step", step_then_signal)
+    monkeypatch.setattr("anrc.training.loop.train_step", step_then_signal)
     with pytest.raises(Interrupted, match="--resume"):
         train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), run)
-    monkeypatch.setattr("anrc.trainer.train_step", real_step)
+    monkeypatch.setattr("anrc.training.loop.train_step", real_step)
     ck = load_checkpoint(run)
-    assert (ck["epoch"], ck["batch"]) == (2, 3)
+    assert (ck.state.epoch, ck.state.batch) == (2, 3)
     train(resume_config(run), run, resume=True)
     assert metrics(run) == metrics(reference)
     assert same_weights(run, reference)
@@ -187,15 +187,15 @@ def test_non_finite_loss_stops_and_keeps_checkpoint(tmp_path, data_dir, monkeypa
         calls["n"] += 1
         if calls["n"] == 15:
             with torch.no_grad():
-                model.classifier.bias.fill_(float("nan"))
+                model.head.linear.bias.fill_(float("nan"))
         return real_step(model, batch, *a, **k)
 
-    monkeypatch.setattr("anrc.trainer.train_step", poisoned)
+    monkeypatch.setattr("anrc.training.loop.train_step", poisoned)
     with pytest.raises(NonFiniteLoss, match="epoch 2, step 15"):
         train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), run)
     ck = load_checkpoint(run)
-    assert ck["epoch"] == 2 and ck["batch"] == 0
-    assert all(torch.isfinite(v).all() for v in ck["model"].values())
+    assert ck.state.epoch == 2 and ck.state.batch == 0
+    assert all(torch.isfinite(v).all() for v in ck.model.values())
 
 
 def test_non_finite_loss_skip_setting(tmp_path, data_dir, monkeypatch):
@@ -209,7 +209,7 @@ def test_non_finite_loss_skip_setting(tmp_path, data_dir, monkeypatch):
             return train_mod.StepResult(float("nan"), float("nan"), False)
         return real_step(*a, **k)
 
-    monkeypatch.setattr("anrc.trainer.train_step", flaky)
+    monkeypatch.setattr("anrc.training.loop.train_step", flaky)
     summary = train(
         load_config("configs/anrc.toml", tiny_overrides(data_dir, **{"train.on_nan": "skip"})), run
     )

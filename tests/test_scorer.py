@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from anrc.answers import read_answers
-from anrc.scorer import ScorerError, accuracy, evaluate, official_f1, score
-from anrc.scorer_report import format_report
+from anrc.data.answers import read_answers
+from anrc.metrics.report import format_report
+from anrc.metrics.scorer import ScorerError, accuracy, evaluate, official_f1, score
 
 FIGURE = re.compile(r"\d+\.\d\d")
 

@@ -2,12 +2,12 @@ import random
 
 import pytest
 
-from anrc.scorer import official_f1
-from anrc.significance import FastOfficialF1, paired_bootstrap, sign_test
+from anrc.metrics.scorer import official_f1
+from anrc.metrics.significance import FastOfficialF1, paired_bootstrap, sign_test
 
 
 def test_fast_f1_matches_the_scorer(data_dir):
-    from anrc.answers import read_answers
+    from anrc.data.answers import read_answers
 
     key, _ = read_answers(data_dir / "TEST_FILE_KEY.TXT")
     gold = list(key.values())

@@ -11,8 +11,8 @@ import torch
 import anrc
 from anrc.config import load_config
 from anrc.data import read
-from anrc.runio import RunLoadError, load_run
-from anrc.trainer import train
+from anrc.rundir import RunLoadError, load_run
+from anrc.training.loop import train
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from anrc.data.vectors import load_text
+from anrc.data.vocab import Vocab, initial_embeddings
 from anrc.errors import AnrcInputError
-from anrc.vectors import load_text
-from anrc.vocab import Vocab, initial_embeddings
 
 
 def test_glove_and_word2vec_text(tmp_path):
@@ -35,7 +35,7 @@ def test_initial_embeddings_use_pretrained_and_seeded_random(tmp_path):
 
 
 def test_packaged_glove_loads():
-    from anrc.vectors import load_packaged
+    from anrc.data.vectors import load_packaged
 
     v = load_packaged()
     assert v.matrix.shape == (400000, 50) and v.words[0] == "the"
@@ -44,29 +44,26 @@ def test_packaged_glove_loads():
 def test_extra_pretrained_words_are_looked_up_and_frozen(tmp_path):
     import torch
 
-    from anrc.batching import collate
     from anrc.config import Config
     from anrc.data import Example
-    from anrc.labels import LabelSet
-    from anrc.runio import build_model
+    from anrc.data.labels import LabelSet
+    from anrc.models.classifier import build_model
+    from anrc.models.featurizers import WordFeaturizer
 
     (tmp_path / "g.txt").write_text("the 0.1 0.2 0.3\ncat 1 2 3\ndog 4 5 6\n")
     v = load_text(tmp_path / "g.txt")
     ex = Example("1", ["the", "cat", "sat"], (0, 1), (1, 2), "Other")
     vocab = Vocab.build([ex.tokens], vectors=v, vectors_vocab=-1)
     assert vocab.itos[vocab.n_trainable :] == ["dog"]
-    emb, _ = initial_embeddings(vocab, v, 3, seed=0)
+    feat = WordFeaturizer(vocab, 50)
     labels = LabelSet.from_labels(["Other"])
-    cfg = Config()
-    model = build_model(cfg, vocab, labels, 3)
-    assert model.encoder.word.num_embeddings == vocab.n_trainable
-    with torch.no_grad():
-        model.encoder.word.weight.copy_(torch.from_numpy(emb[: vocab.n_trainable]))
-        model.encoder.word_extra.copy_(torch.from_numpy(emb[vocab.n_trainable :]))
+    model = build_model(Config(), feat, labels, 3)
+    embedder = model.encoder.embedder
+    assert embedder.word.num_embeddings == vocab.n_trainable
+    model.encoder.init_pretrained(Config(), feat, v, seed=0)
     test = Example("2", ["the", "dog", "cat"], (1, 2), (2, 3))
-    ids = collate([test], vocab, 50).ids
-    w = model.encoder.word_embeddings(ids)
+    w = model.embed(feat([test]))
     torch.testing.assert_close(w[0, 1], torch.tensor([4.0, 5.0, 6.0]))
     torch.testing.assert_close(w[0, 2], torch.tensor([1.0, 2.0, 3.0]))
-    assert "encoder.word_extra" in model.state_dict()
-    assert all(p is not model.encoder.word_extra for p in model.parameters())
+    assert "encoder.embedder.word_extra" in model.state_dict()
+    assert all(p is not embedder.word_extra for p in model.parameters())

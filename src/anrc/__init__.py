@@ -5,6 +5,6 @@ __version__ = "0.1.0"
 
 def load(run_dir):
     """Load a trained run directory; see :class:`anrc.api.RelationClassifier`."""
-    from .api import load as _load
+    from anrc.inference.api import load as _load
 
     return _load(run_dir)

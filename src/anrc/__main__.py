@@ -1,3 +1,3 @@
-from .cli import entry
+from anrc.cli import entry
 
 entry()

@@ -47,6 +47,11 @@ class DataConfig:
         0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"
     )
     augment: str = _h("", "extra training examples (e.g. adversarial ones) appended to train")
+    markers: str = _h(
+        "none",
+        "entity markers: none (tags stripped, as the paper), or tags (the four tokens "
+        "<e1> </e1> <e2> </e2> kept in the sequence, with learned vectors)",
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.dev_fraction < 1.0:
@@ -55,10 +60,20 @@ class DataConfig:
             raise ValueError("data.train_limit must be >= 0")
         if self.format:
             _choice("data.format", self.format, ("semeval", "jsonl"))
+        _choice("data.markers", self.markers, ("none", "tags"))
 
 
 @dataclass
 class ModelConfig:
+    encoder: str = _h(
+        "anrc",
+        "the encoder (tokens -> h), a registered name: `anrc train --show-config` lists them",
+    )
+    head: str = _h(
+        "softmax",
+        "softmax (cross-entropy, Eq. 4-5) or ranking (CR-CNN pairwise ranking loss; the "
+        "negative class scores 0)",
+    )
     word_dim: int = _h(50, "word embedding size when data.embeddings = 'none'")
     position_dim: int = _h(20, "size of each word position embedding (to e1, to e2); 0 = none")
     max_distance: int = _h(50, "relative distances are clipped to [-max, max]")
@@ -75,15 +90,36 @@ class ModelConfig:
     hidden: int = _h(100, "LSTM hidden size per direction")
     pooling: str = _h(
         "final",
-        "h of Eq. 4: final (last states of both directions), max, attention, or entity "
-        "(max over time + the mean states over each entity span: beyond the paper)",
+        "h of Eq. 4, registered poolers joined by '+': final (last states of both LSTM "
+        "directions), max, mean, attention (Zhou et al. 2016), entity_mean, entity_start "
+        "(the states at <e1> and <e2>); entity = max+entity_mean",
     )
-    dropout: float = _h(0.5, "dropout on the LSTM input and on h")
+    dropout: float = _h(0.5, "dropout on the encoder input and on h")
+    embed_dropout: float = _h(0.0, "extra dropout on the embedded input (0 = none)")
+    filters: int = _h(230, "convolution filters (cnn, crcnn)")
+    kernel: int = _h(3, "convolution width in tokens (cnn, crcnn)")
+    lexical: bool = _h(
+        True, "cnn: add Zeng et al.'s lexical features (the entity words and their neighbours)"
+    )
+    attention_heads: int = _h(4, "entity-lstm: heads of the self-attention over the words")
+    latent_types: int = _h(0, "entity-lstm: number of latent entity types (0 = no typing)")
+    ranking_margin_pos: float = _h(2.5, "ranking head: m+ (CR-CNN)")
+    ranking_margin_neg: float = _h(0.5, "ranking head: m- (CR-CNN)")
+    ranking_gamma: float = _h(2.0, "ranking head: gamma, the scale of the margins (CR-CNN)")
 
     def __post_init__(self) -> None:
         _choice("model.entity_repr", self.entity_repr, ("mean", "head"))
         _choice("model.attention_scale", self.attention_scale, ("paper", "scaled"))
-        _choice("model.pooling", self.pooling, ("final", "max", "attention", "entity"))
+        from anrc.models.classifier import ENCODERS, HEADS
+        from anrc.models.pooling import pooling_parts
+
+        _choice("model.encoder", self.encoder, ENCODERS.choices())
+        _choice("model.head", self.head, HEADS.choices())
+        pooling_parts(self.pooling)
+        if self.kernel < 1 or self.kernel % 2 == 0:
+            raise ValueError("model.kernel must be a positive odd number")
+        if not 0.0 <= self.embed_dropout < 1.0:
+            raise ValueError("model.embed_dropout must be in [0, 1)")
         if self.window < 1 or self.window % 2 == 0:
             raise ValueError("model.window must be a positive odd number")
         if not 0.0 <= self.dropout < 1.0:
@@ -94,10 +130,14 @@ class ModelConfig:
 
 @dataclass
 class AdversarialConfig:
-    method: str = _h("fgm", "perturbation during training: none, random, fgm")
+    method: str = _h(
+        "fgm", "adversarial training method, a registered name (none, random, fgm, ...)"
+    )
     epsilon: float = _h(0.02, "L2 norm of the perturbation per example (Eq. 8)")
     target: str = _h(
-        "word", "what is perturbed: word (embeddings), word_position (both), window (z)"
+        "word",
+        "where the perturbation is added (the encoder's embed()): word (the word embeddings; "
+        "every encoder), word_position (words and positions), window (z) (anrc only)",
     )
     weight: float = _h(1.0, "lambda: loss = clean + lambda * adversarial (Eq. 7)")
     objective: str = _h("sum", "sum (clean + lambda * adv) or adv_only (Eq. 7 replaces Eq. 5)")
@@ -106,7 +146,9 @@ class AdversarialConfig:
     )
 
     def __post_init__(self) -> None:
-        _choice("adversarial.method", self.method, ("none", "random", "fgm"))
+        from anrc.adversarial.methods import METHODS
+
+        _choice("adversarial.method", self.method, METHODS.choices())
         _choice("adversarial.target", self.target, ("word", "word_position", "window"))
         _choice("adversarial.objective", self.objective, ("sum", "adv_only"))
         if self.epsilon < 0 or self.weight < 0:
@@ -117,7 +159,9 @@ class AdversarialConfig:
 class TrainConfig:
     seed: int = _h(1, "seed of initialisation, data order, dropout and noise")
     batch_size: int = _h(64, "examples per step")
-    lr: float = _h(0.001, "Adam learning rate")
+    optimizer: str = _h("adam", "adam, adamw, adadelta or sgd")
+    lr: float = _h(0.001, "learning rate")
+    weight_decay: float = _h(0.0, "L2 penalty (adam, adadelta, sgd) or decoupled decay (adamw)")
     lr_decay: float = _h(0.99, "exponential learning-rate decay factor")
     lr_decay_every: str = _h("epoch", "apply lr_decay once per epoch or once per step")
     grad_clip: float = _h(0.0, "clip the gradient L2 norm to this value (0 = off)")
@@ -127,10 +171,16 @@ class TrainConfig:
     bucket: bool = _h(True, "batch sentences of similar length together")
     eval_test: bool = _h(True, "score the test set every epoch (reported, never used to select)")
     on_nan: str = _h("stop", "non-finite loss: stop (keep the last good state) or skip the batch")
+    refit: bool = _h(
+        False,
+        "after the dev split has selected the epoch count, retrain on all training data "
+        "(dev included) for that many epochs, same seed, and report that model",
+    )
 
     def __post_init__(self) -> None:
         _choice("train.lr_decay_every", self.lr_decay_every, ("epoch", "step"))
         _choice("train.on_nan", self.on_nan, ("stop", "skip"))
+        _choice("train.optimizer", self.optimizer, ("adam", "adamw", "adadelta", "sgd"))
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("train.batch_size and train.max_epochs must be >= 1")
 
@@ -142,6 +192,16 @@ class Config:
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     version: int = CONFIG_VERSION
+
+    def __post_init__(self) -> None:
+        from anrc.models.classifier import ENCODERS
+
+        sites = ENCODERS.get(self.model.encoder).sites
+        if self.adversarial.target not in sites:
+            raise ValueError(
+                f"adversarial.target {self.adversarial.target!r} is not a site of encoder "
+                f"{self.model.encoder!r} ({', '.join(sites)})"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)

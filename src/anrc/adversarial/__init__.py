@@ -1,0 +1,1 @@
+"""Adversarial training methods and the perturbation geometry they share with attacks."""

@@ -1,0 +1,123 @@
+"""Adversarial training methods (Liu et al., section 3.3, and what followed).
+
+A method owns its inner loop: :meth:`AdversarialMethod.backward` computes the
+training objective for one batch and back-propagates it, so parameter gradients
+are in place when it returns; the training step only zeroes, clips and steps.
+Every method perturbs the model's input through the one seam
+(``model(batch, embeds=model.embed(batch) + r)``), so it works with every encoder.
+
+Methods register by name in :data:`METHODS`; ``adversarial.method`` picks one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from anrc.adversarial.geometry import normalise
+from anrc.models.batch import Batch
+from anrc.registry import Registry
+
+METHODS: Registry[type[AdversarialMethod]] = Registry("adversarial method")
+
+
+@dataclass
+class StepLoss:
+    objective: torch.Tensor  # the value minimised (detached)
+    clean: torch.Tensor  # the loss on the unperturbed batch (detached)
+
+
+class AdversarialMethod:
+    """Base: plain training, ``loss = L(x)`` (also the ``none`` method)."""
+
+    needs_gradient = False  # whether the perturbation uses the loss gradient
+
+    def __init__(self, cfg):
+        self.cfg = cfg  # the AdversarialConfig
+        self.epsilon = cfg.epsilon
+
+    def describe(self) -> str:
+        """The method's hyper-parameters, printed at the start of a run."""
+        c = self.cfg
+        return (
+            f"{self.registered_name}(epsilon={c.epsilon}, weight={c.weight}, "
+            f"objective={c.objective}, target={c.target})"
+        )
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def backward(self, model, batch: Batch) -> StepLoss:
+        loss = model(batch, targets=batch.labels).loss
+        loss.backward()
+        d = loss.detach()
+        return StepLoss(d, d)
+
+
+@METHODS.register("none")
+class NoPerturbation(AdversarialMethod):
+    """Plain training: one forward and one backward pass."""
+
+    def describe(self) -> str:
+        return "none"
+
+
+class OneStepPerturbation(AdversarialMethod):
+    """Eq. 7: L(x) + lambda * L(x + r), r of norm eps per example (Eq. 8 for FGM).
+
+    Pass 1 computes the clean loss and, through the same backward, the gradient g
+    with respect to the embedded input; pass 2 adds r (a constant: no gradient
+    flows through it) and back-propagates lambda * L_adv. With ``objective =
+    adv_only`` Eq. 7 replaces Eq. 5: only lambda * L_adv is minimised.
+    """
+
+    def direction(self, x: torch.Tensor, grad: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def backward(self, model, batch: Batch) -> StepLoss:
+        c = self.cfg
+        x = model.embed(batch)  # (B, L, D)
+        if x.requires_grad:
+            x.retain_grad()
+        else:  # embeddings without trainable weights: still differentiate w.r.t. x
+            x = x.detach().requires_grad_()
+        clean = model(batch, embeds=x, targets=batch.labels).loss
+        grad = None
+        if c.objective == "sum":
+            clean.backward()
+            grad = x.grad
+        elif self.needs_gradient:  # adv_only: g still comes from the clean loss
+            (grad,) = torch.autograd.grad(clean, x)
+        with torch.no_grad():  # theta-hat: no gradient flows through r
+            r = normalise(self.direction(x.detach(), grad), batch.mask, self.epsilon)
+        adv = model(batch, embeds=model.embed(batch) + r, targets=batch.labels).loss
+        weighted = c.weight * adv
+        weighted.backward()
+        total = clean + weighted if c.objective == "sum" else weighted
+        return StepLoss(total.detach(), clean.detach())
+
+
+@METHODS.register("random")
+class RandomPerturbation(OneStepPerturbation):
+    """Random-noise control: an isotropic Gaussian direction, same norm eps."""
+
+    def direction(self, x, grad):
+        return torch.randn_like(x)
+
+
+@METHODS.register("fgm")
+class FGM(OneStepPerturbation):
+    """Eq. 8: r_adv = eps * g / ||g||_2 with g = the loss gradient w.r.t. the embedded input."""
+
+    needs_gradient = True
+
+    def direction(self, x, grad):
+        if grad is None:
+            raise ValueError("FGM needs the loss gradient")
+        return grad
+
+
+def make_method(cfg) -> AdversarialMethod:
+    """The method ``cfg.method`` names (cfg: the AdversarialConfig)."""
+    return METHODS.get(cfg.method)(cfg)

@@ -1,0 +1,175 @@
+"""``anrc attack``: how a trained model holds up against perturbations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from anrc.cli.common import load_classifier
+from anrc.errors import AnrcInputError
+
+
+def _neighbours(clf, top: int):
+    from anrc.attacks.word import Neighbours
+    from anrc.data.vectors import load_vectors
+
+    spec = clf.config.data.embeddings
+    if spec != "none":
+        v = load_vectors(spec)
+        return Neighbours(v.words[:top], v.matrix[:top]), f"{spec} (top {top} words)"
+    words, matrix = clf.model.encoder.input_vectors(clf.featurizer)
+    return Neighbours(words, matrix), "the model's own embeddings"
+
+
+def run(args: argparse.Namespace) -> int:
+    from anrc.data import read
+
+    if args.threads:
+        import torch
+
+        # One thread per process when several run side by side: oversubscribed
+        # intra-op threads made the word attack 7x slower on a 2-core machine.
+        torch.set_num_threads(args.threads)
+    clf = load_classifier(args.run_dir)
+    cfg = clf.config
+    if args.split:
+        from dataclasses import replace
+
+        from anrc.data.splits import load_training_data
+
+        if args.data:
+            raise AnrcInputError("--split and --data exclude each other")
+        # The run's own split (same dev seed), without any augmentation: attacking the
+        # training part gives adversarial examples to train on that never saw dev or test.
+        train, dev, test = load_training_data(replace(cfg.data, augment=""))
+        examples = {"train": train, "dev": dev, "test": test}[args.split]
+        path = f"{args.split} split of {cfg.data.train}"
+        if args.split == "test":
+            path = cfg.data.test
+    else:
+        path = args.data or cfg.data.test
+        if not path:
+            raise AnrcInputError("no --data given and the run has no test file")
+        examples = read(path, negative=clf.labels.negative, labelled=True).examples
+    examples = [ex for ex in examples if ex.label in clf.labels]
+    if args.limit:
+        examples = examples[: args.limit]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# anrc attack: {args.method}",
+        "",
+        f"Run `{args.run_dir}`, data `{path}` ({len(examples)} labelled examples).",
+        "",
+    ]
+    summary: dict = {
+        "run": args.run_dir,
+        "data": path,
+        "method": args.method,
+        "examples": len(examples),
+    }
+    if args.method in ("fgm", "pgd"):
+        from anrc.attacks.embedding import evaluate_under_attack
+
+        rows = []
+        for eps in args.eps:
+            kw = {"steps": args.steps} if args.method == "pgd" else {}
+            res = evaluate_under_attack(
+                clf.model, clf.featurizer, clf.labels, examples, args.method, eps, **kw
+            )
+            res.pop("predictions")
+            rows.append(res)
+            print(
+                f"eps {eps:g}: F1 {res['f1']:.2f}  accuracy {res['accuracy']:.2f}", file=sys.stderr
+            )
+        summary["curve"] = rows
+        lines += [
+            "White-box attack on the embedded input, `embed(batch)` (L2 ball of radius eps per sentence)"
+            + (f", {args.steps} PGD steps." if args.method == "pgd" else ", one FGM step."),
+            "",
+            "| eps | official F1 | accuracy |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {r['epsilon']:g} | {r['f1']:.2f} | {r['accuracy']:.2f} |" for r in rows]
+    else:
+        from anrc.attacks.word import budget, greedy_attack, random_attack, summarise
+
+        nb, source = _neighbours(clf, args.vocab_top)
+        rng = np.random.default_rng(args.seed)
+        results = []
+        with open(out / "adversarial.jsonl", "w") as f:
+            for ex in examples:
+                if args.method == "word":
+                    r = greedy_attack(clf, ex, nb, args.max_fraction)
+                else:
+                    r = random_attack(clf, ex, nb, budget(ex, args.max_fraction), rng)
+                results.append(r)
+                f.write(json.dumps(r.to_json()) + "\n")
+        from anrc.data import write_jsonl
+
+        # Successful adversarial examples with their gold labels: training data for --augment.
+        write_jsonl(
+            [r.perturbed for r in results if r.before == r.gold != r.after], out / "augment.jsonl"
+        )
+        s = summarise(results)
+        summary.update(s, neighbours=source, max_fraction=args.max_fraction)
+        lines += [
+            f"Word substitution ({'greedy, importance by deletion' if args.method == 'word' else 'random positions and neighbours: the control'}); "
+            f"neighbours from {source}, cosine >= 0.6, no stop words, entities untouched, "
+            f"at most {args.max_fraction:.0%} of the words.",
+            "",
+            "| accuracy before | accuracy after | success rate | words changed | queries |",
+            "|---|---|---|---|---|",
+            f"| {s['accuracy_before']:.2f} | {s['accuracy_after']:.2f} | "
+            f"{s['success_rate']:.2f} | {100 * s['mean_fraction_changed']:.1f}% | "
+            f"{s['mean_queries']:.1f} |",
+            "",
+            "The examples themselves are in `adversarial.jsonl`.",
+        ]
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'report.md'}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from anrc.attacks import attack_names
+
+    p = sub.add_parser("attack", help="measure robustness of a trained run")
+    p.add_argument("run_dir")
+    p.add_argument("--method", choices=attack_names(), required=True)
+    p.add_argument("--data", help="labelled file (default: the run's test file)")
+    p.add_argument(
+        "--split",
+        choices=("train", "dev", "test"),
+        help="attack one of the run's own splits (train: for --augment data)",
+    )
+    p.add_argument("--limit", type=int, default=0, help="attack only the first N examples")
+    p.add_argument("--out", required=True)
+    p.add_argument(
+        "--eps",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
+        help="radii for fgm/pgd",
+    )
+    p.add_argument("--steps", type=int, default=10, help="PGD steps")
+    p.add_argument(
+        "--max-fraction",
+        type=float,
+        default=0.2,
+        help="word attacks: most words changed, as a fraction of the sentence",
+    )
+    p.add_argument(
+        "--vocab-top",
+        type=int,
+        default=50000,
+        help="neighbours come from the N most frequent pretrained words",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    p.set_defaults(func=run)

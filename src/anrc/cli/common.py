@@ -1,0 +1,43 @@
+"""Helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from anrc.errors import AnrcInputError
+
+
+def load_classifier(run_dir: str):
+    """A :class:`~anrc.inference.api.RelationClassifier`; a bad run is a one-line error."""
+    from anrc.inference.api import RelationClassifier
+    from anrc.rundir import RunLoadError, load_run
+
+    try:
+        run = load_run(run_dir)
+    except RunLoadError as err:
+        raise AnrcInputError(str(err)) from None
+    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+
+
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=["semeval", "jsonl"], help="default: from the suffix")
+    p.add_argument("--negative", default="Other", help="name of the negative class")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="skip malformed examples and count them"
+    )
+
+
+def read_for_cli(args: argparse.Namespace, path: str):
+    from anrc.data import read
+
+    res = read(path, fmt=args.format, negative=args.negative, skip_invalid=args.skip_invalid)
+    if res.skipped:
+        for err in res.errors[:20]:
+            print(f"skipped: {err}", file=sys.stderr)
+        print(f"{path}: skipped {res.skipped} invalid example(s)", file=sys.stderr)
+    return res.examples
+
+
+def add_set_option(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)

@@ -1,0 +1,47 @@
+"""``anrc data stats`` and ``anrc data convert``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from anrc.cli.common import add_data_options, read_for_cli
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    data = sub.add_parser("data", help="inspect and convert datasets")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    p = dsub.add_parser("stats", help="examples, label distribution, lengths")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    add_data_options(p)
+    p.set_defaults(func=stats)
+    p = dsub.add_parser("convert", help="SemEval format <-> JSON lines")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--to", choices=["semeval", "jsonl"], help="default: from the output suffix")
+    add_data_options(p)
+    p.set_defaults(func=convert)
+
+
+def stats(args: argparse.Namespace) -> int:
+    from anrc.data.stats import dataset_stats, format_stats
+
+    examples = read_for_cli(args, args.file)
+    s = dataset_stats(examples)
+    if args.json:
+        print(json.dumps(s, indent=1))
+    else:
+        sys.stdout.write(format_stats(s, args.file))
+    return 0
+
+
+def convert(args: argparse.Namespace) -> int:
+    from anrc.data import guess_format, write
+
+    examples = read_for_cli(args, args.input)
+    out_fmt = args.to or guess_format(args.output)
+    write(examples, args.output, out_fmt)
+    print(f"wrote {len(examples)} examples to {args.output} ({out_fmt})", file=sys.stderr)
+    return 0

@@ -1,0 +1,45 @@
+"""``anrc evaluate``: the official report of a trained run on a labelled file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from anrc.cli.common import load_classifier
+from anrc.errors import AnrcInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="official report of a trained run on a labelled file")
+    p.add_argument("run_dir")
+    p.add_argument("--data", help="labelled file (default: the run's test file)")
+    p.add_argument("--predictions", help="also write ID<TAB>LABEL predictions here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from anrc.data import read
+    from anrc.data.answers import write_answers
+    from anrc.metrics.report import format_report
+    from anrc.metrics.scorer import score
+
+    clf = load_classifier(args.run_dir)
+    path = args.data or clf.config.data.test
+    if not path:
+        raise AnrcInputError("no --data given and the run has no test file")
+    examples = read(path, negative=clf.labels.negative, labelled=True).examples
+    preds = clf.predict_labels(examples)
+    report = score(
+        {ex.id: ex.label for ex in examples},
+        {ex.id: p for ex, p in zip(examples, preds, strict=True)},
+        clf.labels.negative,
+    )
+    if args.predictions:
+        write_answers(((ex.id, p) for ex, p in zip(examples, preds, strict=True)), args.predictions)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1))
+    else:
+        sys.stdout.write(format_report(report))
+    return 0

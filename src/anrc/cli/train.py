@@ -1,0 +1,70 @@
+"""``anrc train``: train a model into a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from anrc.cli.common import add_set_option
+from anrc.errors import AnrcInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model; writes a run directory")
+    p.add_argument("--config", help="TOML file (configs/anrc.toml is the paper)")
+    add_set_option(p, "override a setting, e.g. --set adversarial.epsilon=0.05")
+    p.add_argument("--out", required=False, default="runs/anrc", help="run directory")
+    p.add_argument("--show-config", action="store_true", help="print every setting and exit")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    p.add_argument(
+        "--augment",
+        metavar="FILE",
+        help="extra training examples, e.g. an attack's augment.jsonl (data.augment)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from anrc.config import load_config
+    from anrc.training.checkpoint import CheckpointError
+    from anrc.training.loop import Interrupted, resume_config, train
+    from anrc.training.step import NonFiniteLoss
+
+    try:
+        if args.resume:
+            if args.config or args.set or args.augment:
+                raise ValueError(
+                    "--resume continues a run with its saved config.toml; "
+                    "it takes no --config or --set"
+                )
+            cfg = resume_config(args.resume)
+        else:
+            extra = [f"data.augment={args.augment}"] if args.augment else []
+            cfg = load_config(args.config, [*args.set, *extra])
+    except (ValueError, TypeError, OSError) as err:
+        raise AnrcInputError(str(err), args.config) from None
+    if args.show_config:
+        print(cfg.describe())
+        return 0
+    try:
+        summary = train(cfg, args.resume or args.out, resume=bool(args.resume))
+    except CheckpointError as err:
+        raise AnrcInputError(str(err)) from None
+    except NonFiniteLoss as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except Interrupted as err:
+        print(str(err), file=sys.stderr)
+        return 130
+    print(json.dumps(summary, indent=1))
+    if "test_f1" in summary:
+        from anrc.metrics.report import official_line
+
+        selection = summary.get("selection", summary)
+        print(
+            f"selected epoch {selection['selected_epoch']} (best dev F1 {selection['dev_f1']:.2f})"
+            + (", refit on all training data" if "selection" in summary else "")
+        )
+        print(official_line(summary["test_f1"]))
+    return 0

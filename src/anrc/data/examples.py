@@ -1,0 +1,124 @@
+"""One relation mention (:class:`Example`), the tagged-sentence form and OpenNRE-style dicts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from anrc.data.tokens import tokenize
+
+_TAG = re.compile(r"<\s*(/?)\s*(e[12])\s*>")
+
+
+@dataclass
+class Example:
+    """One relation mention: tokens, the two entity spans (end-exclusive) and the label."""
+
+    id: str
+    tokens: list[str]
+    e1: tuple[int, int]
+    e2: tuple[int, int]
+    label: str | None = None
+    line: int = 0
+    comment: str | None = None
+
+    def tagged_text(self) -> str:
+        """The sentence with ``<e1>``/``<e2>`` tags, tokens joined by single spaces."""
+        out = []
+        for i, tok in enumerate(self.tokens):
+            for name, (s, _) in (("e1", self.e1), ("e2", self.e2)):
+                if i == s:
+                    out.append(f"<{name}>")
+            out.append(tok)
+            for name, (_, e) in (("e1", self.e1), ("e2", self.e2)):
+                if i == e - 1:
+                    out.append(f"</{name}>")
+        text = " ".join(out)
+        return re.sub(r"<(e[12])> ", r"<\1>", re.sub(r" </(e[12])>", r"</\1>", text))
+
+
+def parse_tagged(text: str) -> tuple[list[str], tuple[int, int], tuple[int, int]]:
+    """Tokenise a sentence with ``<e1>..</e1>`` and ``<e2>..</e2>`` tags.
+
+    Tags may carry whitespace (``< e1 >``, ``<e1> Thom Yorke </e1>``) and come in
+    either order. Raises ``ValueError`` with a one-line reason if the tags are
+    missing, unclosed, nested, repeated or enclose no token.
+    """
+    tokens: list[str] = []
+    open_: dict[str, int] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    pos = 0
+    for m in _TAG.finditer(text):
+        tokens += tokenize(text[pos : m.start()])
+        pos = m.end()
+        closing, name = m.group(1) == "/", m.group(2)
+        if not closing:
+            if name in open_ or name in spans:
+                raise ValueError(f"entity tag <{name}> appears twice")
+            if open_:
+                other = next(iter(open_))
+                raise ValueError(
+                    f"entity tag <{other}> is not closed before <{name}> opens (tags may not nest)"
+                )
+            open_[name] = len(tokens)
+        else:
+            if name not in open_:
+                raise ValueError(f"closing tag </{name}> without an opening <{name}>")
+            start = open_.pop(name)
+            if start == len(tokens):
+                raise ValueError(f"entity <{name}> is empty")
+            spans[name] = (start, len(tokens))
+    tokens += tokenize(text[pos:])
+    if open_:
+        raise ValueError(f"entity tag <{next(iter(open_))}> is not closed")
+    for name in ("e1", "e2"):
+        if name not in spans:
+            raise ValueError(f"entity tag <{name}> is missing")
+    return tokens, spans["e1"], spans["e2"]
+
+
+def example_from_json(obj: object, default_id: str, line: int = 0) -> Example:
+    """Build an Example from an OpenNRE-style dict; ValueError on a bad shape."""
+    if not isinstance(obj, dict):
+        raise ValueError("each line must be a JSON object")
+    tokens = obj.get("token")
+    if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
+        raise ValueError('"token" must be a list of non-empty strings')
+    if not tokens:
+        raise ValueError('"token" is empty')
+    spans = []
+    for key, name in (("h", "e1"), ("t", "e2")):
+        ent = obj.get(key)
+        pos = ent.get("pos") if isinstance(ent, dict) else None
+        if (
+            not isinstance(pos, list)
+            or len(pos) != 2
+            or not all(isinstance(p, int) and not isinstance(p, bool) for p in pos)
+        ):
+            raise ValueError(f'"{key}" must be an object with "pos": [start, end]')
+        s, e = pos
+        if not 0 <= s < e <= len(tokens):
+            raise ValueError(
+                f"entity {name} span {pos} is empty or outside the {len(tokens)} tokens"
+            )
+        spans.append((s, e))
+    (s1, e1), (s2, e2) = spans
+    if s1 < e2 and s2 < e1:
+        raise ValueError("the two entity spans overlap")
+    label = obj.get("relation")
+    if label is not None and not isinstance(label, str):
+        raise ValueError('"relation" must be a string')
+    ex_id = obj.get("id", default_id)
+    return Example(str(ex_id), list(tokens), spans[0], spans[1], label, line)
+
+
+def example_to_json(ex: Example) -> dict:
+    obj: dict = {
+        "id": ex.id,
+        "token": ex.tokens,
+        "h": {"name": " ".join(ex.tokens[ex.e1[0] : ex.e1[1]]), "pos": list(ex.e1)},
+        "t": {"name": " ".join(ex.tokens[ex.e2[0] : ex.e2[1]]), "pos": list(ex.e2)},
+    }
+    if ex.label is not None:
+        obj["relation"] = ex.label
+    return obj

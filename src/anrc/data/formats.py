@@ -1,0 +1,244 @@
+"""Reading and writing relation-classification data.
+
+Two formats:
+
+* ``semeval``: the SemEval-2010 Task 8 layout. Each example is
+  ``ID<TAB>"sentence with <e1>..</e1> and <e2>..</e2>"``, then a label line, an
+  optional ``Comment:`` line, and one or more blank lines; CRLF or LF. The label
+  line is absent in unlabelled files (the task's TEST_FILE.TXT).
+* ``jsonl``: one JSON object a line in OpenNRE's shape,
+  ``{"id": .., "token": [..], "h": {"pos": [s, e]}, "t": {"pos": [s, e]}, "relation": ..}``,
+  with ``h`` = e1, ``t`` = e2 and ``pos`` end-exclusive token offsets.
+
+Malformed input raises :class:`AnrcInputError` naming the file and line, unless
+``skip_invalid`` is set, in which case bad examples are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anrc.data.examples import Example, example_from_json, example_to_json, parse_tagged  # noqa: F401
+from anrc.data.labels import check_label
+from anrc.errors import AnrcInputError
+
+FORMATS = ("semeval", "jsonl")
+_ID_LINE = re.compile(r"^(\S+)\t(.*)$")
+
+
+@dataclass
+class ReadResult:
+    examples: list[Example]
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines as UTF-8 text (BOM dropped); bad bytes name their line."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise AnrcInputError(
+            f"bytes that are not UTF-8 (at byte {err.start})", str(path), line
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.splitlines()
+
+
+def _check_unique(ex: Example, seen: dict[str, int], path: str) -> None:
+    if ex.id in seen:
+        raise AnrcInputError(
+            f"duplicate id {ex.id!r} (first seen on line {seen[ex.id]})", path, ex.line
+        )
+    seen[ex.id] = ex.line
+
+
+class _Collector:
+    """Turns problems into errors, or counts them when skipping invalid examples."""
+
+    def __init__(self, path: str, skip_invalid: bool):
+        self.path, self.skip_invalid = path, skip_invalid
+        self.result = ReadResult([])
+        self.seen: dict[str, int] = {}
+
+    def fail(self, problem: str, line: int) -> None:
+        err = AnrcInputError(problem, self.path, line)
+        if not self.skip_invalid:
+            raise err
+        self.result.skipped += 1
+        self.result.errors.append(str(err))
+
+    def add(self, ex: Example, negative: str, need_label: bool, label_line: int = 0) -> None:
+        if ex.label is None and need_label:
+            return self.fail(f"sentence {ex.id!r} has no label line", ex.line)
+        if ex.label is not None:
+            problem = check_label(ex.label, negative)
+            if problem:
+                return self.fail(problem, label_line or ex.line)
+        try:
+            _check_unique(ex, self.seen, self.path)
+        except AnrcInputError as err:
+            return self.fail(err.problem, ex.line)
+        self.result.examples.append(ex)
+
+
+def read_semeval(
+    path: str | Path,
+    negative: str = "Other",
+    labelled: bool | None = None,
+    skip_invalid: bool = False,
+) -> ReadResult:
+    """Read a file in SemEval-2010 Task 8 format.
+
+    ``labelled``: True requires a label for every sentence, False ignores labels,
+    None (default) treats the file as labelled if any sentence has a label line.
+    """
+    path = Path(path)
+    lines = read_lines(path)
+    col = _Collector(str(path), skip_invalid)
+    pending: list[tuple[Example, int]] = []  # (example, line of its label)
+    current: Example | None = None
+    label_line = 0
+    bad_current = False
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            pending.append((current, label_line))
+        current = None
+
+    for lineno, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            close()
+            bad_current = False
+            continue
+        m = _ID_LINE.match(raw.strip("\r\n "))
+        if m:
+            close()
+            bad_current = False
+            sid, sent = m.group(1), m.group(2).strip()
+            if len(sent) >= 2 and sent[0] == sent[-1] == '"':
+                sent = sent[1:-1]
+            try:
+                tokens, e1, e2 = parse_tagged(sent)
+            except ValueError as err:
+                col.fail(str(err), lineno)
+                bad_current = True
+                continue
+            current = Example(sid, tokens, e1, e2, None, lineno)
+            continue
+        if bad_current:
+            continue  # label/comment lines of a sentence already reported
+        if line.startswith("Comment"):
+            if current is None:
+                col.fail("comment line without a sentence before it", lineno)
+            else:
+                current.comment = line.partition(":")[2].strip()
+            continue
+        if current is None:
+            col.fail(f"unexpected line {line[:40]!r}: expected 'ID<TAB>sentence'", lineno)
+            continue
+        if current.label is not None:
+            col.fail(f"second label line {line[:40]!r} for sentence {current.id!r}", lineno)
+            continue
+        current.label = line
+        label_line = lineno
+    close()
+
+    if labelled is None:
+        labelled = bool(pending) and any(ex.label is not None for ex, _ in pending)
+    for ex, lab_line in pending:
+        if not labelled:
+            ex.label = None
+        col.add(ex, negative, need_label=labelled, label_line=lab_line)
+    return col.result
+
+
+def read_jsonl(
+    path: str | Path,
+    negative: str = "Other",
+    labelled: bool | None = None,
+    skip_invalid: bool = False,
+) -> ReadResult:
+    """Read OpenNRE-style JSON lines."""
+    path = Path(path)
+    lines = read_lines(path)
+    col = _Collector(str(path), skip_invalid)
+    parsed: list[Example] = []
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            parsed.append(example_from_json(json.loads(raw), default_id=str(lineno), line=lineno))
+        except json.JSONDecodeError as err:
+            col.fail(f"not valid JSON ({err.msg} at column {err.colno})", lineno)
+        except ValueError as err:
+            col.fail(str(err), lineno)
+    if labelled is None:
+        labelled = any(ex.label is not None for ex in parsed)
+    for ex in parsed:
+        if not labelled:
+            ex.label = None
+        col.add(ex, negative, need_label=labelled)
+    return col.result
+
+
+def guess_format(path: str | Path) -> str:
+    p = str(path).lower()
+    return "jsonl" if p.endswith((".jsonl", ".json")) else "semeval"
+
+
+def read(
+    path: str | Path,
+    fmt: str | None = None,
+    negative: str = "Other",
+    labelled: bool | None = None,
+    skip_invalid: bool = False,
+) -> ReadResult:
+    """Read ``path`` in ``fmt`` (guessed from the suffix when None)."""
+    fmt = fmt or guess_format(path)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    if not Path(path).is_file():
+        raise AnrcInputError("no such file", str(path))
+    reader = read_semeval if fmt == "semeval" else read_jsonl
+    return reader(path, negative=negative, labelled=labelled, skip_invalid=skip_invalid)
+
+
+def load_examples(path: str | Path, **kw) -> list[Example]:
+    """Read and return the examples (errors raise)."""
+    return read(path, **kw).examples
+
+
+def write_semeval(examples: Iterable[Example], path: str | Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for ex in examples:
+            f.write(f'{ex.id}\t"{ex.tagged_text()}"\n')
+            if ex.label is not None:
+                f.write(f"{ex.label}\nComment:{' ' + ex.comment if ex.comment else ''}\n")
+            f.write("\n")
+
+
+def write_jsonl(examples: Iterable[Example], path: str | Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for ex in examples:
+            f.write(json.dumps(example_to_json(ex), ensure_ascii=False) + "\n")
+
+
+def write(examples: Iterable[Example], path: str | Path, fmt: str | None = None) -> None:
+    fmt = fmt or guess_format(path)
+    (write_semeval if fmt == "semeval" else write_jsonl)(examples, path)
+
+
+def iter_labels(examples: Iterable[Example]) -> Iterator[str]:
+    for ex in examples:
+        if ex.label is not None:
+            yield ex.label

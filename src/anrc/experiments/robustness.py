@@ -1,0 +1,136 @@
+"""The robustness part of an experiment report: every trained model of a grid attacked.
+
+Reads ``RUN/attack/METHOD/summary.json`` (written by ``anrc attack``) for every run
+and method of the grid's ``[[attack]]`` tables; tabulates mean ± std over seeds and
+plots official F1 against eps for the embedding-space attacks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from anrc.experiments.grid import Grid, Run
+from anrc.metrics.significance import mean_std
+
+EMBEDDING = ("fgm", "pgd")
+WORD_FIGURES = (
+    ("accuracy_before", "accuracy before", 1.0),
+    ("accuracy_after", "accuracy after", 1.0),
+    ("success_rate", "success rate", 1.0),
+    ("mean_fraction_changed", "words changed (%)", 100.0),
+    ("mean_queries", "queries", 1.0),
+)
+
+
+def _ms(xs: list[float]) -> str:
+    if not xs:
+        return "–"
+    return "{:.2f} ± {:.2f}".format(*mean_std(xs))
+
+
+def collect_attacks(grid: Grid, runs: list[Run]) -> dict:
+    """attack name -> variant -> seed -> the attack's summary.json."""
+    out: dict = defaultdict(lambda: defaultdict(dict))
+    for r in runs:
+        for a in r.attacks(grid):
+            if r.attacked(a["name"]):
+                out[a["name"]][r.variant][r.seed] = json.loads(
+                    (r.attack_dir(a["name"]) / "summary.json").read_text()
+                )
+    return out
+
+
+def _curves(per_seed: dict) -> dict[float, list[tuple[float, float]]]:
+    """eps -> [(F1, accuracy) per seed]."""
+    by_eps: dict = defaultdict(list)
+    for s in per_seed.values():
+        for row in s["curve"]:
+            by_eps[row["epsilon"]].append((row["f1"], row["accuracy"]))
+    return dict(sorted(by_eps.items()))
+
+
+def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str], dict, list[str]]:
+    """Markdown lines, a JSON-able summary and the plot files of the attacks."""
+    data = collect_attacks(grid, runs)
+    if not data:
+        return [], {}, []
+    lines = ["", "## Robustness", ""]
+    summary: dict = {}
+    for attack in grid.attacks:
+        name, method = attack["name"], attack["method"]
+        variants = data.get(name, {})
+        if not variants:
+            continue
+        first = next(iter(next(iter(variants.values())).values()))
+        n = f"{first['examples']} sentences of {first['data']}"
+        if method in EMBEDDING:
+            curves = {v: _curves(ps) for v, ps in variants.items()}
+            eps = sorted({e for c in curves.values() for e in c})
+            summary[name] = {
+                v: {
+                    str(e): {"f1": [f for f, _ in c[e]], "accuracy": [a for _, a in c[e]]}
+                    for e in c
+                }
+                for v, c in curves.items()
+            }
+            what = "one FGM step" if method == "fgm" else "PGD"
+            lines += [
+                f"White-box {what} on the word embeddings ({n}): official "
+                "macro-F1 (%) against the radius eps of the per-sentence L2 ball, mean ± std "
+                "over seeds.",
+                "",
+                "| variant | seeds | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
+                "|---" * (len(eps) + 2) + "|",
+            ]
+            for v, c in curves.items():
+                cells = [_ms([f for f, _ in c.get(e, [])]) for e in eps]
+                lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
+        else:
+            summary[name] = {
+                v: {k: [s[k] * scale for s in ps.values()] for k, _, scale in WORD_FIGURES}
+                for v, ps in variants.items()
+            }
+            kind = "greedy word substitution" if method == "word" else "random word substitution"
+            kind += f" (`{name}`)" if name != method else ""
+            lines += [
+                f"{kind.capitalize()} ({n}; success rate = correct predictions "
+                "made wrong, in %), mean ± std over seeds.",
+                "",
+                "| variant | seeds | " + " | ".join(name for _, name, _ in WORD_FIGURES) + " |",
+                "|---" * (len(WORD_FIGURES) + 2) + "|",
+            ]
+            for v, figs in summary[name].items():
+                cells = [_ms(figs[k]) for k, _, _ in WORD_FIGURES]
+                lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
+        lines.append("")
+    emb = [a["name"] for a in grid.attacks if a["method"] in EMBEDDING and a["name"] in summary]
+    plots = _plot(summary, emb, out)
+    return lines, summary, plots
+
+
+def _plot(summary: dict, methods: list[str], out: Path) -> list[str]:
+    if not methods:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(methods), figsize=(5.5 * len(methods), 4), squeeze=False)
+    for ax, m in zip(axes[0], methods, strict=True):
+        for v, by_eps in summary[m].items():
+            eps = sorted(by_eps, key=float)
+            means, sds = zip(*(mean_std(by_eps[e]["f1"]) for e in eps), strict=True)
+            ax.errorbar([float(e) for e in eps], means, yerr=sds, marker="o", capsize=3, label=v)
+        ax.set_xscale("symlog", linthresh=0.01)
+        ax.set_xlabel("eps (L2 radius per sentence)")
+        ax.set_ylabel("official test macro-F1 (%)")
+        ax.set_title(f"{m.upper()} attack: mean ± std over seeds")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "robustness.png", dpi=120)
+    plt.close(fig)
+    return ["robustness.png"]

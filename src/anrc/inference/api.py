@@ -1,0 +1,91 @@
+"""The Python API: ``model = anrc.load(RUN_DIR); model.predict("The <e1>..</e1> ..")``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from anrc.data import Example, example_from_json, parse_tagged
+from anrc.inference.predict import predict_probs
+
+
+@dataclass
+class Prediction:
+    label: str
+    score: float  # probability of ``label``
+    scores: dict[str, float]  # probability of every label
+    tokens: list[str]  # as the encoder sees them (entity markers included, if any)
+    attention: list[float] | None  # weight of every token (sums to 1), None without attention
+
+    def to_json(self) -> dict:
+        return {
+            "label": self.label,
+            "score": self.score,
+            "scores": self.scores,
+            "tokens": self.tokens,
+            "attention": self.attention,
+        }
+
+
+def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
+    """A tagged sentence, an OpenNRE-style dict, or an Example -> Example (ValueError if bad)."""
+    if isinstance(item, Example):
+        return item
+    if isinstance(item, dict):
+        return example_from_json(item, default_id)
+    if isinstance(item, str):
+        tokens, e1, e2 = parse_tagged(item)
+        if not tokens:
+            raise ValueError("empty sentence")
+        return Example(default_id, tokens, e1, e2)
+    raise ValueError(f"cannot predict on a {type(item).__name__}")
+
+
+class RelationClassifier:
+    """A trained model with its own preprocessing: training and inference share one path."""
+
+    def __init__(self, cfg, model, featurizer, labels):
+        self.config, self.model, self.featurizer, self.labels = cfg, model, featurizer, labels
+
+    def predict_many(
+        self, items: Sequence[str | dict | Example], batch_size: int = 256
+    ) -> list[Prediction]:
+        examples = [to_example(it, str(i)) for i, it in enumerate(items)]
+        probs, attn = predict_probs(self.model, self.featurizer, examples, batch_size, True)
+        out = []
+        for i, ex in enumerate(examples):
+            p = probs[i]
+            k = int(p.argmax())
+            out.append(
+                Prediction(
+                    label=self.labels.labels[k],
+                    score=float(p[k]),
+                    scores={lab: float(v) for lab, v in zip(self.labels.labels, p, strict=True)},
+                    tokens=self.featurizer.marked(ex).tokens,
+                    attention=None if attn is None or not len(attn[i]) else attn[i].tolist(),
+                )
+            )
+        return out
+
+    def predict_labels(self, examples: Sequence[Example], batch_size: int = 256) -> list[str]:
+        """The label of each example (the official scorer's input)."""
+        from anrc.inference.predict import predict_labels
+
+        return predict_labels(self.model, self.featurizer, self.labels, examples, batch_size)
+
+    def predict(self, item: str | dict | Example) -> Prediction:
+        return self.predict_many([item])[0]
+
+    def infer(self, item: str | dict | Example) -> tuple[str, float]:
+        """OpenNRE-style: (label, probability)."""
+        p = self.predict(item)
+        return p.label, p.score
+
+
+def load(run_dir: str | Path) -> RelationClassifier:
+    """Load a trained run directory (safetensors + JSON; no code is executed)."""
+    from anrc.rundir import load_run
+
+    run = load_run(run_dir)
+    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)

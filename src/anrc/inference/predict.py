@@ -1,0 +1,44 @@
+"""Batched inference over examples, shared by training, evaluation, prediction and attacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from anrc.data import Example
+from anrc.data.labels import LabelSet
+
+
+@torch.no_grad()
+def predict_probs(
+    model,
+    featurizer,
+    examples: Sequence[Example],
+    batch_size: int = 256,
+    with_attention: bool = False,
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """(N, C) label probabilities in the order of ``examples``, and, with
+    ``with_attention``, each example's token weights over the featurised tokens."""
+    was_training = model.training
+    model.eval()
+    probs = np.zeros((len(examples), model.n_labels), dtype=np.float32)
+    attn: list[np.ndarray] | None = [np.zeros(0)] * len(examples) if with_attention else None
+    for idx, batch in featurizer.batches(examples, batch_size):
+        out = model(batch)
+        probs[idx] = out.logits.softmax(dim=-1).numpy()
+        if attn is not None and out.attention is not None:
+            a = out.attention.numpy()
+            lengths = batch.lengths.tolist()
+            for row, i in enumerate(idx):
+                attn[i] = a[row, : lengths[row]]
+    model.train(was_training)
+    return probs, attn
+
+
+def predict_labels(
+    model, featurizer, labels: LabelSet, examples: Sequence[Example], batch_size: int = 256
+) -> list[str]:
+    probs, _ = predict_probs(model, featurizer, examples, batch_size)
+    return [labels.labels[i] for i in probs.argmax(axis=1)]

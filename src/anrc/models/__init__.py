@@ -1,0 +1,1 @@
+"""Models: featurisers, embedders, encoders (one file each), pooling, heads, the classifier."""

@@ -1,0 +1,101 @@
+"""ANRC (Liu et al., section 3.1-3.2): tokens -> sentence vector h.
+
+    word + position embeddings -> window of k (Eq. 1) -> entity word-level
+    attention (Eq. 2-3) -> BiLSTM -> h (pooling)
+
+``embed`` returns the tensor at the perturbation site ``adversarial.target``:
+the word embeddings (``word``, the paper's reading), the word and position
+embeddings (``word_position``), or the window vectors z (``window``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from anrc.models.batch import Batch
+from anrc.models.embedders import PositionEmbedder
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.layers import masked_softmax, span_mean, window_concat, zero_padding
+from anrc.models.pooling import Pooling
+
+
+@ENCODERS.register("anrc")
+class ANRCEncoder(Encoder):
+    sites = ("word", "word_position", "window")
+
+    def __init__(self, cfg, featurizer, word_dim: int):
+        super().__init__()
+        m = cfg.model
+        self.cfg, self.site, self.word_dim = m, cfg.adversarial.target, word_dim
+        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        self.position = PositionEmbedder(m.max_distance, m.position_dim) if m.position_dim else None
+        in_dim = word_dim + (self.position.get_output_dim() if self.position else 0)
+        self.lstm = nn.LSTM(in_dim * m.window, m.hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(m.dropout)
+        self.embed_dropout = nn.Dropout(m.embed_dropout) if m.embed_dropout else nn.Identity()
+        self.pooling = Pooling(m.pooling, 2 * m.hidden)
+
+    def get_output_dim(self) -> int:
+        return self.pooling.get_output_dim()
+
+    def _inputs(self, batch: Batch, w: torch.Tensor) -> torch.Tensor:
+        """x: word (+ position) embeddings, zero on padding, (B, L, D)."""
+        parts = [w]
+        if self.position is not None:
+            parts.append(self.position(batch.pos1, batch.pos2))  # (B, L, 2 Dp)
+        return zero_padding(torch.cat(parts, dim=-1), batch.mask)
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        w = self.embedder(batch.ids)  # (B, L, Dw)
+        if self.site == "word":
+            return w
+        x = self._inputs(batch, w)
+        return x if self.site == "word_position" else window_concat(x, self.cfg.window)
+
+    def entity_attention(self, w: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Eq. 2: A^j_ii = <e_j, w_i>; alpha^j = softmax_i over the real tokens.
+
+        Returns (alpha^1 + alpha^2) / 2, (B, L).
+        """
+        scaled = self.cfg.attention_scale == "scaled"
+        alphas = []
+        for spans in (batch.e1, batch.e2):
+            if self.cfg.entity_repr == "head":
+                ent = w[torch.arange(w.shape[0]), spans[:, 1] - 1]  # (B, Dw)
+            else:
+                ent = span_mean(w, spans)  # (B, Dw)
+            a = torch.bmm(w, ent[:, :, None]).squeeze(-1)  # (B, L)
+            if scaled:
+                a = a / w.shape[-1] ** 0.5
+            alphas.append(masked_softmax(a, batch.mask))
+        return (alphas[0] + alphas[1]) / 2
+
+    def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
+        if embeds is None:
+            embeds = self.embed(batch)
+        mask = batch.mask  # (B, L)
+        if self.site == "word":
+            w = embeds  # the attention sees the perturbed words too
+            z = window_concat(self._inputs(batch, w), self.cfg.window)  # (B, L, k*D)
+        else:
+            w = self.embedder(batch.ids)
+            z = embeds if self.site == "window" else window_concat(embeds, self.cfg.window)
+        attention = None
+        r = z
+        if self.cfg.attention:
+            attention = self.entity_attention(w, batch)  # (B, L)
+            weight = attention
+            if self.cfg.attention_scale == "scaled":
+                weight = attention * batch.lengths[:, None]
+            r = z * weight[..., None]  # Eq. 3, (B, L, k*D)
+        r = self.dropout(self.embed_dropout(r))
+        packed = pack_padded_sequence(r, batch.lengths, batch_first=True, enforce_sorted=False)
+        out, (h_n, _) = self.lstm(packed)
+        final = torch.cat([h_n[0], h_n[1]], dim=-1)  # (B, 2H)
+        H = None
+        if self.cfg.pooling != "final":
+            H, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
+        h = self.pooling(H, mask, batch, final)
+        return EncoderOutput(self.dropout(h), attention)

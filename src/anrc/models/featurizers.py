@@ -1,0 +1,134 @@
+"""Featurisers: how an encoder turns :class:`~anrc.data.Example` objects into a :class:`Batch`.
+
+An encoder owns its featuriser, so training, prediction, serving and attacks
+build batches one way. The word-vector encoders share :class:`WordFeaturizer`
+(vocabulary ids, entity markers, relative positions).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from anrc.data import Example
+from anrc.data.labels import LabelSet
+from anrc.data.vocab import Vocab
+from anrc.models.batch import Batch, batch_order
+
+MARKERS = ("<e1>", "</e1>", "<e2>", "</e2>")
+
+
+@dataclass
+class Marked:
+    """An example's token sequence as the encoder sees it."""
+
+    tokens: list[str]
+    e1: tuple[int, int]  # [start, end) of the entity's words
+    e2: tuple[int, int]
+    starts: tuple[int, int]  # position of <e1> and <e2> (of the first entity word without markers)
+
+
+def mark(ex: Example, markers: tuple[str, str, str, str] | None) -> Marked:
+    """Insert ``markers`` (open e1, close e1, open e2, close e2) around the entities.
+
+    With ``None`` the tokens are unchanged and each start is the entity's first word.
+    """
+    if markers is None:
+        return Marked(list(ex.tokens), ex.e1, ex.e2, (ex.e1[0], ex.e2[0]))
+    # (position in the original tokens, order at that position, marker); a closing
+    # marker at position p stands before an opening one at p.
+    inserts = sorted(
+        [
+            (ex.e1[0], 1, markers[0]),
+            (ex.e1[1], 0, markers[1]),
+            (ex.e2[0], 1, markers[2]),
+            (ex.e2[1], 0, markers[3]),
+        ]
+    )
+    tokens: list[str] = []
+    at: dict[str, int] = {}
+    k = 0
+    for i in range(len(ex.tokens) + 1):
+        while k < len(inserts) and inserts[k][0] == i:
+            at[inserts[k][2]] = len(tokens)
+            tokens.append(inserts[k][2])
+            k += 1
+        if i < len(ex.tokens):
+            tokens.append(ex.tokens[i])
+    e1 = (at[markers[0]] + 1, at[markers[1]])
+    e2 = (at[markers[2]] + 1, at[markers[3]])
+    return Marked(tokens, e1, e2, (at[markers[0]], at[markers[2]]))
+
+
+def relative_positions(n: int, span: tuple[int, int], max_distance: int) -> np.ndarray:
+    """Distance of each token to the span (0 inside it), clipped, shifted to [0, 2*max]."""
+    idx = np.arange(n)
+    s, e = span
+    d = np.where(idx < s, idx - s, np.where(idx >= e, idx - (e - 1), 0))
+    return np.clip(d, -max_distance, max_distance) + max_distance
+
+
+class WordFeaturizer:
+    """Tokens -> vocabulary ids, with optional entity-marker tokens and relative positions."""
+
+    def __init__(self, vocab: Vocab, max_distance: int, markers: str = "none"):
+        self.vocab, self.max_distance, self.markers = vocab, max_distance, markers
+        self._marker_tokens = MARKERS if markers == "tags" else None
+
+    def marked(self, ex: Example) -> Marked:
+        return mark(ex, self._marker_tokens)
+
+    def length(self, ex: Example) -> int:
+        return len(ex.tokens) + (4 if self._marker_tokens else 0)
+
+    def __call__(self, examples: Sequence[Example], labels: LabelSet | None = None) -> Batch:
+        marked = [self.marked(ex) for ex in examples]
+        B, L = len(examples), max(len(m.tokens) for m in marked)
+        ids = np.zeros((B, L), dtype=np.int64)
+        pos1 = np.zeros((B, L), dtype=np.int64)
+        pos2 = np.zeros((B, L), dtype=np.int64)
+        for i, m in enumerate(marked):
+            n = len(m.tokens)
+            ids[i, :n] = self.vocab.encode(m.tokens)
+            pos1[i, :n] = relative_positions(n, m.e1, self.max_distance)
+            pos2[i, :n] = relative_positions(n, m.e2, self.max_distance)
+        y = None
+        if labels is not None:
+            y = torch.tensor([labels.index(ex.label) for ex in examples], dtype=torch.long)
+        return Batch(
+            ids=torch.from_numpy(ids),
+            lengths=torch.tensor([len(m.tokens) for m in marked], dtype=torch.long),
+            e1=torch.tensor([m.e1 for m in marked], dtype=torch.long),
+            e2=torch.tensor([m.e2 for m in marked], dtype=torch.long),
+            starts=torch.tensor([m.starts for m in marked], dtype=torch.long),
+            labels=y,
+            pos1=torch.from_numpy(pos1),
+            pos2=torch.from_numpy(pos2),
+        )
+
+    def batches(
+        self,
+        examples: Sequence[Example],
+        batch_size: int,
+        labels: LabelSet | None = None,
+        rng: np.random.Generator | None = None,
+        bucket: bool = True,
+    ) -> Iterator[tuple[list[int], Batch]]:
+        """(indices, batch) pairs over ``examples``; see :func:`batch_order`."""
+        lengths = [self.length(ex) for ex in examples]
+        for idx in batch_order(lengths, batch_size, rng, bucket):
+            yield idx, self([examples[i] for i in idx], labels)
+
+    # -- run directory -------------------------------------------------------------------
+    def save(self, run_dir: Path, write_text) -> None:
+        write_text(run_dir / "vocab.json", json.dumps(self.vocab.to_json()))
+
+    @classmethod
+    def load(cls, run_dir: Path, cfg, read_json) -> WordFeaturizer:
+        vocab = Vocab.from_json(read_json(run_dir / "vocab.json"))
+        return cls(vocab, cfg.model.max_distance, cfg.data.markers)

@@ -1,0 +1,1 @@
+"""Training: set-up, the step, the typed state, the loop, checkpoints."""

@@ -1,0 +1,54 @@
+"""One optimisation step, and scoring a split with the official metric."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from anrc.adversarial.methods import AdversarialMethod
+from anrc.inference.predict import predict_labels
+from anrc.metrics.scorer import accuracy, score
+from anrc.models.batch import Batch
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+@dataclass
+class StepResult:
+    loss: float  # the objective that was minimised
+    clean_loss: float
+    finite: bool
+
+
+def train_step(
+    model,
+    batch: Batch,
+    optimizer: torch.optim.Optimizer,
+    method: AdversarialMethod,
+    grad_clip: float,
+) -> StepResult:
+    """Zero the gradients, let the method compute its objective and gradients, clip, step."""
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    res = method.backward(model, batch)
+    value = float(res.objective)
+    if not math.isfinite(value):
+        optimizer.zero_grad(set_to_none=True)
+        return StepResult(value, float(res.clean), False)
+    if grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return StepResult(value, float(res.clean), True)
+
+
+def evaluate_split(model, featurizer, labels, examples) -> tuple[list[str], dict]:
+    """Predictions and official figures for labelled examples."""
+    preds = predict_labels(model, featurizer, labels, examples)
+    gold = [ex.label for ex in examples]
+    key = {ex.id: ex.label for ex in examples}
+    report = score(key, {ex.id: p for ex, p in zip(examples, preds, strict=True)}, labels.negative)
+    return preds, {"f1": report.official_f1, "accuracy": accuracy(gold, preds), "report": report}
