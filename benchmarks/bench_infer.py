@@ -14,15 +14,15 @@ from common import median_time, setup
 from anrc.inference.predict import predict_probs
 
 cfg, st = setup()
-model, vocab = st.model, st.vocab
+model, feat = st.model, st.featurizer
 if len(sys.argv) > 1:
     import anrc
 
     clf = anrc.load(sys.argv[1])
-    model, vocab = clf.model, clf.vocab
+    model, feat = clf.model, clf.featurizer
 test = st.test
-predict_probs(model, vocab, test, cfg.model.max_distance, 256)  # warm-up
-med, times = median_time(lambda: predict_probs(model, vocab, test, cfg.model.max_distance, 256), 5)
+predict_probs(model, feat, test, 256)  # warm-up
+med, times = median_time(lambda: predict_probs(model, feat, test, 256), 5)
 print(
     f"threads {torch.get_num_threads()}: {len(test)} sentences, batch 256: median {med:.3f} s "
     f"= {len(test) / med:,.0f} sentences/s (min {min(times):.3f} s, max {max(times):.3f} s)"

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from common import setup
 
-from anrc.models.batch import iterate
-from anrc.adversarial.methods import make_perturbation
+from anrc.adversarial.methods import make_method
+from anrc.config import AdversarialConfig
 from anrc.training.step import train_step
 
 ap = argparse.ArgumentParser()
@@ -25,20 +25,17 @@ args = ap.parse_args()
 
 cfg, st = setup()
 opt = torch.optim.Adam(st.model.parameters(), lr=cfg.train.lr)
-batches = [
-    b
-    for _, b in iterate(
-        st.train, st.vocab, cfg.model.max_distance, 64, st.labels, np.random.default_rng(0)
-    )
-]
-kinds = {name: make_perturbation(name, 0.02) for name in ("none", "fgm", "random")}
+batches = [b for _, b in st.featurizer.batches(st.train, 64, st.labels, np.random.default_rng(0))]
+kinds = {
+    name: make_method(AdversarialConfig(method=name, epsilon=0.02))
+    for name in ("none", "fgm", "random")
+}
 times = {name: [] for name in kinds}
 for i in range(args.steps + 5):
     batch = batches[i % len(batches)]
     for name, pert in kinds.items():
-        cfg.adversarial.method = name
         t = time.perf_counter()
-        train_step(st.model, batch, opt, pert, cfg)
+        train_step(st.model, batch, opt, pert, cfg.train.grad_clip)
         if i >= 5:  # warm-up
             times[name].append(time.perf_counter() - t)
 plain = statistics.median(times["none"])

@@ -95,12 +95,11 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from helpers import tiny
 
-    from anrc.config import Config
     from anrc.rundir import save_run
 
-    model, vocab, labels, _, mcfg = tiny()
+    model, feat, labels, _, cfg = tiny()
     run_dir = tmp / "run"
-    save_run(run_dir, Config(model=mcfg), model, vocab, labels, word_dim=6)
+    save_run(run_dir, cfg, model, feat, labels, word_dim=6)
     (tmp / "in.txt").write_text(f"{S}\nno tags here\n{S}\n")
     rc, err, out = run(["predict", "run", "--input", "in.txt"], tmp)
     rows.append(

@@ -50,3 +50,19 @@ def masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """x with padding positions set to zero, (B, L, D)."""
     return x * mask[..., None].to(x.dtype)
+
+
+class MaskedConv(torch.nn.Module):
+    """A 1-d convolution over tokens that sees zeros past each sentence's ends.
+
+    (B, L, D) -> (B, L, filters); the input is zeroed on padding first, so a
+    sentence's windows are the same in a padded batch as alone.
+    """
+
+    def __init__(self, in_dim: int, filters: int, kernel: int):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(in_dim, filters, kernel, padding=kernel // 2)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = zero_padding(x, mask)
+        return self.conv(x.transpose(1, 2)).transpose(1, 2)

@@ -1,0 +1,66 @@
+"""CNN (Zeng et al. 2014, "Relation Classification via Convolutional Deep Neural Network").
+
+sentence level: [word; PF1; PF2] per token (position features, 2 x position_dim)
+    -> convolution over windows of ``kernel`` tokens (Eq. 1-2, n1 = ``filters``)
+    -> max over time (Eq. 3) -> g = tanh(W2 m) (Eq. 4, n2 = ``hidden``)
+lexical level (``lexical``): the embeddings of e1 and e2 (the mean of a multi-word
+    span) and of the tokens left and right of each (L1-L4; WordNet's L5 is not used)
+f = [lexical; g] -> dropout -> softmax head (Eq. 5)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from anrc.models.batch import Batch
+from anrc.models.embedders import PositionEmbedder
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.layers import MaskedConv, masked_max, span_mean
+
+
+def lexical_features(w: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Zeng et al.'s L1-L4, (B, 6 Dw): e1, its left and right neighbours, then the same for e2.
+
+    A neighbour outside the sentence is a zero vector.
+    """
+    B, L, _ = w.shape
+    padded = torch.nn.functional.pad(w, (0, 0, 1, 1))  # (B, L + 2, Dw); index i + 1 is token i
+    rows = torch.arange(B, device=w.device)
+    out = []
+    for spans in (batch.e1, batch.e2):
+        left = padded[rows, spans[:, 0]]  # token start - 1
+        right = padded[rows, spans[:, 1] + 1]  # token end
+        right = right * (spans[:, 1] < batch.lengths)[:, None].to(w.dtype)
+        out += [span_mean(w, spans), left, right]
+    return torch.cat(out, dim=-1)
+
+
+@ENCODERS.register("cnn")
+class CNNEncoder(Encoder):
+    def __init__(self, cfg, featurizer, word_dim: int):
+        super().__init__()
+        m = cfg.model
+        self.cfg, self.word_dim = m, word_dim
+        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        self.position = PositionEmbedder(m.max_distance, m.position_dim) if m.position_dim else None
+        in_dim = word_dim + (self.position.get_output_dim() if self.position else 0)
+        self.conv = MaskedConv(in_dim, m.filters, m.kernel)
+        self.hidden = nn.Linear(m.filters, m.hidden)
+        self.dropout = nn.Dropout(m.dropout)
+
+    def get_output_dim(self) -> int:
+        return self.cfg.hidden + (6 * self.word_dim if self.cfg.lexical else 0)
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        return self.embedder(batch.ids)  # (B, L, Dw)
+
+    def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
+        w = self.embed(batch) if embeds is None else embeds
+        parts = [w]
+        if self.position is not None:
+            parts.append(self.position(batch.pos1, batch.pos2))
+        c = self.conv(torch.cat(parts, dim=-1), batch.mask)  # (B, L, n1)
+        g = torch.tanh(self.hidden(masked_max(c, batch.mask)))  # (B, n2)
+        f = torch.cat([lexical_features(w, batch), g], dim=-1) if self.cfg.lexical else g
+        return EncoderOutput(self.dropout(f), None)

@@ -1,0 +1,48 @@
+"""CR-CNN (dos Santos et al. 2015, "Classifying Relations by Ranking with Convolutional
+Neural Networks").
+
+    [word; WPE1; WPE2] per token (word position embeddings, 2 x position_dim)
+    -> convolution over windows of ``kernel`` tokens, tanh -> max over time: r_x (Eq. 2-3)
+    -> dropout -> head
+
+The paper's head is the pairwise ranking loss (``model.head = "ranking"``, in
+:mod:`anrc.models.heads`): class scores s_c = r_x^T [W^classes]_c, the negative
+class has no class vector and is predicted when every score is below 0.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from anrc.models.batch import Batch
+from anrc.models.embedders import PositionEmbedder
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.layers import MaskedConv, masked_max
+
+
+@ENCODERS.register("crcnn")
+class CRCNNEncoder(Encoder):
+    def __init__(self, cfg, featurizer, word_dim: int):
+        super().__init__()
+        m = cfg.model
+        self.cfg, self.word_dim = m, word_dim
+        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        self.position = PositionEmbedder(m.max_distance, m.position_dim) if m.position_dim else None
+        in_dim = word_dim + (self.position.get_output_dim() if self.position else 0)
+        self.conv = MaskedConv(in_dim, m.filters, m.kernel)
+        self.dropout = nn.Dropout(m.dropout)
+
+    def get_output_dim(self) -> int:
+        return self.cfg.filters
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        return self.embedder(batch.ids)  # (B, L, Dw)
+
+    def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
+        w = self.embed(batch) if embeds is None else embeds
+        parts = [w]
+        if self.position is not None:
+            parts.append(self.position(batch.pos1, batch.pos2))
+        c = torch.tanh(self.conv(torch.cat(parts, dim=-1), batch.mask))  # (B, L, filters)
+        return EncoderOutput(self.dropout(masked_max(c, batch.mask)), None)

@@ -1,0 +1,85 @@
+"""Entity-aware attention BiLSTM (Lee et al. 2019, "Semantic Relation Classification via
+Bidirectional LSTM Networks with Entity-aware Attention using Latent Entity Typing").
+
+    words (data.markers = tags, as the paper) -> embedding dropout
+    -> multi-head self-attention over the words (section 3.2; residual, as a Transformer
+       sub-layer, with layer normalisation)
+    -> BiLSTM, H = [forward; backward] (section 3.3) -> dropout
+    -> latent entity types (optional, section 3.4): t_e = sum_k softmax_k(h_e^T c_k) c_k
+    -> entity-aware attention (section 3.5):
+           u_i = v^T tanh(W^H [h_i; p^e1_i; p^e2_i] + W^E [h_e1; t_e1; h_e2; t_e2])
+           alpha = softmax(u), z = sum_i alpha_i h_i
+    -> dropout -> softmax head
+
+h_e is the mean BiLSTM state over the entity's words; p^e are relative-position
+embeddings (``position_dim``) of each token to e1 and e2.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from anrc.models.batch import Batch
+from anrc.models.embedders import PositionEmbedder
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.layers import masked_softmax, span_mean
+
+
+@ENCODERS.register("entity-lstm")
+class EntityLSTMEncoder(Encoder):
+    def __init__(self, cfg, featurizer, word_dim: int):
+        super().__init__()
+        m = cfg.model
+        if word_dim % m.attention_heads:
+            raise ValueError(
+                f"model.attention_heads ({m.attention_heads}) must divide the word vector "
+                f"size ({word_dim})"
+            )
+        self.cfg, self.word_dim = m, word_dim
+        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        self.embed_dropout = nn.Dropout(m.embed_dropout)
+        self.self_attention = nn.MultiheadAttention(word_dim, m.attention_heads, batch_first=True)
+        self.norm = nn.LayerNorm(word_dim)
+        self.lstm = nn.LSTM(word_dim, m.hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(m.dropout)
+        H = 2 * m.hidden
+        self.position = PositionEmbedder(m.max_distance, m.position_dim)
+        self.types = nn.Parameter(torch.randn(m.latent_types, H) * 0.1) if m.latent_types else None
+        ent_dim = 2 * H * (2 if self.types is not None else 1)
+        self.w_h = nn.Linear(H + self.position.get_output_dim(), H, bias=False)
+        self.w_e = nn.Linear(ent_dim, H)
+        self.v = nn.Linear(H, 1, bias=False)
+
+    def get_output_dim(self) -> int:
+        return 2 * self.cfg.hidden
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        return self.embedder(batch.ids)  # (B, L, Dw)
+
+    def latent_type(self, h_e: torch.Tensor) -> torch.Tensor:
+        """Section 3.4: a soft choice among the latent types c_k, (B, 2H)."""
+        a = (h_e @ self.types.T).softmax(dim=-1)  # (B, K)
+        return a @ self.types
+
+    def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
+        x = self.embed(batch) if embeds is None else embeds
+        mask = batch.mask
+        x = self.embed_dropout(x)
+        att, _ = self.self_attention(x, x, x, key_padding_mask=~mask, need_weights=False)
+        x = self.norm(x + att)  # (B, L, Dw)
+        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        H, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
+        H = self.dropout(H)  # (B, L, 2H)
+        ents = []
+        for spans in (batch.e1, batch.e2):
+            h_e = span_mean(H, spans)  # (B, 2H)
+            ents += [h_e, self.latent_type(h_e)] if self.types is not None else [h_e]
+        p = self.position(batch.pos1, batch.pos2)  # (B, L, 2 Dp)
+        e = self.w_e(torch.cat(ents, dim=-1))  # (B, 2H)
+        u = self.v(torch.tanh(self.w_h(torch.cat([H, p], dim=-1)) + e[:, None])).squeeze(-1)
+        alpha = masked_softmax(u, mask)  # (B, L)
+        z = (H * alpha[..., None]).sum(1)  # (B, 2H)
+        return EncoderOutput(self.dropout(z), alpha)

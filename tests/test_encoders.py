@@ -1,0 +1,81 @@
+"""The contract every registered encoder keeps, parametrised over the registry."""
+
+import pytest
+import torch
+from helpers import batch_of, tiny
+
+from anrc.inference.api import RelationClassifier
+from anrc.models.classifier import ENCODERS
+from anrc.rundir import load_run, save_run
+
+CASES = [(name, markers) for name in ENCODERS.choices() for markers in ("none", "tags")]
+
+
+def _tiny(name, markers, **kw):
+    extra = {"attention_heads": 2} if name == "entity-lstm" else {}
+    return tiny(name, markers, **{**extra, **kw})
+
+
+@pytest.mark.parametrize("name,markers", CASES)
+def test_padding_never_changes_a_prediction(name, markers):
+    model, feat, labels, exs, cfg = _tiny(name, markers)
+    model.eval()
+    together = model(batch_of(exs, feat, labels)).logits  # (4, C), padded
+    for i, ex in enumerate(exs):
+        alone = model(batch_of([ex], feat, labels)).logits
+        torch.testing.assert_close(alone[0], together[i], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,markers", CASES)
+def test_shapes_and_output_dim(name, markers):
+    model, feat, labels, exs, cfg = _tiny(name, markers)
+    b = batch_of(exs, feat, labels)
+    x = model.embed(b)
+    assert x.shape[:2] == b.ids.shape
+    enc = model.encoder(b)
+    assert enc.h.shape == (len(exs), model.encoder.get_output_dim())
+    out = model(b, targets=b.labels)
+    assert out.logits.shape == (len(exs), len(labels))
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss)
+    if out.attention is not None:
+        torch.testing.assert_close(out.attention.sum(1), torch.ones(len(exs)))
+        assert (out.attention[~b.mask] == 0).all()
+
+
+@pytest.mark.parametrize("name,markers", CASES)
+def test_a_perturbation_on_embeds_changes_the_loss(name, markers):
+    model, feat, labels, exs, cfg = _tiny(name, markers, dropout=0.0)
+    model.eval()
+    b = batch_of(exs, feat, labels)
+    x = model.embed(b).detach().requires_grad_()
+    clean = model(b, embeds=x, targets=b.labels).loss
+    (g,) = torch.autograd.grad(clean, x)
+    assert g.abs().sum() > 0
+    assert (g[~b.mask] == 0).all()  # padding has no say in the loss
+    delta = 0.5 * g / g.norm()
+    assert float(model(b, embeds=x.detach() + delta, targets=b.labels).loss) > float(clean)
+    # embeds=None is embeds=embed(batch)
+    torch.testing.assert_close(model(b).logits, model(b, embeds=model.embed(b)).logits)
+
+
+@pytest.mark.parametrize("name,markers", CASES)
+def test_save_load_identical_predictions(name, markers, tmp_path):
+    model, feat, labels, exs, cfg = _tiny(name, markers)
+    model.eval()
+    save_run(tmp_path, cfg, model, feat, labels, word_dim=cfg.model.word_dim)
+    run = load_run(tmp_path)
+    before = RelationClassifier(cfg, model, feat, labels).predict_many(exs)
+    after = RelationClassifier(run.config, run.model, run.featurizer, run.labels).predict_many(exs)
+    assert [p.label for p in before] == [p.label for p in after]
+    for p, q in zip(before, after, strict=True):
+        assert p.scores == q.scores
+        assert p.tokens == q.tokens
+
+
+def test_markers_are_tokens_and_spans_are_exact():
+    model, feat, labels, exs, cfg = tiny("att-blstm", "tags")
+    m = feat.marked(exs[1])  # "A <e1>factory</e1> for <e2>cars</e2> was built in Russia ."
+    assert m.tokens[:7] == ["A", "<e1>", "factory", "</e1>", "for", "<e2>", "cars"]
+    assert m.tokens[m.e1[0] : m.e1[1]] == ["factory"] and m.tokens[m.starts[0]] == "<e1>"
+    assert m.tokens[m.e2[0] : m.e2[1]] == ["cars"] and m.tokens[m.starts[1]] == "<e2>"
+    assert feat.vocab.stoi["<e1>"] > 1  # a learned vector of its own, not <unk>
