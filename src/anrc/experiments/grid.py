@@ -19,6 +19,9 @@ the seeds, and the baseline the other variants are compared with::
     [variants.no-at]
     "adversarial.method" = "none"
 
+A variant may name its own base config (``config = "configs/cnn.toml"``), so one
+grid can compare encoders.
+
 Each run lives in ``OUT/runs/VARIANT[/AXIS=VALUE]/seedS``. A finished run (it has
 ``scores.json``) is never redone; an interrupted one resumes from its checkpoint.
 
@@ -97,6 +100,7 @@ class Run:
     overrides: list[str]
     path: Path
     after_others: bool = False  # reads another run's output ({out} in an override)
+    config: str = ""  # the base config of this run (the variant's, or the grid's)
 
     @property
     def done(self) -> bool:
@@ -167,6 +171,8 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
     )
     for v in grid_runs(grid, Path("/nonexistent"), []):  # validate every override now
         apply_overrides({}, v.overrides)
+        if not Path(v.config).is_file():
+            raise ValueError(f"{path}: variant {v.variant!r}: no such config {v.config}")
     return grid
 
 
@@ -175,6 +181,7 @@ def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[Run]:
     axis_values = grid.axis_values if grid.axis_setting else [None]
     for variant, sets in grid.variants.items():
         merged = {**grid.common, **sets}
+        config = str(merged.pop("config", grid.config))
         dep = any("{out}" in str(v) for v in merged.values())  # reads another run's output
         for value in axis_values:
             for seed in grid.seeds:
@@ -187,7 +194,8 @@ def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[Run]:
                     o.append(f"{grid.axis_setting}={_fmt(value)}")
                     sub = sub / f"{grid.axis_setting.split('.')[-1]}={value}"
                 o += list(extra) + [f"train.seed={seed}"]
-                runs.append(Run(variant, value, seed, o, out / "runs" / sub / f"seed{seed}", dep))
+                path = out / "runs" / sub / f"seed{seed}"
+                runs.append(Run(variant, value, seed, o, path, dep, config))
     return runs
 
 
@@ -253,13 +261,13 @@ def _execute_locked(
     rc = 0
     resume = (run.path / "checkpoint.pt").is_file()
     if not run.done and not resume and reusable:
-        _reuse(run, load_config(grid.config, overrides).to_dict(), reusable, log)
+        _reuse(run, load_config(run.config, overrides).to_dict(), reusable, log)
     if not run.done:
         cmd = [sys.executable, "-m", "anrc", "train"]
         if resume:
             cmd += ["--resume", str(run.path)]
         else:
-            cmd += ["--config", grid.config, "--out", str(run.path)]
+            cmd += ["--config", run.config, "--out", str(run.path)]
             for o in overrides:
                 cmd += ["--set", o]
         with open(run.path / "run.log", "a") as f:

@@ -209,3 +209,19 @@ def test_a_run_locked_by_another_runner_is_skipped(grid_file, tmp_path, capsys):
     assert f"{busy}: busy in another runner; skipped" in err
     assert not (busy / "scores.json").exists()
     assert (out / "runs" / "at" / "seed1" / "scores.json").is_file()
+
+
+def test_a_variant_may_name_its_own_config(tmp_path):
+    p = tmp_path / "enc.toml"
+    p.write_text(
+        'config = "configs/anrc.toml"\nseeds = 1\n'
+        '[variants.paper]\n"adversarial.method" = "none"\n'
+        '[variants.cnn]\nconfig = "configs/cnn.toml"\n'
+    )
+    runs = {r.variant: r for r in grid_runs(load_grid(str(p)), tmp_path / "out", [])}
+    assert runs["paper"].config == "configs/anrc.toml"
+    assert runs["cnn"].config == "configs/cnn.toml"
+    assert not any(o.startswith("config=") for o in runs["cnn"].overrides)
+    p.write_text('config = "configs/anrc.toml"\n[variants.x]\nconfig = "configs/nope.toml"\n')
+    with pytest.raises(ValueError, match="no such config configs/nope.toml"):
+        load_grid(str(p))
