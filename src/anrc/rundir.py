@@ -60,7 +60,8 @@ def read_json(path: Path) -> dict:
         raise RunLoadError(f"{path}: not valid JSON ({err})") from None
 
 
-def _read_config(run_dir: Path) -> Config:
+def _read_config(run_dir: Path) -> tuple[Config, dict]:
+    """The run's config and meta.json, refusing formats this version cannot read."""
     meta = read_json(run_dir / "meta.json")
     version = meta.get("format_version", 0)
     if version > FORMAT_VERSION:
@@ -75,7 +76,7 @@ def _read_config(run_dir: Path) -> Config:
         )
     try:
         with open(run_dir / "config.toml", "rb") as f:
-            return Config.from_dict(tomllib.load(f))
+            return Config.from_dict(tomllib.load(f)), meta
     except FileNotFoundError:
         raise RunLoadError(f"{run_dir / 'config.toml'}: missing") from None
     except (tomllib.TOMLDecodeError, ValueError, TypeError) as err:
@@ -104,8 +105,7 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunLoadError(f"{run_dir}: not a run directory")
-    cfg = _read_config(run_dir)
-    meta = read_json(run_dir / "meta.json")
+    cfg, meta = _read_config(run_dir)
     encoder_cls = ENCODERS.get(cfg.model.encoder)
     try:
         featurizer = encoder_cls.featurizer_class().load(run_dir, cfg, read_json)
