@@ -149,7 +149,10 @@ class AdversarialConfig:
         from anrc.adversarial.methods import METHODS
 
         _choice("adversarial.method", self.method, METHODS.choices())
-        _choice("adversarial.target", self.target, ("word", "word_position", "window"))
+        from anrc.models.classifier import ENCODERS
+
+        sites = {site: None for name in ENCODERS.choices() for site in ENCODERS.get(name).sites}
+        _choice("adversarial.target", self.target, tuple(sites))
         _choice("adversarial.objective", self.objective, ("sum", "adv_only"))
         if self.epsilon < 0 or self.weight < 0:
             raise ValueError("adversarial.epsilon and adversarial.weight must be >= 0")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
 
 
@@ -21,13 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="torch threads per run (default: the cores divided by --jobs); part of a "
         "run's configuration, so --reuse only matches runs with the same number",
     )
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra override for every run",
-    )
+    add_set_option(p, "extra override for every run")
     p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples")
     p.add_argument(
         "--report-only",

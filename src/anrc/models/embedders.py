@@ -78,3 +78,19 @@ class PositionEmbedder(nn.Module):
 
     def forward(self, pos1: torch.Tensor, pos2: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.pos1(pos1), self.pos2(pos2)], dim=-1)
+
+
+def optional_positions(cfg) -> PositionEmbedder | None:
+    """The position embedder a word-vector encoder uses, or None when position_dim is 0."""
+    return PositionEmbedder(cfg.max_distance, cfg.position_dim) if cfg.position_dim else None
+
+
+def positions_dim(position: PositionEmbedder | None) -> int:
+    return position.get_output_dim() if position is not None else 0
+
+
+def with_positions(position: PositionEmbedder | None, batch, w: torch.Tensor) -> torch.Tensor:
+    """[w; PF1; PF2] per token, (B, L, Dw + 2 Dp); w alone without position embeddings."""
+    if position is None:
+        return w
+    return torch.cat([w, position(batch.pos1, batch.pos2)], dim=-1)

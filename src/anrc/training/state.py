@@ -6,7 +6,7 @@ A checkpoint stores it beside the model, optimiser, scheduler and RNG states, so
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -24,9 +24,8 @@ class TrainState:
     finished: bool = False
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["best_state"] = self.best_state  # tensors, not deep-copied by asdict's rules
-        return d
+        # Not dataclasses.asdict: it would deep-copy the best weights at every checkpoint.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainState:

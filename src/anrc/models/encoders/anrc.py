@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from anrc.models.batch import Batch
-from anrc.models.embedders import PositionEmbedder
+from anrc.models.embedders import optional_positions, positions_dim, with_positions
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
 from anrc.models.layers import masked_softmax, span_mean, window_concat, zero_padding
 from anrc.models.pooling import Pooling
@@ -30,8 +30,8 @@ class ANRCEncoder(Encoder):
         m = cfg.model
         self.cfg, self.site, self.word_dim = m, cfg.adversarial.target, word_dim
         self.embedder = word_embedder(cfg, featurizer, word_dim)
-        self.position = PositionEmbedder(m.max_distance, m.position_dim) if m.position_dim else None
-        in_dim = word_dim + (self.position.get_output_dim() if self.position else 0)
+        self.position = optional_positions(m)
+        in_dim = word_dim + positions_dim(self.position)
         self.lstm = nn.LSTM(in_dim * m.window, m.hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(m.dropout)
         self.embed_dropout = nn.Dropout(m.embed_dropout) if m.embed_dropout else nn.Identity()
@@ -42,10 +42,7 @@ class ANRCEncoder(Encoder):
 
     def _inputs(self, batch: Batch, w: torch.Tensor) -> torch.Tensor:
         """x: word (+ position) embeddings, zero on padding, (B, L, D)."""
-        parts = [w]
-        if self.position is not None:
-            parts.append(self.position(batch.pos1, batch.pos2))  # (B, L, 2 Dp)
-        return zero_padding(torch.cat(parts, dim=-1), batch.mask)
+        return zero_padding(with_positions(self.position, batch, w), batch.mask)
 
     def embed(self, batch: Batch) -> torch.Tensor:
         w = self.embedder(batch.ids)  # (B, L, Dw)

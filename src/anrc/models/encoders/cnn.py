@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from anrc.models.batch import Batch
-from anrc.models.embedders import PositionEmbedder
+from anrc.models.embedders import optional_positions, positions_dim, with_positions
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
 from anrc.models.layers import MaskedConv, masked_max, span_mean
 
@@ -43,8 +43,8 @@ class CNNEncoder(Encoder):
         m = cfg.model
         self.cfg, self.word_dim = m, word_dim
         self.embedder = word_embedder(cfg, featurizer, word_dim)
-        self.position = PositionEmbedder(m.max_distance, m.position_dim) if m.position_dim else None
-        in_dim = word_dim + (self.position.get_output_dim() if self.position else 0)
+        self.position = optional_positions(m)
+        in_dim = word_dim + positions_dim(self.position)
         self.conv = MaskedConv(in_dim, m.filters, m.kernel)
         self.hidden = nn.Linear(m.filters, m.hidden)
         self.dropout = nn.Dropout(m.dropout)
@@ -57,10 +57,7 @@ class CNNEncoder(Encoder):
 
     def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
         w = self.embed(batch) if embeds is None else embeds
-        parts = [w]
-        if self.position is not None:
-            parts.append(self.position(batch.pos1, batch.pos2))
-        c = self.conv(torch.cat(parts, dim=-1), batch.mask)  # (B, L, n1)
+        c = self.conv(with_positions(self.position, batch, w), batch.mask)  # (B, L, n1)
         g = torch.tanh(self.hidden(masked_max(c, batch.mask)))  # (B, n2)
         f = torch.cat([lexical_features(w, batch), g], dim=-1) if self.cfg.lexical else g
         return EncoderOutput(self.dropout(f), None)
