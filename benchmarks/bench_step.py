@@ -1,10 +1,12 @@
-"""Cost of an adversarial-training step against a plain step, measured in one run.
+"""Cost of each adversarial-training method's step against a plain step, in one run.
 
-Both kinds of step run on the same batches of the real training data, interleaved
-(plain, FGM, random, plain, ...) so machine noise hits them alike; the ratio of
-medians is the figure the speed target is about (AT step <= 2.1 x plain step).
+Every registered method steps on the same batches of the real training data,
+interleaved (none, random, fgm, pgd, ..., none, ...) so machine noise hits them
+alike; the ratio of medians to the plain step is the figure. ``free`` is timed
+per replay (one optimiser step; an epoch of free AT with m replays costs m of
+them per batch and is run for max_epochs / m).
 
-    .venv/bin/python benchmarks/bench_step.py [--steps N]
+    .venv/bin/python benchmarks/bench_step.py [--steps N] [--config configs/att-blstm.toml]
 """
 
 import argparse
@@ -15,33 +17,39 @@ import numpy as np
 import torch
 from common import setup
 
-from anrc.adversarial.methods import make_method
+from anrc.adversarial.methods import METHODS, make_method
 from anrc.config import AdversarialConfig
+from anrc.training.setup import make_optimizer
 from anrc.training.step import train_step
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--steps", type=int, default=60)
+ap.add_argument("--steps", type=int, default=40)
+ap.add_argument("--config", default="configs/anrc.toml")
+ap.add_argument("--batch", type=int, default=64)
+ap.add_argument("--k", type=int, default=3, help="steps of pgd/freelb, power iterations of vat")
 args = ap.parse_args()
 
-cfg, st = setup()
-opt = torch.optim.Adam(st.model.parameters(), lr=cfg.train.lr)
-batches = [b for _, b in st.featurizer.batches(st.train, 64, st.labels, np.random.default_rng(0))]
+cfg, st = setup(config=args.config)
+opt, _ = make_optimizer(cfg, st.model)
+rng = np.random.default_rng(0)
+batches = [b for _, b in st.featurizer.batches(st.train, args.batch, st.labels, rng)]
 kinds = {
-    name: make_method(AdversarialConfig(method=name, epsilon=0.02))
-    for name in ("none", "fgm", "random")
+    name: make_method(AdversarialConfig(method=name, epsilon=1.0, steps=args.k, replays=4))
+    for name in METHODS.choices()
 }
 times = {name: [] for name in kinds}
-for i in range(args.steps + 5):
+for i in range(args.steps + 3):
     batch = batches[i % len(batches)]
-    for name, pert in kinds.items():
+    for name, method in kinds.items():
         t = time.perf_counter()
-        train_step(st.model, batch, opt, pert, cfg.train.grad_clip)
-        if i >= 5:  # warm-up
+        train_step(st.model, batch, opt, method, cfg.train.grad_clip)
+        if i >= 3:  # warm-up
             times[name].append(time.perf_counter() - t)
 plain = statistics.median(times["none"])
 print(
-    f"threads {torch.get_num_threads()}, {args.steps} steps each, batch 64, real training batches"
+    f"{args.config}: threads {torch.get_num_threads()}, {args.steps} steps each, "
+    f"batch {args.batch}, K = {args.k}, real training batches"
 )
 for name, ts in times.items():
     med = statistics.median(ts)
-    print(f"{name:7s} median {1000 * med:7.2f} ms/step   ratio to plain {med / plain:.2f}")
+    print(f"{name:7s} median {1000 * med:8.2f} ms/step   ratio to plain {med / plain:.2f}")

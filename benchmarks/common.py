@@ -13,8 +13,8 @@ from anrc.training.setup import prepare  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def setup(overrides=()):
-    cfg = load_config(ROOT / "configs" / "anrc.toml", list(overrides))
+def setup(overrides=(), config="configs/anrc.toml"):
+    cfg = load_config(ROOT / config, list(overrides))
     return cfg, prepare(cfg, log=sys.stderr)
 
 

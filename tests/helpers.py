@@ -23,8 +23,79 @@ def examples():
     return out
 
 
+TINY_WORDS = [
+    "the",
+    "a",
+    "singer",
+    "caused",
+    "commotion",
+    "factory",
+    "for",
+    "cars",
+    "was",
+    "built",
+    "in",
+    "russia",
+    "notes",
+    "to",
+    "statements",
+    "both",
+    "his",
+    "feet",
+    "have",
+    "been",
+    "moving",
+    "into",
+    "big",
+    "round",
+    "ball",
+    "today",
+    ".",
+    ",",
+    "##s",
+    "##ing",
+    "##ed",
+]
+_PRETRAINED: dict[str, str] = {}
+
+
+def tiny_pretrained() -> str:
+    """A tiny randomly initialised BERT saved as a Hugging Face model folder (built once)."""
+    if "path" in _PRETRAINED:
+        return _PRETRAINED["path"]
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from safetensors.torch import save_file
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel
+
+    folder = Path(tempfile.mkdtemp(prefix="anrc-tiny-bert-"))
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "$", "#", *TINY_WORDS]
+    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tok.save(str(folder / "tokenizer.json"))
+    conf = BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64,
+    )  # fmt: skip
+    (folder / "config.json").write_text(json.dumps(conf.to_dict()))
+    torch.manual_seed(0)
+    state = BertModel(conf).state_dict()
+    save_file({k: v.contiguous() for k, v in state.items()}, str(folder / "model.safetensors"))
+    _PRETRAINED["path"] = str(folder)
+    return _PRETRAINED["path"]
+
+
 def tiny_config(encoder: str = "anrc", markers: str = "none", **model_kw) -> Config:
     small = {"hidden": 8, "position_dim": 4, "max_distance": 10, "filters": 8, "word_dim": 6}
+    if encoder == "transformer":
+        small.update(pretrained=tiny_pretrained(), pooling="cls+entity_start")
     cfg = Config()
     cfg.model = ModelConfig(**{**small, "encoder": encoder, **model_kw})
     cfg.data.markers = markers
@@ -40,6 +111,8 @@ def tiny(encoder: str = "anrc", markers: str = "none", **model_kw):
     labels = LabelSet.from_labels([ex.label for ex in exs])
     torch.manual_seed(0)
     model = build_model(cfg, featurizer, labels, cfg.model.word_dim)
+    if encoder == "transformer":  # the tiny BERT folder stands in for the pretrained weights
+        model.encoder.init_pretrained(cfg, featurizer, None, 0)
     return model, featurizer, labels, exs, cfg
 
 

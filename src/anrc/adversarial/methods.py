@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from anrc.adversarial.geometry import normalise
+from anrc.adversarial.geometry import normalise, radius
 from anrc.models.batch import Batch
 from anrc.registry import Registry
 
@@ -48,7 +48,17 @@ class AdversarialMethod:
     def __repr__(self) -> str:
         return self.describe()
 
-    def backward(self, model, batch: Batch) -> StepLoss:
+    #: times the training loop replays each minibatch (``free`` sets it to m)
+    replays = 1
+    #: the perturbation of the last batch (None: the method adds none)
+    last_r: torch.Tensor | None = None
+
+    def radius(self, x: torch.Tensor, batch: Batch):
+        """eps as a radius for this batch (a number, or (B,) with ``scale = relative``)."""
+        return radius(x, batch.mask, self.epsilon, self.cfg.scale == "relative")
+
+    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
+        """Objective and gradients for one batch (``unlabelled``: extra sentences, VAT only)."""
         loss = model(batch, targets=batch.labels).loss
         loss.backward()
         d = loss.detach()
@@ -63,6 +73,15 @@ class NoPerturbation(AdversarialMethod):
         return "none"
 
 
+def embed_for_gradient(model, batch: Batch) -> torch.Tensor:
+    """model.embed(batch), with its gradient kept after backward (x.grad)."""
+    x = model.embed(batch)  # (B, L, D)
+    if x.requires_grad:
+        x.retain_grad()
+        return x
+    return x.detach().requires_grad_()  # embeddings without trainable weights
+
+
 class OneStepPerturbation(AdversarialMethod):
     """Eq. 7: L(x) + lambda * L(x + r), r of norm eps per example (Eq. 8 for FGM).
 
@@ -75,13 +94,9 @@ class OneStepPerturbation(AdversarialMethod):
     def direction(self, x: torch.Tensor, grad: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
-    def backward(self, model, batch: Batch) -> StepLoss:
+    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
         c = self.cfg
-        x = model.embed(batch)  # (B, L, D)
-        if x.requires_grad:
-            x.retain_grad()
-        else:  # embeddings without trainable weights: still differentiate w.r.t. x
-            x = x.detach().requires_grad_()
+        x = embed_for_gradient(model, batch)  # (B, L, D)
         clean = model(batch, embeds=x, targets=batch.labels).loss
         grad = None
         if c.objective == "sum":
@@ -90,7 +105,8 @@ class OneStepPerturbation(AdversarialMethod):
         elif self.needs_gradient:  # adv_only: g still comes from the clean loss
             (grad,) = torch.autograd.grad(clean, x)
         with torch.no_grad():  # theta-hat: no gradient flows through r
-            r = normalise(self.direction(x.detach(), grad), batch.mask, self.epsilon)
+            r = normalise(self.direction(x.detach(), grad), batch.mask, self.radius(x, batch))
+        self.last_r = r
         adv = model(batch, embeds=model.embed(batch) + r, targets=batch.labels).loss
         weighted = c.weight * adv
         weighted.backward()

@@ -21,6 +21,14 @@ from anrc.data.vocab import Vocab
 from anrc.models.batch import Batch, batch_order
 
 MARKERS = ("<e1>", "</e1>", "<e2>", "</e2>")
+#: R-BERT's punctuation markers (Wu and He 2019): ``$ e1 $`` and ``# e2 #``
+PUNCT_MARKERS = ("$", "$", "#", "#")
+#: data.markers -> the four marker tokens (None: no markers)
+MARKER_STYLES: dict[str, tuple[str, str, str, str] | None] = {
+    "none": None,
+    "tags": MARKERS,
+    "punct": PUNCT_MARKERS,
+}
 
 
 @dataclass
@@ -40,29 +48,20 @@ def mark(ex: Example, markers: tuple[str, str, str, str] | None) -> Marked:
     """
     if markers is None:
         return Marked(list(ex.tokens), ex.e1, ex.e2, (ex.e1[0], ex.e2[0]))
-    # (position in the original tokens, order at that position, marker); a closing
-    # marker at position p stands before an opening one at p.
-    inserts = sorted(
-        [
-            (ex.e1[0], 1, markers[0]),
-            (ex.e1[1], 0, markers[1]),
-            (ex.e2[0], 1, markers[2]),
-            (ex.e2[1], 0, markers[3]),
-        ]
-    )
+    # (position in the original tokens, order at that position, which marker); a
+    # closing marker at position p stands before an opening one at p.
+    inserts = sorted([(ex.e1[0], 1, 0), (ex.e1[1], 0, 1), (ex.e2[0], 1, 2), (ex.e2[1], 0, 3)])
     tokens: list[str] = []
-    at: dict[str, int] = {}
+    at = [0, 0, 0, 0]  # where each marker landed (markers may repeat a token, e.g. "$")
     k = 0
     for i in range(len(ex.tokens) + 1):
         while k < len(inserts) and inserts[k][0] == i:
             at[inserts[k][2]] = len(tokens)
-            tokens.append(inserts[k][2])
+            tokens.append(markers[inserts[k][2]])
             k += 1
         if i < len(ex.tokens):
             tokens.append(ex.tokens[i])
-    e1 = (at[markers[0]] + 1, at[markers[1]])
-    e2 = (at[markers[2]] + 1, at[markers[3]])
-    return Marked(tokens, e1, e2, (at[markers[0]], at[markers[2]]))
+    return Marked(tokens, (at[0] + 1, at[1]), (at[2] + 1, at[3]), (at[0], at[2]))
 
 
 def relative_positions(n: int, span: tuple[int, int], max_distance: int) -> np.ndarray:
@@ -78,7 +77,7 @@ class WordFeaturizer:
 
     def __init__(self, vocab: Vocab, max_distance: int, markers: str = "none"):
         self.vocab, self.max_distance, self.markers = vocab, max_distance, markers
-        self._marker_tokens = MARKERS if markers == "tags" else None
+        self._marker_tokens = MARKER_STYLES[markers]
 
     def marked(self, ex: Example) -> Marked:
         return mark(ex, self._marker_tokens)
@@ -123,6 +122,9 @@ class WordFeaturizer:
         lengths = [self.length(ex) for ex in examples]
         for idx in batch_order(lengths, batch_size, rng, bucket):
             yield idx, self([examples[i] for i in idx], labels)
+
+    def describe(self) -> str:
+        return f"vocab {len(self.vocab)}"
 
     # -- run directory -------------------------------------------------------------------
     def save(self, run_dir: Path, write_text) -> None:

@@ -51,6 +51,14 @@ class FinalPooler(Pooler):
         return final
 
 
+@POOLERS.register("cls")
+class ClsPooler(Pooler):
+    """The state at the first position (a transformer's ``[CLS]``)."""
+
+    def forward(self, H, mask, batch, final):
+        return H[:, 0]
+
+
 @POOLERS.register("max")
 class MaxPooler(Pooler):
     def forward(self, H, mask, batch, final):

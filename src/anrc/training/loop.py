@@ -38,7 +38,7 @@ from anrc.fsio import atomic_write_text
 from anrc.models.batch import batch_order
 from anrc.rundir import save_run
 from anrc.training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, save_checkpoint
-from anrc.training.setup import Setup, make_optimizer, prepare
+from anrc.training.setup import Setup, make_optimizer, per_step_schedule, prepare
 from anrc.training.state import TrainState
 from anrc.training.step import NonFiniteLoss, evaluate_split, train_step
 
@@ -139,7 +139,8 @@ def train_run(
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
     setup = prepare(cfg, log, data)
-    optimizer, scheduler = make_optimizer(cfg, setup.model)
+    steps = -(-len(setup.train) // cfg.train.batch_size)
+    optimizer, scheduler = make_optimizer(cfg, setup.model, steps)
     run = Run(
         cfg, out, setup, make_method(cfg.adversarial), optimizer, scheduler,
         np.random.default_rng(cfg.train.seed), TrainState(), log, saved or cfg,
@@ -177,7 +178,7 @@ def _describe(run: Run) -> None:
     n_params = sum(p.numel() for p in st.model.parameters())
     print(
         f"train {len(st.train)}  dev {len(st.dev)}  test {len(st.test)}  labels {len(st.labels)}"
-        f"  encoder {run.cfg.model.encoder}  vocab {len(st.featurizer.vocab)} "
+        f"  encoder {run.cfg.model.encoder}  {st.featurizer.describe()} "
         f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}",
         file=run.log,
     )
@@ -194,21 +195,7 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
     while s.batch < len(s.order):
         idx = s.order[s.batch]
         batch = st.featurizer([st.train[i] for i in idx], st.labels)
-        res = train_step(st.model, batch, run.optimizer, run.method, tc.grad_clip)
-        s.batch += 1
-        s.step += 1
-        if not res.finite:
-            if tc.on_nan == "stop":
-                raise NonFiniteLoss(
-                    f"loss became {res.loss} at epoch {epoch}, step {s.step}; "
-                    f"stopped; the last good checkpoint is in {run.out}"
-                )
-            print(f"warning: skipped batch at step {s.step}: loss {res.loss}", file=run.log)
-        else:
-            s.losses.append(res.loss)
-            s.n_seen += len(batch)
-            if tc.lr_decay_every == "step":
-                run.scheduler.step()
+        _train_batch(run, batch)
         if signals.received is not None:
             run.checkpoint()
             raise Interrupted(
@@ -225,13 +212,38 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
     return end_epoch(run, t0)
 
 
+def _train_batch(run: Run, batch) -> None:
+    """The optimiser steps of one minibatch (``method.replays`` of them: free AT)."""
+    s, st, tc = run.state, run.setup, run.cfg.train
+    extra = st.unlabelled_batch(len(batch), tc.seed, s.step)
+    results = [
+        train_step(st.model, batch, run.optimizer, run.method, tc.grad_clip, extra)
+        for _ in range(run.method.replays)
+    ]
+    s.batch += 1
+    s.step += 1
+    bad = [r for r in results if not r.finite]
+    if bad:
+        if tc.on_nan == "stop":
+            raise NonFiniteLoss(
+                f"loss became {bad[0].loss} at epoch {s.epoch}, step {s.step}; "
+                f"stopped; the last good checkpoint is in {run.out}"
+            )
+        print(f"warning: skipped batch at step {s.step}: loss {bad[0].loss}", file=run.log)
+        return
+    s.losses.append(sum(r.loss for r in results) / len(results))
+    s.n_seen += len(batch)
+    if per_step_schedule(run.cfg):
+        run.scheduler.step()
+
+
 def end_epoch(run: Run, t0: float) -> dict:
     """Score the epoch on dev (and test), keep the best weights, decide whether to stop."""
     s, st, tc = run.state, run.setup, run.cfg.train
     epoch = s.epoch
     train_seconds = time.perf_counter() - t0
     lr = run.optimizer.param_groups[0]["lr"]
-    if tc.lr_decay_every == "epoch":
+    if not per_step_schedule(run.cfg):
         run.scheduler.step()
     row = {
         "epoch": epoch,

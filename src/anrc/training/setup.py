@@ -11,6 +11,7 @@ import torch
 
 from anrc.config import Config
 from anrc.data import Example
+from anrc.data.formats import read
 from anrc.data.labels import LabelSet
 from anrc.data.splits import load_training_data
 from anrc.data.vectors import load_vectors
@@ -33,6 +34,15 @@ class Setup:
     model: RelationModel
     word_dim: int
     pretrained: int  # vocabulary rows initialised from the vectors
+    unlabelled: list[Example]  # data.unlabelled (VAT), [] when not set
+
+    def unlabelled_batch(self, size: int, seed: int, step: int):
+        """The unlabelled sentences of one step: drawn from (seed, step), so resume repeats them."""
+        if not self.unlabelled:
+            return None
+        rng = np.random.default_rng([seed, step])
+        idx = rng.choice(len(self.unlabelled), size=min(size, len(self.unlabelled)), replace=False)
+        return self.featurizer([self.unlabelled[i] for i in sorted(idx.tolist())])
 
 
 def load_data(cfg: Config, log: TextIO) -> tuple[list, list, list, LabelSet]:
@@ -59,19 +69,57 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     word_dim = word_dim_for(cfg, vectors)
     model = build_model(cfg, featurizer, labels, word_dim)
     found = model.encoder.init_pretrained(cfg, featurizer, vectors, cfg.train.seed)
-    return Setup(train, dev, test, labels, featurizer, model, word_dim, found)
+    unlabelled = []
+    if cfg.data.unlabelled:
+        unlabelled = read(cfg.data.unlabelled, negative=cfg.data.negative).examples
+    return Setup(train, dev, test, labels, featurizer, model, word_dim, found, unlabelled)
 
 
-def make_optimizer(cfg: Config, model: torch.nn.Module):
-    """The optimiser and the learning-rate schedule the config names."""
+def _param_groups(cfg: Config, model: RelationModel) -> list[dict]:
+    """One group per learning rate: a pretrained body (``train.encoder_lr``), the rest."""
+    body = {id(p) for p in model.encoder.pretrained_parameters()}
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in body]
+    groups = [{"params": rest, "lr": cfg.train.lr}]
+    if body:
+        pre = [p for p in model.parameters() if p.requires_grad and id(p) in body]
+        groups.append({"params": pre, "lr": cfg.train.encoder_lr or cfg.train.lr})
+    return groups
+
+
+def linear_schedule(total_steps: int, warmup: float):
+    """lr factor per step: 0 -> 1 over the warm-up, then linearly to 0 at ``total_steps``."""
+    warm = int(total_steps * warmup)
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+    return factor
+
+
+def make_optimizer(cfg: Config, model: RelationModel, steps_per_epoch: int = 1):
+    """The optimiser and the learning-rate schedule the config names.
+
+    ``steps_per_epoch`` sizes the linear schedule (``train.schedule = linear``).
+    """
     tc = cfg.train
-    params = [p for p in model.parameters() if p.requires_grad]
+    groups = _param_groups(cfg, model)
     kinds = {
-        "adam": lambda: torch.optim.Adam(params, lr=tc.lr, weight_decay=tc.weight_decay),
-        "adamw": lambda: torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay),
-        "adadelta": lambda: torch.optim.Adadelta(params, lr=tc.lr, weight_decay=tc.weight_decay),
-        "sgd": lambda: torch.optim.SGD(params, lr=tc.lr, weight_decay=tc.weight_decay),
+        "adam": lambda: torch.optim.Adam(groups, weight_decay=tc.weight_decay),
+        "adamw": lambda: torch.optim.AdamW(groups, weight_decay=tc.weight_decay),
+        "adadelta": lambda: torch.optim.Adadelta(groups, weight_decay=tc.weight_decay),
+        "sgd": lambda: torch.optim.SGD(groups, weight_decay=tc.weight_decay),
     }
     optimizer = kinds[tc.optimizer]()
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=tc.lr_decay)
+    if tc.schedule == "linear":
+        factor = linear_schedule(tc.max_epochs * steps_per_epoch, tc.warmup)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    else:
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=tc.lr_decay)
     return optimizer, scheduler
+
+
+def per_step_schedule(cfg: Config) -> bool:
+    """Whether the scheduler steps after every batch (else after every epoch)."""
+    return cfg.train.schedule == "linear" or cfg.train.lr_decay_every == "step"

@@ -30,11 +30,12 @@ def train_step(
     optimizer: torch.optim.Optimizer,
     method: AdversarialMethod,
     grad_clip: float,
+    unlabelled: Batch | None = None,
 ) -> StepResult:
     """Zero the gradients, let the method compute its objective and gradients, clip, step."""
     model.train()
     optimizer.zero_grad(set_to_none=True)
-    res = method.backward(model, batch)
+    res = method.backward(model, batch, unlabelled)
     value = float(res.objective)
     if not math.isfinite(value):
         optimizer.zero_grad(set_to_none=True)

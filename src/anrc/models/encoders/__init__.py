@@ -1,6 +1,13 @@
 """Encoders, one file each, registered by name in :data:`ENCODERS`."""
 
-from anrc.models.encoders import anrc, att_blstm, cnn, crcnn, entity_lstm  # noqa: F401  (register)
+from anrc.models.encoders import (  # noqa: F401  (register)
+    anrc,
+    att_blstm,
+    cnn,
+    crcnn,
+    entity_lstm,
+    transformer,
+)
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput
 
 __all__ = ["ENCODERS", "Encoder", "EncoderOutput"]

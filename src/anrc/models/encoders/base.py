@@ -53,6 +53,10 @@ class Encoder(nn.Module):
     def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
         raise NotImplementedError
 
+    def pretrained_parameters(self) -> list[nn.Parameter]:
+        """Parameters of a pretrained body (trained at ``train.encoder_lr``); none here."""
+        return []
+
     def input_vectors(self, featurizer) -> tuple[list[str], object]:
         """(tokens, (N, D) numpy matrix) of the trainable input vectors (the attack's
         fallback neighbour space when a run has no pretrained vectors)."""

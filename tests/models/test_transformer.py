@@ -1,0 +1,101 @@
+"""The transformer encoder's featuriser on a tiny BERT folder built in the test."""
+
+import dataclasses
+
+import pytest
+from helpers import tiny, tiny_config
+
+pytest.importorskip("transformers")
+
+from anrc.data import Example  # noqa: E402
+from anrc.models.encoders import transformer as tr  # noqa: E402
+
+
+def _featurizer(markers="tags", max_length=128):
+    cfg = tiny_config("transformer", markers, max_length=max_length)
+    return tr.TransformerEncoder.build_featurizer(cfg, [], None)
+
+
+@pytest.mark.parametrize("markers", ["tags", "punct"])
+def test_markers_present_and_spans_exact(markers):
+    _, feat, _, exs, _ = tiny("transformer", markers)
+    m = feat.marked(exs[1])  # "A <e1>factory</e1> for <e2>cars</e2> was built in Russia ."
+    open1, close1, open2, close2 = {"tags": ("<e1>", "</e1>", "<e2>", "</e2>"),
+                                    "punct": ("$", "$", "#", "#")}[markers]  # fmt: skip
+    assert m.tokens[0] == "[CLS]" and m.tokens[-1] == "[SEP]"
+    assert m.tokens[m.starts[0]] == open1 and m.tokens[m.starts[1]] == open2
+    assert m.tokens[m.e1[0] : m.e1[1]] == ["factory"] and m.tokens[m.e1[1]] == close1
+    assert m.tokens[m.e2[0] : m.e2[1]] == ["cars"] and m.tokens[m.e2[1]] == close2
+    if markers == "tags":  # one added token each, never split into pieces
+        assert feat.vocab_size == feat.tokenizer.get_vocab_size()
+        assert "<e1>" in feat.tokenizer.get_vocab()
+
+
+def test_word_pieces_map_back_to_the_entity():
+    feat = _featurizer()
+    # "singing" -> sing ##ing is not in the tiny vocabulary; "cars" is; "statementsed" splits
+    ex = Example("x", ["the", "statementsed", "caused", "a", "commotion"], (1, 2), (4, 5))
+    m = feat.marked(ex)
+    piece_span = m.tokens[m.e1[0] : m.e1[1]]
+    assert len(piece_span) >= 2 and piece_span[0] == "statements"
+    assert all(p.startswith("##") for p in piece_span[1:])
+
+
+def test_truncation_keeps_both_entities():
+    feat = _featurizer(max_length=16)
+    words = ["the"] * 10 + ["singer"] + ["a"] * 3 + ["commotion"] + ["big"] * 20
+    ex = Example("long", words, (10, 11), (14, 15))
+    m = feat.marked(ex)
+    assert len(m.tokens) <= 16
+    assert m.tokens[m.e1[0] : m.e1[1]] == ["singer"]
+    assert m.tokens[m.e2[0] : m.e2[1]] == ["commotion"]
+    assert m.tokens[0] == "[CLS]" and m.tokens[-1] == "[SEP]"
+
+
+def test_entities_that_cannot_fit_name_the_sentence():
+    feat = _featurizer(max_length=10)
+    words = ["singer"] + ["a"] * 12 + ["commotion"]
+    with pytest.raises(ValueError, match=r"sentence far: .*max_length = 10"):
+        feat.marked(Example("far", words, (0, 1), (13, 14)))
+
+
+def test_needs_markers():
+    with pytest.raises(ValueError, match="markers"):
+        _featurizer(markers="none")
+
+
+def test_pretrained_must_be_local(tmp_path):
+    with pytest.raises(ValueError, match="neither a folder nor an installed package"):
+        tr.resolve_pretrained("no-such-model-package")
+    with pytest.raises(ValueError, match="no config.json"):
+        tr.resolve_pretrained(str(tmp_path))
+
+
+def test_missing_extra_is_one_clear_message(monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def fake(name, *a, **k):
+        if name == "transformers":
+            raise ImportError("No module named 'transformers'")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[transformer\]'"):
+        tr._require("transformers")
+
+
+def test_pretrained_weights_are_loaded():
+    model, feat, labels, exs, cfg = tiny("transformer", "tags")
+    from safetensors.torch import load_file
+
+    state = load_file(str(tr.resolve_pretrained(cfg.model.pretrained) / "model.safetensors"))
+    own = model.encoder.body.state_dict()
+    key = "encoder.layer.0.attention.self.query.weight"
+    assert (own[key] == state[key]).all()
+    words = own["embeddings.word_embeddings.weight"]
+    n = state["embeddings.word_embeddings.weight"].shape[0]
+    assert words.shape[0] == n + 4  # the four markers were added
+    assert (words[:n] == state["embeddings.word_embeddings.weight"]).all()
+    assert dataclasses.is_dataclass(cfg)
