@@ -17,6 +17,8 @@ CASES = [(name, markers) for name in ENCODERS.choices() for markers in _markers(
 
 
 def _tiny(name, markers, **kw):
+    if name == "transformer":
+        pytest.importorskip("transformers")
     extra = {"attention_heads": 2} if name == "entity-lstm" else {}
     return tiny(name, markers, **{**extra, **kw})
 

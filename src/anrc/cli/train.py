@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     except Interrupted as err:
         print(str(err), file=sys.stderr)
         return 130
+    from anrc.training.distributed import init_world
+
+    if not init_world().main:  # torchrun: process 0 reports
+        return 0
     print(json.dumps(summary, indent=1))
     if "test_f1" in summary:
         from anrc.metrics.report import official_line

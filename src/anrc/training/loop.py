@@ -38,6 +38,7 @@ from anrc.fsio import atomic_write_text
 from anrc.models.batch import batch_order
 from anrc.rundir import save_run
 from anrc.training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, save_checkpoint
+from anrc.training.distributed import World, init_world
 from anrc.training.setup import Setup, make_optimizer, per_step_schedule, prepare
 from anrc.training.state import TrainState
 from anrc.training.step import NonFiniteLoss, evaluate_split, train_step
@@ -99,8 +100,15 @@ class Run:
     state: TrainState
     log: TextIO
     saved: Config  # the config written to the run directory (the user's, under refit)
+    world: World  # this process among those of a torchrun job (one process: rank 0 of 1)
+
+    def steps_per_epoch(self) -> int:
+        """Optimiser steps per epoch: this process's share of the epoch's batches."""
+        return len(self.state.order) // self.world.size
 
     def checkpoint(self) -> None:
+        if not self.world.main:
+            return
         save_checkpoint(
             self.out,
             Checkpoint(
@@ -136,14 +144,17 @@ def train_run(
     cfg: Config, out: Path, log: TextIO, resume: bool, saved: Config | None = None, data=None
 ) -> dict:
     """One training run into ``out``; ``saved`` is the config written there (default ``cfg``)."""
+    world = init_world()
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
     setup = prepare(cfg, log, data)
-    steps = -(-len(setup.train) // cfg.train.batch_size)
+    if world.distributed:  # same initial weights everywhere; own dropout and noise
+        torch.manual_seed(cfg.train.seed * 1000 + world.rank)
+    steps = -(-len(setup.train) // cfg.train.batch_size) // world.size
     optimizer, scheduler = make_optimizer(cfg, setup.model, steps)
     run = Run(
         cfg, out, setup, make_method(cfg.adversarial), optimizer, scheduler,
-        np.random.default_rng(cfg.train.seed), TrainState(), log, saved or cfg,
+        np.random.default_rng(cfg.train.seed), TrainState(), log, saved or cfg, world,
     )  # fmt: skip
     metrics_path = out / "metrics.jsonl"
     if resume:
@@ -151,10 +162,11 @@ def train_run(
         # Drop metric rows of epochs the checkpoint had not completed.
         rows = metrics_path.read_text().splitlines() if metrics_path.exists() else []
         keep = [r for r in rows if json.loads(r)["epoch"] < run.state.epoch]
-        atomic_write_text(metrics_path, "".join(r + "\n" for r in keep))
+        if world.main:
+            atomic_write_text(metrics_path, "".join(r + "\n" for r in keep))
         s = run.state
         print(f"resuming at epoch {s.epoch}, batch {s.batch} (step {s.step})", file=log)
-    else:
+    elif world.main:
         atomic_write_text(out / "config.toml", to_toml(run.saved))
         metrics_path.write_text("")
         (out / CHECKPOINT).unlink(missing_ok=True)
@@ -162,8 +174,9 @@ def train_run(
     with _Signals() as signals:
         while not run.state.finished and run.state.epoch <= cfg.train.max_epochs:
             row = train_epoch(run, signals)
-            with open(metrics_path, "a") as f:
-                f.write(json.dumps(row) + "\n")
+            if world.main:
+                with open(metrics_path, "a") as f:
+                    f.write(json.dumps(row) + "\n")
             run.checkpoint()
             if signals.received is not None and not run.state.finished:
                 raise Interrupted(
@@ -179,7 +192,8 @@ def _describe(run: Run) -> None:
     print(
         f"train {len(st.train)}  dev {len(st.dev)}  test {len(st.test)}  labels {len(st.labels)}"
         f"  encoder {run.cfg.model.encoder}  {st.featurizer.describe()} "
-        f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}",
+        f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}"
+        + (f"  processes {run.world.size}" if run.world.distributed else ""),
         file=run.log,
     )
 
@@ -192,8 +206,8 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
     if s.batch == 0:
         lengths = [st.featurizer.length(ex) for ex in st.train]
         s.start_epoch(batch_order(lengths, tc.batch_size, run.rng, tc.bucket))
-    while s.batch < len(s.order):
-        idx = s.order[s.batch]
+    while s.batch < run.steps_per_epoch():
+        idx = s.order[s.batch * run.world.size + run.world.rank]  # this process's shard
         batch = st.featurizer([st.train[i] for i in idx], st.labels)
         _train_batch(run, batch)
         if signals.received is not None:
@@ -202,12 +216,12 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
                 f"stopped by signal {signals.received} at epoch {epoch}, step {s.step}; "
                 f"checkpoint saved: continue with anrc train --resume {run.out}"
             )
-        if s.batch % 10 == 0 or s.batch == len(s.order):
+        if s.batch % 10 == 0 or s.batch == run.steps_per_epoch():
             rate = s.n_seen / max(time.perf_counter() - t0, 1e-9)
             mean = np.mean(s.losses) if s.losses else float("nan")
             _progress(
                 run.log,
-                f"epoch {epoch:3d} [{s.batch:4d}/{len(s.order)}] loss {mean:.4f}  {rate:6.0f} ex/s",
+                f"epoch {epoch:3d} [{s.batch:4d}/{run.steps_per_epoch()}] loss {mean:.4f}  {rate:6.0f} ex/s",
             )
     return end_epoch(run, t0)
 
@@ -217,7 +231,7 @@ def _train_batch(run: Run, batch) -> None:
     s, st, tc = run.state, run.setup, run.cfg.train
     extra = st.unlabelled_batch(len(batch), tc.seed, s.step)
     results = [
-        train_step(st.model, batch, run.optimizer, run.method, tc.grad_clip, extra)
+        train_step(st.model, batch, run.optimizer, run.method, tc.grad_clip, extra, run.world)
         for _ in range(run.method.replays)
     ]
     s.batch += 1
@@ -280,7 +294,8 @@ def finish(run: Run) -> dict:
     st, s, out = run.setup, run.state, run.out
     model = st.model
     model.load_state_dict(s.best_state)
-    save_run(out, run.saved, model, st.featurizer, st.labels, st.word_dim)
+    if run.world.main:
+        save_run(out, run.saved, model, st.featurizer, st.labels, st.word_dim)
     summary = {
         "selected_epoch": s.best_epoch,
         "epochs_run": s.epoch - 1,
@@ -297,6 +312,8 @@ def finish(run: Run) -> dict:
         if not split:
             continue
         preds, res = evaluate_split(model, st.featurizer, st.labels, split)
+        if not run.world.main:
+            continue
         write_answers(
             ((ex.id, p) for ex, p in zip(split, preds, strict=True)),
             out / f"{name}_predictions.txt",
@@ -304,7 +321,8 @@ def finish(run: Run) -> dict:
         summary[f"{name}_f1"] = res["f1"]
         summary[f"{name}_accuracy"] = res["accuracy"]
         scores[name] = res["report"].to_dict()
-    atomic_write_text(out / "scores.json", json.dumps({"summary": summary, **scores}, indent=1))
+    if run.world.main:
+        atomic_write_text(out / "scores.json", json.dumps({"summary": summary, **scores}, indent=1))
     return summary
 
 
@@ -336,7 +354,8 @@ def train_refit(cfg: Config, out: Path, log: TextIO, resume: bool) -> dict:
     summary["selection"] = {
         k: selection[k] for k in ("selected_epoch", "dev_f1", "test_f1") if k in selection
     }
-    scores = json.loads((out / "scores.json").read_text())
-    scores["summary"] = summary
-    atomic_write_text(out / "scores.json", json.dumps(scores, indent=1))
+    if init_world().main:
+        scores = json.loads((out / "scores.json").read_text())
+        scores["summary"] = summary
+        atomic_write_text(out / "scores.json", json.dumps(scores, indent=1))
     return summary

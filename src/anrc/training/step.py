@@ -11,6 +11,7 @@ from anrc.adversarial.methods import AdversarialMethod
 from anrc.inference.predict import predict_labels
 from anrc.metrics.scorer import accuracy, score
 from anrc.models.batch import Batch
+from anrc.training.distributed import World, average_gradients, mean_over_processes
 
 
 class NonFiniteLoss(RuntimeError):
@@ -31,12 +32,17 @@ def train_step(
     method: AdversarialMethod,
     grad_clip: float,
     unlabelled: Batch | None = None,
+    world: World | None = None,
 ) -> StepResult:
-    """Zero the gradients, let the method compute its objective and gradients, clip, step."""
+    """Zero the gradients, let the method compute its objective and gradients, (average
+    them over the processes of a torchrun job,) clip, step."""
     model.train()
     optimizer.zero_grad(set_to_none=True)
     res = method.backward(model, batch, unlabelled)
     value = float(res.objective)
+    if world is not None and world.distributed:
+        average_gradients(model, world)
+        value = mean_over_processes(value, world)  # every process takes the same decision
     if not math.isfinite(value):
         optimizer.zero_grad(set_to_none=True)
         return StepResult(value, float(res.clean), False)

@@ -1,0 +1,52 @@
+"""Inference speed of every encoder on the 2,717 test sentences, in one run.
+
+Weights do not change the cost, so each config's model is freshly built (the
+transformer with its pretrained weights). Every encoder predicts the whole test
+set in batches of ``--batch``; the configs are interleaved pass by pass so that
+machine noise hits them alike. Median of ``--repeats`` passes; the ratio is to
+the slowest encoder.
+
+    .venv/bin/python benchmarks/bench_encoders.py [--threads 2] [--repeats 3]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+from common import setup
+
+from anrc.inference.predict import predict_probs
+
+CONFIGS = ["anrc-tuned", "cnn", "crcnn", "att-blstm", "entity-lstm", "transformer"]
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--repeats", type=int, default=3)
+ap.add_argument("--batch", type=int, default=64)
+ap.add_argument("--configs", nargs="*", default=CONFIGS)
+args = ap.parse_args()
+torch.set_num_threads(args.threads)
+
+built = {}
+for name in args.configs:
+    cfg, st = setup(config=f"configs/{name}.toml")
+    predict_probs(st.model, st.featurizer, st.test, args.batch)  # warm-up (and tokeniser cache)
+    built[name] = st
+    print(f"built {name}", file=sys.stderr)
+times = {name: [] for name in built}
+for _ in range(args.repeats):
+    for name, st in built.items():
+        t = time.perf_counter()
+        predict_probs(st.model, st.featurizer, st.test, args.batch)
+        times[name].append(time.perf_counter() - t)
+n = len(next(iter(built.values())).test)
+slowest = max(statistics.median(t) for t in times.values())
+print(f"threads {args.threads}, batch {args.batch}, {n} test sentences, median of {args.repeats}")
+print("| encoder (config) | parameters | seconds | sentences/s | x slowest |")
+print("|---|---|---|---|---|")
+for name, ts in times.items():
+    med = statistics.median(ts)
+    params = sum(p.numel() for p in built[name].model.parameters())
+    print(f"| {name} | {params:,} | {med:.2f} | {n / med:,.0f} | {slowest / med:.1f} |")
