@@ -6,12 +6,14 @@ Every setting has the paper's value as its default (section 4.3 of Liu et al.);
 
 from __future__ import annotations
 
+import os  # noqa: E402
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-SEMEVAL = "../shared/data/semeval2010_task8"
+#: the SemEval-2010 Task 8 folder: $ANRC_DATA, or the shared folder beside the repo
+SEMEVAL = os.environ.get("ANRC_DATA", "../shared/data/semeval2010_task8")
 CONFIG_VERSION = 1
 
 
@@ -47,6 +49,11 @@ class DataConfig:
         0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"
     )
     augment: str = _h("", "extra training examples (e.g. adversarial ones) appended to train")
+    skip_invalid: bool = _h(
+        False,
+        "skip malformed examples in the data files (counted, the first few printed) instead "
+        "of stopping at the first; strict by default",
+    )
     unlabelled: str = _h(
         "", "extra sentences without labels for adversarial.method = vat (never the test set)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
@@ -21,6 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--augment",
         metavar="FILE",
         help="extra training examples, e.g. an attack's augment.jsonl (data.augment)",
+    )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="skip malformed examples in the data files, counted (data.skip_invalid)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="train into a run directory that holds a finished run"
     )
     p.set_defaults(func=run)
 
@@ -41,12 +50,17 @@ def run(args: argparse.Namespace) -> int:
             cfg = resume_config(args.resume)
         else:
             extra = [f"data.augment={args.augment}"] if args.augment else []
+            extra += ["data.skip_invalid=true"] if args.skip_invalid else []
             cfg = load_config(args.config, [*args.set, *extra])
     except (ValueError, TypeError, OSError) as err:
         raise AnrcInputError(str(err), args.config) from None
     if args.show_config:
         print(cfg.describe())
         return 0
+    if not args.resume and not args.force and (Path(args.out) / "scores.json").is_file():
+        raise AnrcInputError(
+            "holds a finished run; choose another --out, or add --force to overwrite it", args.out
+        )
     try:
         summary = train(cfg, args.resume or args.out, resume=bool(args.resume))
     except CheckpointError as err:
@@ -66,8 +80,13 @@ def run(args: argparse.Namespace) -> int:
         from anrc.metrics.report import official_line
 
         selection = summary.get("selection", summary)
+        why = (
+            f"best dev F1 {selection['dev_f1']:.2f}"
+            if "dev_f1" in selection
+            else "no dev split: the last epoch"
+        )
         print(
-            f"selected epoch {selection['selected_epoch']} (best dev F1 {selection['dev_f1']:.2f})"
+            f"selected epoch {selection['selected_epoch']} ({why})"
             + (", refit on all training data" if "selection" in summary else "")
         )
         print(official_line(summary["test_f1"]))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
 from anrc.config import DataConfig
 from anrc.data import Example, read
+from anrc.errors import AnrcInputError
 
 
 def stratified_split(
@@ -34,18 +38,44 @@ def stratified_split(
     return train, dev
 
 
+MISSING_HINT = (
+    "no such file. The SemEval-2010 Task 8 release (TRAIN_FILE.TXT, TEST_FILE_FULL.TXT) "
+    "is read in place from ../shared/data/semeval2010_task8; point the environment "
+    "variable ANRC_DATA at the folder that holds it, or set data.train / data.test"
+)
+
+
+def _read(cfg: DataConfig, path: str, log: TextIO | None, **kw) -> list[Example]:
+    if not Path(path).is_file():
+        raise AnrcInputError(MISSING_HINT, path)
+    res = read(path, negative=cfg.negative, skip_invalid=cfg.skip_invalid, **kw)
+    if res.skipped:
+        for err in res.errors[:5]:
+            print(f"skipped: {err}", file=log or sys.stderr)
+        print(
+            f"{path}: skipped {res.skipped} invalid example(s) of "
+            f"{res.skipped + len(res.examples)} (data.skip_invalid)",
+            file=log or sys.stderr,
+        )
+    return res.examples
+
+
 def load_training_data(
-    cfg: DataConfig,
+    cfg: DataConfig, log: TextIO | None = None
 ) -> tuple[list[Example], list[Example], list[Example]]:
-    """(train, dev, test) as the config describes; test is [] when no test file is set."""
+    """(train, dev, test) as the config describes; test is [] when no test file is set.
+
+    With ``cfg.skip_invalid`` malformed examples are dropped, counted and the first
+    few reported on ``log``; otherwise the first one is an error naming its line.
+    """
     fmt = cfg.format or None
-    full = read(cfg.train, fmt=fmt, negative=cfg.negative, labelled=True).examples
+    full = _read(cfg, cfg.train, log, fmt=fmt, labelled=True)
     if cfg.train_limit:
         full = full[: cfg.train_limit]
     train, dev = stratified_split(full, cfg.dev_fraction, cfg.dev_seed)
     if cfg.augment:
-        train = train + read(cfg.augment, negative=cfg.negative, labelled=True).examples
+        train = train + _read(cfg, cfg.augment, log, labelled=True)
     test = []
     if cfg.test:
-        test = read(cfg.test, fmt=fmt, negative=cfg.negative, labelled=True).examples
+        test = _read(cfg, cfg.test, log, fmt=fmt, labelled=True)
     return train, dev, test

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -113,8 +114,11 @@ def _read_gold(path: str, negative: str) -> dict[str, str]:
 
 
 def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:  # plots are optional: the report's tables are written without them
+        print("note: matplotlib is not installed; the report has no plots", file=sys.stderr)
+        return []
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

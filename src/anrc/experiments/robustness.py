@@ -8,6 +8,7 @@ plots official F1 against eps for the embedding-space attacks.
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -113,8 +114,11 @@ def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str
 def _plot(summary: dict, methods: list[str], out: Path) -> list[str]:
     if not methods:
         return []
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:  # plots are optional: the report's tables are written without them
+        print("note: matplotlib is not installed; the report has no plots", file=sys.stderr)
+        return []
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

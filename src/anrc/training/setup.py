@@ -46,7 +46,7 @@ class Setup:
 
 
 def load_data(cfg: Config, log: TextIO) -> tuple[list, list, list, LabelSet]:
-    train, dev, test = load_training_data(cfg.data)
+    train, dev, test = load_training_data(cfg.data, log)
     labels = LabelSet.from_labels([ex.label for ex in train], cfg.data.negative)
     for name, split in (("dev", dev), ("test", test)):
         unknown = sorted({ex.label for ex in split} - set(labels.labels))
@@ -71,7 +71,9 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     found = model.encoder.init_pretrained(cfg, featurizer, vectors, cfg.train.seed)
     unlabelled = []
     if cfg.data.unlabelled:
-        unlabelled = read(cfg.data.unlabelled, negative=cfg.data.negative).examples
+        unlabelled = read(
+            cfg.data.unlabelled, negative=cfg.data.negative, skip_invalid=cfg.data.skip_invalid
+        ).examples
     return Setup(train, dev, test, labels, featurizer, model, word_dim, found, unlabelled)
 
 
