@@ -77,39 +77,80 @@ def parse_tagged(text: str) -> tuple[list[str], tuple[int, int], tuple[int, int]
     return tokens, spans["e1"], spans["e2"]
 
 
+def _pos(obj: dict, key: str) -> tuple[int, int]:
+    ent = obj.get(key)
+    pos = ent.get("pos") if isinstance(ent, dict) else None
+    if (
+        not isinstance(pos, list | tuple)
+        or len(pos) != 2
+        or not all(isinstance(p, int) and not isinstance(p, bool) for p in pos)
+    ):
+        raise ValueError(f'"{key}" must be an object with "pos": [start, end]')
+    return pos[0], pos[1]
+
+
+def _from_text(text: object, h: tuple[int, int], t: tuple[int, int]):
+    """OpenNRE's ``text`` with character offsets -> tokens and token spans.
+
+    The text is cut at the entity boundaries and each piece tokenised on its own,
+    so an entity is always whole tokens.
+    """
+    from anrc.data.tokens import tokenize
+
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('"text" must be a non-empty string')
+    for (s, e), name in ((h, "h"), (t, "t")):
+        if not 0 <= s < e <= len(text) or not text[s:e].strip():
+            raise ValueError(
+                f"entity {name} characters {[s, e]} are empty or outside the "
+                f"{len(text)} characters of the text"
+            )
+    if h[0] < t[1] and t[0] < h[1]:
+        raise ValueError("the two entity spans overlap")
+    tokens: list[str] = []
+    spans: dict[str, tuple[int, int]] = {}
+    at = 0
+    for name, (s, e) in sorted((("h", h), ("t", t)), key=lambda kv: kv[1]):
+        tokens += tokenize(text[at:s])
+        ent = tokenize(text[s:e])
+        spans[name] = (len(tokens), len(tokens) + len(ent))
+        tokens += ent
+        at = e
+    tokens += tokenize(text[at:])
+    return tokens, spans["h"], spans["t"]
+
+
 def example_from_json(obj: object, default_id: str, line: int = 0) -> Example:
-    """Build an Example from an OpenNRE-style dict; ValueError on a bad shape."""
+    """An Example from an OpenNRE item; ValueError on a bad shape.
+
+    Either ``token`` (a list of words) with ``h``/``t`` ``pos`` as end-exclusive token
+    offsets, or ``text`` (a string) with ``pos`` as end-exclusive character offsets
+    (OpenNRE's ``infer`` input); ``pos`` may be a list or a tuple. ``relation`` is
+    the label, ``id`` the identifier (optional).
+    """
     if not isinstance(obj, dict):
         raise ValueError("each line must be a JSON object")
-    tokens = obj.get("token")
-    if not isinstance(tokens, list) or not all(isinstance(t, str) and t for t in tokens):
-        raise ValueError('"token" must be a list of non-empty strings')
-    if not tokens:
-        raise ValueError('"token" is empty')
-    spans = []
-    for key, name in (("h", "e1"), ("t", "e2")):
-        ent = obj.get(key)
-        pos = ent.get("pos") if isinstance(ent, dict) else None
-        if (
-            not isinstance(pos, list)
-            or len(pos) != 2
-            or not all(isinstance(p, int) and not isinstance(p, bool) for p in pos)
-        ):
-            raise ValueError(f'"{key}" must be an object with "pos": [start, end]')
-        s, e = pos
+    h, t = _pos(obj, "h"), _pos(obj, "t")
+    if "token" not in obj and "text" in obj:
+        tokens, h, t = _from_text(obj["text"], h, t)
+    else:
+        tokens = obj.get("token")
+        if not isinstance(tokens, list) or not all(isinstance(x, str) and x for x in tokens):
+            raise ValueError('"token" must be a list of non-empty strings (or give "text")')
+        if not tokens:
+            raise ValueError('"token" is empty')
+    for (s, e), name in ((h, "e1"), (t, "e2")):
         if not 0 <= s < e <= len(tokens):
             raise ValueError(
-                f"entity {name} span {pos} is empty or outside the {len(tokens)} tokens"
+                f"entity {name} span {[s, e]} is empty or outside the {len(tokens)} tokens"
             )
-        spans.append((s, e))
-    (s1, e1), (s2, e2) = spans
-    if s1 < e2 and s2 < e1:
+    if h[0] < t[1] and t[0] < h[1]:
         raise ValueError("the two entity spans overlap")
     label = obj.get("relation")
     if label is not None and not isinstance(label, str):
         raise ValueError('"relation" must be a string')
     ex_id = obj.get("id", default_id)
-    return Example(str(ex_id), list(tokens), spans[0], spans[1], label, line)
+    return Example(str(ex_id), list(tokens), h, t, label, line)
 
 
 def example_to_json(ex: Example) -> dict:
