@@ -7,11 +7,21 @@ import sys
 from collections.abc import Sequence
 
 from anrc import __version__
-from anrc.cli import attack, data, ensemble, evaluate, experiment, predict, score, train
+from anrc.cli import (
+    attack,
+    data,
+    ensemble,
+    evaluate,
+    experiment,
+    predict,
+    score,
+    serve,
+    train,
+)
 from anrc.errors import AnrcInputError
 
 # One module per verb, each with register(subparsers) and a run function.
-VERBS = (score, data, train, evaluate, predict, experiment, attack, ensemble)
+VERBS = (score, data, train, evaluate, predict, experiment, attack, ensemble, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,15 +17,19 @@ class Prediction:
     scores: dict[str, float]  # probability of every label
     tokens: list[str]  # as the encoder sees them (entity markers included, if any)
     attention: list[float] | None  # weight of every token (sums to 1), None without attention
+    saliency: list[float] | None = None  # gradient-norm weight of every token, when asked for
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "label": self.label,
             "score": self.score,
             "scores": self.scores,
             "tokens": self.tokens,
             "attention": self.attention,
         }
+        if self.saliency is not None:
+            out["saliency"] = self.saliency
+        return out
 
 
 def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
@@ -49,10 +53,20 @@ class RelationClassifier:
         self.config, self.model, self.featurizer, self.labels = cfg, model, featurizer, labels
 
     def predict_many(
-        self, items: Sequence[str | dict | Example], batch_size: int = 256
+        self,
+        items: Sequence[str | dict | Example],
+        batch_size: int = 256,
+        with_saliency: bool = False,
     ) -> list[Prediction]:
+        """Predictions for tagged sentences, OpenNRE items or Examples; ``with_saliency``
+        adds each token's gradient-norm saliency (anrc.inference.saliency)."""
         examples = [to_example(it, str(i)) for i, it in enumerate(items)]
         probs, attn = predict_probs(self.model, self.featurizer, examples, batch_size, True)
+        sal = None
+        if with_saliency:
+            from anrc.inference.saliency import saliency
+
+            sal = saliency(self.model, self.featurizer, examples)
         out = []
         for i, ex in enumerate(examples):
             p = probs[i]
@@ -64,6 +78,7 @@ class RelationClassifier:
                     scores={lab: float(v) for lab, v in zip(self.labels.labels, p, strict=True)},
                     tokens=self.featurizer.marked(ex).tokens,
                     attention=None if attn is None or not len(attn[i]) else attn[i].tolist(),
+                    saliency=None if sal is None else sal[i].tolist(),
                 )
             )
         return out

@@ -1,0 +1,1 @@
+"""``anrc serve``: a JSON HTTP API and a web page for a trained model."""
