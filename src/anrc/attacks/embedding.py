@@ -20,6 +20,7 @@ from anrc.data.labels import LabelSet
 from anrc.metrics.scorer import accuracy, official_f1
 from anrc.models.batch import Batch
 from anrc.models.classifier import RelationModel
+from anrc.progress import progress
 from anrc.registry import Registry
 
 EMBEDDING_ATTACKS: Registry = Registry("embedding attack")
@@ -78,7 +79,9 @@ def evaluate_under_attack(
     """Official F1 and accuracy of the model on examples attacked with ``method`` at ``eps``."""
     model.eval()  # attacks are on the deployed model: no dropout
     preds = [""] * len(examples)
-    for idx, batch in featurizer.batches(examples, batch_size, labels):
+    n = -(-len(examples) // batch_size)
+    batches = featurizer.batches(examples, batch_size, labels)
+    for idx, batch in progress(batches, total=n, desc=f"attack eps {eps:g}", unit="batches"):
         r = EMBEDDING_ATTACKS.get(method)(model, batch, eps, **kw) if eps > 0 else None
         with torch.no_grad():
             embeds = model.embed(batch) + r if r is not None else None

@@ -24,6 +24,48 @@ from anrc.errors import AnrcInputError
 VERBS = (score, data, train, evaluate, predict, experiment, attack, ensemble, serve)
 
 
+# An example for every command's --help (every name here must be a registered verb).
+EXAMPLES = {
+    "score": "anrc score runs/anrc/test_predictions.txt ../shared/data/semeval2010_task8/TEST_FILE_KEY.TXT",
+    "data": "anrc data stats ../shared/data/semeval2010_task8/TRAIN_FILE.TXT",
+    "stats": "anrc data stats TRAIN_FILE.TXT --skip-invalid",
+    "convert": "anrc data convert TRAIN_FILE.TXT train.jsonl",
+    "train": "anrc train --config configs/att-blstm.toml --out runs/att-blstm --set adversarial.method=fgm",
+    "evaluate": "anrc evaluate runs/anrc --data ../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT",
+    "predict": "echo 'The <e1>singer</e1> caused a <e2>commotion</e2> .' | anrc predict runs/anrc",
+    "experiment": "anrc experiment encoders --jobs 2 --threads 1 --out results/experiments/encoders",
+    "attack": "anrc attack runs/anrc --method pgd --eps 0.1 0.5 --out runs/anrc/attack/pgd",
+    "ensemble": "anrc ensemble runs/a runs/b runs/c --out runs/ensemble",
+    "serve": "anrc serve runs/anrc --port 8000   (then open http://127.0.0.1:8000/)",
+}
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows an option's default unless it is empty or the help text already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text.lower()
+            or default in (None, False, [], argparse.SUPPRESS)
+            or not action.option_strings
+        ):
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _polish(parser: argparse.ArgumentParser, name: str) -> None:
+    """Defaults in --help and an example, on a command and its sub-commands."""
+    parser.formatter_class = _HelpFormatter
+    if name in EXAMPLES and not parser.epilog:
+        parser.epilog = f"example: {EXAMPLES[name]}"
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                _polish(sub, sub_name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anrc", description="Adversarial training for relation classification (ANRC)."
@@ -33,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for verb in VERBS:
         verb.register(sub)
+    for name, p in sub.choices.items():
+        _polish(p, name)
     return parser
 
 

@@ -102,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
         rng = np.random.default_rng(args.seed)
         results = []
         with open(out / "adversarial.jsonl", "w") as f:
-            for ex in examples:
+            from anrc.progress import progress
+
+            for ex in progress(examples, desc=f"{args.method} attack", unit="sentences"):
                 if args.method == "word":
                     r = greedy_attack(clf, ex, nb, args.max_fraction)
                 else:
@@ -140,8 +142,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     from anrc.attacks import attack_names
 
     p = sub.add_parser("attack", help="measure robustness of a trained run")
-    p.add_argument("run_dir")
-    p.add_argument("--method", choices=attack_names(), required=True)
+    p.add_argument("run_dir", help="a trained run directory")
+    p.add_argument(
+        "--method", choices=attack_names(), required=True, help="the attack (a registered name)"
+    )
     p.add_argument("--data", help="labelled file (default: the run's test file)")
     p.add_argument(
         "--split",
@@ -149,7 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="attack one of the run's own splits (train: for --augment data)",
     )
     p.add_argument("--limit", type=int, default=0, help="attack only the first N examples")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="folder for the attack's report and examples")
     p.add_argument(
         "--eps",
         type=float,
@@ -170,6 +174,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=50000,
         help="neighbours come from the N most frequent pretrained words",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the random-word control")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     p.set_defaults(func=run)

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "labelled file and score the averaged prediction with the official metric. "
         "Example: anrc ensemble runs/a runs/b runs/c --out runs/ensemble",
     )
-    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="trained run directories")
     p.add_argument("--out", required=True, help="folder for predictions and scores")
     p.add_argument("--data", help="labelled file (default: the first run's test file)")
     p.add_argument("--dev", action="store_true", help="also score the runs' dev split")

@@ -12,10 +12,10 @@ from anrc.errors import AnrcInputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="official report of a trained run on a labelled file")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", help="a trained run directory")
     p.add_argument("--data", help="labelled file (default: the run's test file)")
     p.add_argument("--predictions", help="also write ID<TAB>LABEL predictions here")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=run)
 
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if not path:
         raise AnrcInputError("no --data given and the run has no test file")
     examples = read(path, negative=clf.labels.negative, labelled=True).examples
-    preds = clf.predict_labels(examples)
+    preds = clf.predict_labels(examples, show_progress="evaluate")
     report = score(
         {ex.id: ex.label for ex in examples},
         {ex.id: p for ex, p in zip(examples, preds, strict=True)},

@@ -27,9 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.serve.app import serve
-
     import torch
+
+    from anrc.serve.app import serve
 
     torch.set_num_threads(max(1, args.threads))
     clf = load_classifier(args.model)

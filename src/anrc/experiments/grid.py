@@ -56,6 +56,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -321,7 +322,16 @@ def run_grid(
     threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
     reusable = reusable_runs(reuse or [])  # scanned once, not once per run
     # Runs that read other runs' outputs start once all the others have finished.
+    finished = [len(runs) - len(todo)]
+    lock = threading.Lock()
+
+    def execute(r: Run) -> None:
+        _execute(r, grid, threads, log, reusable)
+        with lock:
+            finished[0] += 1
+            print(f"{grid.name}: {finished[0]}/{len(runs)} runs done", file=log, flush=True)
+
     for wave in ([r for r in todo if not r.after_others], [r for r in todo if r.after_others]):
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(lambda r: _execute(r, grid, threads, log, reusable), wave))
+            list(pool.map(execute, wave))
     return runs

@@ -83,11 +83,15 @@ class RelationClassifier:
             )
         return out
 
-    def predict_labels(self, examples: Sequence[Example], batch_size: int = 256) -> list[str]:
+    def predict_labels(
+        self, examples: Sequence[Example], batch_size: int = 256, show_progress: str | None = None
+    ) -> list[str]:
         """The label of each example (the official scorer's input)."""
         from anrc.inference.predict import predict_labels
 
-        return predict_labels(self.model, self.featurizer, self.labels, examples, batch_size)
+        return predict_labels(
+            self.model, self.featurizer, self.labels, examples, batch_size, show_progress
+        )
 
     def predict(self, item: str | dict | Example) -> Prediction:
         return self.predict_many([item])[0]

@@ -18,14 +18,22 @@ def predict_probs(
     examples: Sequence[Example],
     batch_size: int = 256,
     with_attention: bool = False,
+    show_progress: str | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """(N, C) label probabilities in the order of ``examples``, and, with
-    ``with_attention``, each example's token weights over the featurised tokens."""
+    ``with_attention``, each example's token weights over the featurised tokens.
+    ``show_progress``: a label for a progress bar on stderr (None: quiet)."""
     was_training = model.training
     model.eval()
     probs = np.zeros((len(examples), model.n_labels), dtype=np.float32)
     attn: list[np.ndarray] | None = [np.zeros(0)] * len(examples) if with_attention else None
-    for idx, batch in featurizer.batches(examples, batch_size):
+    batches = featurizer.batches(examples, batch_size)
+    if show_progress:
+        from anrc.progress import progress
+
+        n = -(-len(examples) // batch_size)
+        batches = progress(batches, total=n, desc=show_progress, unit="batches")
+    for idx, batch in batches:
         out = model(batch)
         probs[idx] = out.logits.softmax(dim=-1).numpy()
         if attn is not None and out.attention is not None:
@@ -38,7 +46,12 @@ def predict_probs(
 
 
 def predict_labels(
-    model, featurizer, labels: LabelSet, examples: Sequence[Example], batch_size: int = 256
+    model,
+    featurizer,
+    labels: LabelSet,
+    examples: Sequence[Example],
+    batch_size: int = 256,
+    show_progress: str | None = None,
 ) -> list[str]:
-    probs, _ = predict_probs(model, featurizer, examples, batch_size)
+    probs, _ = predict_probs(model, featurizer, examples, batch_size, show_progress=show_progress)
     return [labels.labels[i] for i in probs.argmax(axis=1)]

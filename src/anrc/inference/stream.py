@@ -86,7 +86,14 @@ def predict_stream(
         out.flush()
         pending.clear()
 
-    for lineno, raw in _lines(path):
+    lines = _lines(path)
+    if path != "-":  # a file: its size is known, so show how far along it is
+        from anrc.progress import progress
+
+        with open(path, "rb") as f:
+            total = sum(1 for _ in f)
+        lines = progress(lines, total=total, desc=f"predict {name}", unit="lines")
+    for lineno, raw in lines:
         if not raw.strip():
             continue
         seen += 1
