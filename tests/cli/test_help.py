@@ -29,7 +29,8 @@ def test_help_has_text_defaults_and_an_example(name, parser):
         assert action.help, f"{name}: {action.dest} has no help text"
     text = io.StringIO()
     parser.print_help(text)
-    assert "example: " in text.getvalue() and "anrc " in text.getvalue().split("example: ")[1]
+    epilog = " ".join(text.getvalue().split("example: ")[-1].split())
+    assert "example: " in text.getvalue() and "anrc " in epilog
     with_default = [
         a for a in parser._actions
         if a.option_strings and a.default not in (None, False, [], argparse.SUPPRESS)
