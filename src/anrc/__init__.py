@@ -4,7 +4,8 @@ __version__ = "0.1.0"
 
 
 def load(run_dir):
-    """Load a trained run directory; see :class:`anrc.api.RelationClassifier`."""
+    """Load a trained run directory, or a shipped model by name: ``anrc.load("semeval")``;
+    see :class:`anrc.inference.api.RelationClassifier`."""
     from anrc.inference.api import load as _load
 
     return _load(run_dir)

@@ -142,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from anrc.attacks import attack_names
 
     p = sub.add_parser("attack", help="measure robustness of a trained run")
-    p.add_argument("run_dir", help="a trained run directory")
+    p.add_argument("run_dir", help="a trained run directory, or a shipped model: semeval")
     p.add_argument(
         "--method", choices=attack_names(), required=True, help="the attack (a registered name)"
     )

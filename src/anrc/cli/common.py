@@ -11,10 +11,11 @@ from anrc.errors import AnrcInputError
 def load_classifier(run_dir: str):
     """A :class:`~anrc.inference.api.RelationClassifier`; a bad run is a one-line error."""
     from anrc.inference.api import RelationClassifier
+    from anrc.pretrained import resolve
     from anrc.rundir import RunLoadError, load_run
 
     try:
-        run = load_run(run_dir)
+        run = load_run(resolve(run_dir))
     except RunLoadError as err:
         raise AnrcInputError(str(err)) from None
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)

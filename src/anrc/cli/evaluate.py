@@ -12,10 +12,11 @@ from anrc.errors import AnrcInputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="official report of a trained run on a labelled file")
-    p.add_argument("run_dir", help="a trained run directory")
+    p.add_argument("run_dir", help="a trained run directory, or a shipped model: semeval")
     p.add_argument("--data", help="labelled file (default: the run's test file)")
     p.add_argument("--predictions", help="also write ID<TAB>LABEL predictions here")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument("--skip-invalid", action="store_true", help="skip malformed examples, counted")
     p.set_defaults(func=run)
 
 
@@ -29,7 +30,12 @@ def run(args: argparse.Namespace) -> int:
     path = args.data or clf.config.data.test
     if not path:
         raise AnrcInputError("no --data given and the run has no test file")
-    examples = read(path, negative=clf.labels.negative, labelled=True).examples
+    res = read(path, negative=clf.labels.negative, labelled=True, skip_invalid=args.skip_invalid)
+    for err in res.errors[:5]:
+        print(f"skipped: {err}", file=sys.stderr)
+    if res.skipped:
+        print(f"{path}: skipped {res.skipped} invalid example(s)", file=sys.stderr)
+    examples = res.examples
     preds = clf.predict_labels(examples, show_progress="evaluate")
     report = score(
         {ex.id: ex.label for ex in examples},

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog="example: anrc serve runs/att-blstm --port 8000, then open http://127.0.0.1:8000/",
     )
-    p.add_argument("model", help="a run directory")
+    p.add_argument("model", help="a run directory, or a shipped model: semeval")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--max-items", type=int, default=64, help="most sentences in one request")

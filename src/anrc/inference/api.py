@@ -103,8 +103,10 @@ class RelationClassifier:
 
 
 def load(run_dir: str | Path) -> RelationClassifier:
-    """Load a trained run directory (safetensors + JSON; no code is executed)."""
+    """Load a trained run directory, or a shipped model by name (``"semeval"``);
+    safetensors + JSON, no code is executed."""
+    from anrc.pretrained import resolve
     from anrc.rundir import load_run
 
-    run = load_run(run_dir)
+    run = load_run(resolve(run_dir))
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
