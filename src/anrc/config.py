@@ -49,6 +49,11 @@ class DataConfig:
         0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"
     )
     augment: str = _h("", "extra training examples (e.g. adversarial ones) appended to train")
+    rel2id: str = _h(
+        "",
+        "OpenNRE's rel2id.json: the label set and its order (label -> id); training labels "
+        "outside it are an error; '' = the training labels, negative first",
+    )
     skip_invalid: bool = _h(
         False,
         "skip malformed examples in the data files (counted, the first few printed) instead "

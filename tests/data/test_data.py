@@ -96,7 +96,7 @@ BAD = [
     ('1\t"The <e1> </e1> sat on <e2>it</e2>."\nOther\n', 1, "empty"),
     (
         '1\t"The <e1>cat</e1> sat on <e2>it</e2>."\nOther\n\n2\t"A <e1>b</e1> <e2>c</e2>"\n'
-        "Cause Effect\n",
+        "Cause-Effect(e1, e2)\n",
         5,
         "is not of the form",
     ),

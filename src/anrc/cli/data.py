@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="the file to read")
     p.add_argument("output", help="the file to write (its format from --to or the suffix)")
     p.add_argument("--to", choices=["semeval", "jsonl"], help="default: from the output suffix")
+    p.add_argument(
+        "--rel2id",
+        metavar="FILE",
+        help="also write OpenNRE's rel2id.json (label -> id, the negative class 0) here",
+    )
     add_data_options(p)
     p.set_defaults(func=convert)
 
@@ -44,4 +49,14 @@ def convert(args: argparse.Namespace) -> int:
     out_fmt = args.to or guess_format(args.output)
     write(examples, args.output, out_fmt)
     print(f"wrote {len(examples)} examples to {args.output} ({out_fmt})", file=sys.stderr)
+    if args.rel2id:
+        import json
+
+        from anrc.data.labels import LabelSet
+
+        labels = LabelSet.from_labels([ex.label for ex in examples if ex.label], args.negative)
+        mapping = {lab: i for i, lab in enumerate(labels.labels)}
+        with open(args.rel2id, "w", encoding="utf-8") as f:
+            json.dump(mapping, f, indent=1)
+        print(f"wrote {len(mapping)} labels to {args.rel2id}", file=sys.stderr)
     return 0

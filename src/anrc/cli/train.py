@@ -89,5 +89,11 @@ def run(args: argparse.Namespace) -> int:
             f"selected epoch {selection['selected_epoch']} ({why})"
             + (", refit on all training data" if "selection" in summary else "")
         )
-        print(official_line(summary["test_f1"]))
+        print(
+            official_line(
+                summary["test_f1"],
+                summary.get("relations", 9),
+                summary.get("directed_labels", True),
+            )
+        )
     return 0

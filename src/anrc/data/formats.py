@@ -192,8 +192,20 @@ def read_jsonl(
 
 
 def guess_format(path: str | Path) -> str:
+    """jsonl for a ``.jsonl``/``.json`` name; otherwise, for an existing file, by content
+    (OpenNRE ships JSON lines as ``.txt``): jsonl if the first non-blank line is a JSON
+    object, else semeval."""
     p = str(path).lower()
-    return "jsonl" if p.endswith((".jsonl", ".json")) else "semeval"
+    if p.endswith((".jsonl", ".json")):
+        return "jsonl"
+    try:
+        with open(path, "rb") as f:
+            for raw in f:
+                if raw.strip():
+                    return "jsonl" if raw.lstrip(b"\xef\xbb\xbf \t").startswith(b"{") else "semeval"
+    except OSError:
+        pass
+    return "semeval"
 
 
 def read(

@@ -3,7 +3,10 @@
 A directed label is ``Relation(e1,e2)`` or ``Relation(e2,e1)``; the negative class
 (``Other`` in SemEval-2010 Task 8, ``no_relation`` in TACRED-style data) carries no
 direction. Relation names may contain any character but whitespace and brackets,
-so ``per:employee_of(e1,e2)`` is a valid label.
+so ``per:employee_of(e1,e2)`` is a valid label. A dataset may instead use
+undirected names (OpenNRE's ``main subject``, with spaces): then every label but
+the negative class is undirected, and the official metric reduces to macro-F1
+over the non-negative labels.
 """
 
 from __future__ import annotations
@@ -39,7 +42,12 @@ def flip_direction(label: str) -> str:
 
 
 def check_label(label: str, negative: str) -> str | None:
-    """Return a problem description if ``label`` is not a valid label, else None."""
+    """Return a problem description if ``label`` is not a valid label, else None.
+
+    Valid: the negative class; a directed ``Relation(e1,e2)`` / ``Relation(e2,e1)``;
+    or an undirected name without brackets (OpenNRE's ``main subject``, TACRED's
+    ``per:title``). A bracket anywhere else is a malformed direction.
+    """
     if label == negative:
         return None
     m = _DIRECTED.match(label)
@@ -47,12 +55,30 @@ def check_label(label: str, negative: str) -> str | None:
         return f"the negative class {negative!r} takes no direction: {label!r}"
     if m:
         return None
-    if _PLAIN.match(label):
+    if "(" in label or ")" in label or not label.strip() or label != label.strip():
         return (
-            f"label {label!r} is neither Relation(e1,e2), Relation(e2,e1) "
-            f"nor the negative class {negative!r}"
+            f"label {label!r} is not of the form Relation(e1,e2), Relation(e2,e1), an "
+            f"undirected name, or {negative!r}"
         )
-    return f"label {label!r} is not of the form Relation(e1,e2), Relation(e2,e1) or {negative!r}"
+    return None
+
+
+def is_directed(label: str) -> bool:
+    return _DIRECTED.match(label) is not None
+
+
+def check_label_set(labels: Iterable[str], negative: str) -> str | None:
+    """A problem with a whole label set: directed and undirected names mixed (usually a
+    negative class under another name than ``negative``), else None."""
+    positives = sorted({lab for lab in labels if lab != negative})
+    plain = [lab for lab in positives if not is_directed(lab)]
+    if plain and len(plain) < len(positives):
+        return (
+            f"the labels mix directed names ({next(lab for lab in positives if is_directed(lab))}) "
+            f"and undirected ones ({', '.join(repr(p) for p in plain[:3])}); if "
+            f"{plain[0]!r} is the negative class, set data.negative (now {negative!r})"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -130,11 +130,21 @@ def format_report(report: ScoreReport) -> str:
     ]
     for title, ev in sections:
         lines += [title, ""] + _evaluation(ev) + ["", "", ""]
-    lines.append(official_line(report.official_f1, n))
+    lines.append(
+        official_line(report.official_f1, n, report.directed_labels, report.official.micro_f1)
+    )
     return "\n".join(lines) + "\n"
 
 
-def official_line(f1: float, n: int = 9) -> str:
+def official_line(f1: float, n: int = 9, directed: bool = True, micro: float | None = None) -> str:
+    """The scorer's last line. With undirected labels (no ``(e1,e2)``) the official
+    metric is the macro-averaged F1 over the n non-negative labels, and says so."""
+    if not directed:
+        extra = f" (micro-averaged F1 = {micro:0.2f}%)" if micro is not None else ""
+        return (
+            f"<<< Undirected labels: macro-averaged F1 over the {n} non-negative labels "
+            f"= {f1:0.2f}%{extra} >>>"
+        )
     return (
         f"<<< The official score is ({n}+1)-way evaluation with directionality taken "
         f"into account: macro-averaged F1 = {f1:0.2f}% >>>"

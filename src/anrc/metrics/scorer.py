@@ -118,6 +118,12 @@ class ScoreReport:
     def official_f1(self) -> float:
         return self.official.macro_f1
 
+    @property
+    def directed_labels(self) -> bool:
+        """Whether the key's labels carry directions (else the official metric is the
+        macro-F1 over the undirected non-negative labels)."""
+        return any(split_direction(lab)[1] is not None for lab in self.directed.rows)
+
     def to_dict(self) -> dict:
         return {
             "official_macro_f1": self.official_f1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -12,9 +13,10 @@ import torch
 from anrc.config import Config
 from anrc.data import Example
 from anrc.data.formats import read
-from anrc.data.labels import LabelSet
+from anrc.data.labels import LabelSet, check_label_set
 from anrc.data.splits import load_training_data
 from anrc.data.vectors import load_vectors
+from anrc.errors import AnrcInputError
 from anrc.models.classifier import ENCODERS, RelationModel, build_model
 from anrc.models.encoders.base import word_dim_for
 
@@ -45,9 +47,34 @@ class Setup:
         return self.featurizer([self.unlabelled[i] for i in sorted(idx.tolist())])
 
 
+def _label_set(cfg: Config, train: list[Example]) -> LabelSet:
+    """From data.rel2id (OpenNRE: label -> id) if set, else from the training labels."""
+    if not cfg.data.rel2id:
+        return LabelSet.from_labels([ex.label for ex in train], cfg.data.negative)
+    import json
+
+    path = cfg.data.rel2id
+    try:
+        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise AnrcInputError(f"not a readable rel2id JSON file ({err})", path) from None
+    if not isinstance(mapping, dict) or not all(isinstance(v, int) for v in mapping.values()):
+        raise AnrcInputError("rel2id must be a JSON object of label -> integer id", path)
+    order = [lab for lab, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
+    neg = cfg.data.negative
+    labels = LabelSet((neg, *[lab for lab in order if lab != neg]), neg)
+    unknown = sorted({ex.label for ex in train} - set(labels.labels))
+    if unknown:
+        raise AnrcInputError(f"training labels not in rel2id: {unknown[:5]}", path)
+    return labels
+
+
 def load_data(cfg: Config, log: TextIO) -> tuple[list, list, list, LabelSet]:
     train, dev, test = load_training_data(cfg.data, log)
-    labels = LabelSet.from_labels([ex.label for ex in train], cfg.data.negative)
+    problem = check_label_set([ex.label for ex in train], cfg.data.negative)
+    if problem:
+        raise AnrcInputError(problem, cfg.data.train)
+    labels = _label_set(cfg, train)
     for name, split in (("dev", dev), ("test", test)):
         unknown = sorted({ex.label for ex in split} - set(labels.labels))
         if unknown:
