@@ -13,7 +13,7 @@ CUES = {"main subject": "about", "located in": "inside", "NA": "near"}
 
 def _opennre(path, n, seed):
     rnd = random.Random(seed)
-    nouns = "cat dog car tree house river stone bird lamp book".split()
+    nouns = ["cat", "dog", "car", "tree", "house", "river", "stone", "bird", "lamp", "book"]
     with open(path, "w") as f:
         for _ in range(n):
             label = rnd.choice(sorted(CUES))

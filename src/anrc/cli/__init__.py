@@ -13,6 +13,7 @@ from anrc.cli import (
     ensemble,
     evaluate,
     experiment,
+    export,
     predict,
     score,
     serve,
@@ -21,7 +22,7 @@ from anrc.cli import (
 from anrc.errors import AnrcInputError
 
 # One module per verb, each with register(subparsers) and a run function.
-VERBS = (score, data, train, evaluate, predict, experiment, attack, ensemble, serve)
+VERBS = (score, data, train, evaluate, predict, experiment, attack, ensemble, serve, export)
 
 
 # An example for every command's --help (every name here must be a registered verb).
@@ -37,6 +38,7 @@ EXAMPLES = {
     "attack": "anrc attack runs/anrc --method pgd --eps 0.1 0.5 --out runs/anrc/attack/pgd",
     "ensemble": "anrc ensemble runs/a runs/b runs/c --out runs/ensemble",
     "serve": "anrc serve runs/anrc --port 8000   (then open http://127.0.0.1:8000/)",
+    "export": "anrc export runs/cnn --onnx cnn.onnx",
 }
 
 

@@ -23,6 +23,7 @@ from anrc.models.pooling import Pooling
 
 @ENCODERS.register("anrc")
 class ANRCEncoder(Encoder):
+    onnx_unsupported = "packed LSTM sequences do not export to ONNX (torch.export)"
     sites = ("word", "word_position", "window")
 
     def __init__(self, cfg, featurizer, word_dim: int):

@@ -22,6 +22,8 @@ from anrc.models.pooling import Pooling
 
 @ENCODERS.register("att-blstm")
 class AttBLSTMEncoder(Encoder):
+    onnx_unsupported = "packed LSTM sequences do not export to ONNX (torch.export)"
+
     def __init__(self, cfg, featurizer, word_dim: int):
         super().__init__()
         m = cfg.model

@@ -29,6 +29,8 @@ from anrc.models.layers import masked_softmax, span_mean
 
 @ENCODERS.register("entity-lstm")
 class EntityLSTMEncoder(Encoder):
+    onnx_unsupported = "packed LSTM sequences do not export to ONNX (torch.export)"
+
     def __init__(self, cfg, featurizer, word_dim: int):
         super().__init__()
         m = cfg.model
