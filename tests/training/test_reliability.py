@@ -66,6 +66,24 @@ def same_weights(a, b):
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def train_interrupted_at(n_steps, cfg, run, monkeypatch):
+    """Train into ``run`` and send SIGINT after the n-th optimiser step; expect Interrupted."""
+    real_step = train_mod.train_step
+    calls = {"n": 0}
+
+    def step_then_signal(*a, **k):
+        calls["n"] += 1
+        res = real_step(*a, **k)
+        if calls["n"] == n_steps:
+            os.kill(os.getpid(), signal.SIGINT)
+        return res
+
+    monkeypatch.setattr("anrc.training.loop.train_step", step_then_signal)
+    with pytest.raises(Interrupted, match="--resume"):
+        train(cfg, run)
+    monkeypatch.setattr("anrc.training.loop.train_step", real_step)
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("ref") / "run"
@@ -82,20 +100,8 @@ def test_same_seed_same_metrics(reference, tmp_path, data_dir):
 
 def test_interrupt_mid_epoch_then_resume_is_exact(reference, tmp_path, data_dir, monkeypatch):
     run = tmp_path / "run"
-    real_step = train_mod.train_step
-    calls = {"n": 0}
-
-    def step_then_signal(*a, **k):
-        calls["n"] += 1
-        res = real_step(*a, **k)
-        if calls["n"] == 13:  # inside epoch 2 (10 batches an epoch)
-            os.kill(os.getpid(), signal.SIGINT)
-        return res
-
-    monkeypatch.setattr("anrc.training.loop.train_step", step_then_signal)
-    with pytest.raises(Interrupted, match="--resume"):
-        train(load_config("configs/anrc.toml", tiny_overrides(data_dir)), run)
-    monkeypatch.setattr("anrc.training.loop.train_step", real_step)
+    cfg = load_config("configs/anrc.toml", tiny_overrides(data_dir))
+    train_interrupted_at(13, cfg, run, monkeypatch)  # inside epoch 2 (10 batches an epoch)
     ck = load_checkpoint(run)
     assert (ck.state.epoch, ck.state.batch) == (2, 3)
     train(resume_config(run), run, resume=True)
@@ -234,20 +240,8 @@ def test_resume_is_exact_with_every_method(name, tmp_path, data_dir, monkeypatch
     ref = tmp_path / "ref"
     train(load_config("configs/anrc.toml", overrides), ref)
     run = tmp_path / "run"
-    real_step = train_mod.train_step
-    calls = {"n": 0}
-
-    def step_then_signal(*a, **k):
-        calls["n"] += 1
-        res = real_step(*a, **k)
-        if calls["n"] == 7 * (2 if name == "free" else 1):  # epoch 2 (5 batches an epoch)
-            os.kill(os.getpid(), signal.SIGINT)
-        return res
-
-    monkeypatch.setattr("anrc.training.loop.train_step", step_then_signal)
-    with pytest.raises(Interrupted):
-        train(load_config("configs/anrc.toml", overrides), run)
-    monkeypatch.setattr("anrc.training.loop.train_step", real_step)
+    calls = 7 * (2 if name == "free" else 1)  # inside epoch 2 (5 batches an epoch)
+    train_interrupted_at(calls, load_config("configs/anrc.toml", overrides), run, monkeypatch)
     assert load_checkpoint(run).state.epoch == 2
     train(resume_config(run), run, resume=True)
     assert metrics(run) == metrics(ref)
