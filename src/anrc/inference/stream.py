@@ -18,6 +18,10 @@ from anrc.data import Example
 from anrc.inference.api import RelationClassifier, to_example
 
 
+#: files shorter than this get no progress lines (they take well under a second)
+PROGRESS_MIN_LINES = 1000
+
+
 def _lines(path: str) -> Iterator[tuple[int, bytes]]:
     if path == "-":
         yield from enumerate(sys.stdin.buffer, start=1)
@@ -87,12 +91,13 @@ def predict_stream(
         pending.clear()
 
     lines = _lines(path)
-    if path != "-":  # a file: its size is known, so show how far along it is
+    if path != "-":  # a file: its size is known, so show how far along a long one is
         from anrc.progress import progress
 
         with open(path, "rb") as f:
             total = sum(1 for _ in f)
-        lines = progress(lines, total=total, desc=f"predict {name}", unit="lines")
+        if total >= PROGRESS_MIN_LINES:
+            lines = progress(lines, total=total, desc=f"predict {name}", unit="lines")
     for lineno, raw in lines:
         if not raw.strip():
             continue
