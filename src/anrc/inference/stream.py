@@ -17,7 +17,6 @@ from typing import TextIO
 from anrc.data import Example
 from anrc.inference.api import RelationClassifier, to_example
 
-
 #: files shorter than this get no progress lines (they take well under a second)
 PROGRESS_MIN_LINES = 1000
 
