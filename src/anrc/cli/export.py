@@ -14,9 +14,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.export.onnx import export_onnx
+    from anrc.export.onnx import export_here
 
-    inputs = export_onnx(args.run_dir, args.onnx)
+    inputs = export_here(args.run_dir, args.onnx)  # this process is fresh
     print(
         f"wrote {args.onnx} (inputs: {', '.join(inputs)}; vocabulary and labels stay in "
         f"{args.run_dir}: anrc.export.onnx.OnnxClassifier reads both)",

@@ -31,27 +31,86 @@ FIELDS = ("ids", "lengths", "e1", "e2", "starts", "pos1", "pos2")
 
 
 class _BatchModel(torch.nn.Module):
-    """The model as a function of the batch tensors (what ONNX sees)."""
+    """The model as a function of the batch tensors it reads (what ONNX sees); the
+    fields it does not read are zeros inside the graph."""
 
-    def __init__(self, model):
+    def __init__(self, model, fields: list[str]):
         super().__init__()
-        self.model = model
+        self.model, self.fields = model, fields
 
-    def forward(self, ids, lengths, e1, e2, starts, pos1, pos2):
-        batch = Batch(ids=ids, lengths=lengths, e1=e1, e2=e2, starts=starts, pos1=pos1, pos2=pos2)
-        return self.model(batch).logits
+    def forward(self, *tensors):
+        given = dict(zip(self.fields, tensors, strict=True))
+        ids = given["ids"]
+        B, L = ids.shape
+        zeros = {
+            "e1": ids.new_zeros(B, 2), "e2": ids.new_zeros(B, 2), "starts": ids.new_zeros(B, 2),
+            "pos1": ids.new_zeros(B, L), "pos2": ids.new_zeros(B, L),
+        }  # fmt: skip
+        return self.model(Batch(**{f: given.get(f, zeros.get(f)) for f in FIELDS})).logits
 
 
 def _sample(featurizer) -> Batch:
+    """Two sentences that differ in every field (length, spans, markers, positions)."""
     exs = [
-        Example("a", ["the", "singer", "caused", "a", "big", "commotion", "."], (1, 2), (5, 6)),
-        Example("b", ["a", "factory", "for", "cars"], (1, 2), (3, 4)),
+        Example(
+            "a",
+            ["the", "singer", "who", "sang", "caused", "a", "big", "commotion", "."],
+            (1, 2),
+            (7, 8),
+        ),
+        Example("b", ["factory", "workers", "built", "cars"], (0, 1), (3, 4)),
     ]
     return featurizer(exs)
 
 
+def _fields_read(model, batch: Batch) -> list[str]:
+    """The optional batch fields that change the model's output: each is probed by giving
+    every sentence the other sentence's values."""
+    base = model(batch).logits
+    used = ["ids", "lengths"]
+    for f in FIELDS[2:]:
+        value = getattr(batch, f)
+        if value is None:
+            continue
+        probe = value.flip(0)
+        if f in ("pos1", "pos2"):  # same length as ids: roll within the longer padding
+            probe = torch.roll(value, 1, dims=1)
+        swapped = Batch(**{g: getattr(batch, g) for g in FIELDS} | {f: probe})
+        try:
+            changed = not torch.allclose(model(swapped).logits, base)
+        except (IndexError, RuntimeError):
+            changed = True
+        if changed:
+            used.append(f)
+    return used
+
+
 def export_onnx(run_dir: str | Path, out: str | Path) -> list[str]:
-    """Write ``out`` (.onnx) for the run; returns the graph's input names."""
+    """Write ``out`` (.onnx) for the run; returns the graph's input names.
+
+    The export runs in a fresh Python process: ``torch.export`` can carry a shape
+    specialisation from one export to the next within a process (seen with torch 2.13:
+    after exporting one LSTM model, the next one's length came out fixed).
+    """
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from anrc.export.onnx import export_here; "
+        "print(json.dumps(export_here(sys.argv[1], sys.argv[2])))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(run_dir), str(out)], capture_output=True, text=True
+    )
+    if res.returncode != 0:
+        lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+        raise AnrcInputError(lines[-1] if lines else f"export failed (exit {res.returncode})")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def export_here(run_dir: str | Path, out: str | Path) -> list[str]:
+    """:func:`export_onnx` in this process (the CLI's own process is fresh)."""
     from anrc.pretrained import resolve
     from anrc.rundir import load_run
 
@@ -67,18 +126,28 @@ def export_onnx(run_dir: str | Path, out: str | Path) -> list[str]:
     except ImportError:
         raise AnrcInputError(INSTALL_HINT) from None
     b = _sample(run.featurizer)
-    args = tuple(getattr(b, f) for f in FIELDS)
+    model = run.model.eval()
+    with torch.no_grad():
+        fields = _fields_read(model, b)
     B = torch.export.Dim("batch", min=1, max=65536)
     L = torch.export.Dim("length", min=2, max=4096)
-    shapes = {"ids": {0: B, 1: L}, "lengths": {0: B}, "e1": {0: B}, "e2": {0: B},
-              "starts": {0: B}, "pos1": {0: B, 1: L}, "pos2": {0: B, 1: L}}  # fmt: skip
+    dims = {"ids": {0: B, 1: L}, "lengths": {0: B}, "e1": {0: B}, "e2": {0: B},
+            "starts": {0: B}, "pos1": {0: B, 1: L}, "pos2": {0: B, 1: L}}  # fmt: skip
+    torch._dynamo.reset()  # no shapes specialised by an earlier export in this process
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _BatchModel(run.model.eval()), args, str(out), input_names=list(FIELDS),
-            output_names=["logits"], dynamic_shapes=shapes, dynamo=True, verbose=False,
+            _BatchModel(model, fields), tuple(getattr(b, f) for f in fields), str(out),
+            input_names=fields, output_names=["logits"],
+            dynamic_shapes=(tuple(dims[f] for f in fields),), dynamo=True, verbose=False,
         )  # fmt: skip
-    return [i.name for i in _session(out).get_inputs()]
+    inputs = _session(out).get_inputs()
+    for i in inputs:
+        if any(isinstance(d, int) for d in i.shape[:1]) or (
+            i.name in ("ids", "pos1", "pos2") and isinstance(i.shape[1], int)
+        ):
+            raise AnrcInputError(f"export came out with a fixed shape for {i.name}: {i.shape}")
+    return [i.name for i in inputs]
 
 
 def _session(path, threads: int = 0):

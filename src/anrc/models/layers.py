@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 def window_concat(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -66,3 +67,44 @@ class MaskedConv(torch.nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = zero_padding(x, mask)
         return self.conv(x.transpose(1, 2)).transpose(1, 2)
+
+
+def run_bilstm(
+    lstm: torch.nn.LSTM, x: torch.Tensor, lengths: torch.Tensor, padded: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A one-layer bidirectional ``batch_first`` LSTM over padded sequences.
+
+    Returns H (B, L, 2H), zero on padding, and the final states (2, B, H): the
+    forward direction's at each sentence's last token, the backward one's at its
+    first. Training and inference pack the sequences; under ``torch.export`` (ONNX)
+    or with ``padded`` the same values come from running each direction over the
+    padded batch, the backward one on each sentence reversed within its length.
+    """
+    L = x.shape[1]
+    if not (padded or torch.compiler.is_exporting()):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, (h_n, _) = lstm(packed)
+        H, _ = pad_packed_sequence(out, batch_first=True, total_length=L)
+        return H, h_n
+    B = x.shape[0]
+    idx = torch.arange(L, device=x.device)[None, :].expand(B, L)  # (B, L)
+    inside = idx < lengths[:, None]
+    rev = torch.where(inside, lengths[:, None] - 1 - idx, idx)  # reverse within the length
+    params = dict(lstm.named_parameters())
+
+    def direction(inp: torch.Tensor, suffix: str) -> torch.Tensor:
+        ws = [params[f"{k}_l0{suffix}"] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        h0 = inp.new_zeros(1, B, lstm.hidden_size)
+        out, _, _ = torch.lstm(inp, (h0, h0), ws, True, 1, 0.0, False, False, True)
+        return out  # (B, L, H)
+
+    def flip(t: torch.Tensor) -> torch.Tensor:
+        return t.gather(1, rev[..., None].expand_as(t))
+
+    fwd = direction(x, "")
+    bwd_rev = direction(flip(x), "_reverse")
+    H = torch.cat([fwd, flip(bwd_rev)], dim=-1) * inside[..., None].to(x.dtype)
+    last = (lengths - 1).clamp_min(0)
+    rows = torch.arange(B, device=x.device)
+    h_n = torch.stack([fwd[rows, last], bwd_rev[rows, last]])  # (2, B, H)
+    return H, h_n

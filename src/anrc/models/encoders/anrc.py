@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from anrc.models.batch import Batch
 from anrc.models.embedders import optional_positions, positions_dim, with_positions
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
-from anrc.models.layers import masked_softmax, span_mean, window_concat, zero_padding
+from anrc.models.layers import masked_softmax, run_bilstm, span_mean, window_concat, zero_padding
 from anrc.models.pooling import Pooling
 
 
 @ENCODERS.register("anrc")
 class ANRCEncoder(Encoder):
-    onnx_unsupported = "packed LSTM sequences do not export to ONNX (torch.export)"
     sites = ("word", "word_position", "window")
 
     def __init__(self, cfg, featurizer, word_dim: int):
@@ -89,11 +87,7 @@ class ANRCEncoder(Encoder):
                 weight = attention * batch.lengths[:, None]
             r = z * weight[..., None]  # Eq. 3, (B, L, k*D)
         r = self.dropout(self.embed_dropout(r))
-        packed = pack_padded_sequence(r, batch.lengths, batch_first=True, enforce_sorted=False)
-        out, (h_n, _) = self.lstm(packed)
+        H, h_n = run_bilstm(self.lstm, r, batch.lengths)  # (B, L, 2H), (2, B, H)
         final = torch.cat([h_n[0], h_n[1]], dim=-1)  # (B, 2H)
-        H = None
-        if self.cfg.pooling != "final":
-            H, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
         h = self.pooling(H, mask, batch, final)
         return EncoderOutput(self.dropout(h), attention)

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.layers import run_bilstm
 from anrc.models.pooling import Pooling
 
 
 @ENCODERS.register("att-blstm")
 class AttBLSTMEncoder(Encoder):
-    onnx_unsupported = "packed LSTM sequences do not export to ONNX (torch.export)"
-
     def __init__(self, cfg, featurizer, word_dim: int):
         super().__init__()
         m = cfg.model
@@ -43,10 +41,7 @@ class AttBLSTMEncoder(Encoder):
     def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
         x = self.embed(batch) if embeds is None else embeds
         x = self.embed_dropout(x)
-        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
-        out, (h_n, _) = self.lstm(packed)
-        L = batch.ids.shape[1]
-        H2, _ = pad_packed_sequence(out, batch_first=True, total_length=L)  # (B, L, 2H)
+        H2, h_n = run_bilstm(self.lstm, x, batch.lengths)  # (B, L, 2H), (2, B, H)
         hid = self.cfg.hidden
         H = self.dropout(H2[..., :hid] + H2[..., hid:])  # Eq. 8: forward + backward, (B, L, H)
         h = self.pooling(H, batch.mask, batch, h_n[0] + h_n[1])

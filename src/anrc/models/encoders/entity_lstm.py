@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from anrc.models.batch import Batch
 from anrc.models.embedders import PositionEmbedder
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
-from anrc.models.layers import masked_softmax, span_mean
+from anrc.models.layers import masked_softmax, run_bilstm, span_mean
 
 
 @ENCODERS.register("entity-lstm")
 class EntityLSTMEncoder(Encoder):
-    onnx_unsupported = "packed LSTM sequences do not export to ONNX (torch.export)"
+    onnx_unsupported = (
+        "its self-attention (torch.nn.MultiheadAttention) exports with a reshape that "
+        "onnxruntime rejects for other batch sizes"
+    )
 
     def __init__(self, cfg, featurizer, word_dim: int):
         super().__init__()
@@ -71,9 +73,7 @@ class EntityLSTMEncoder(Encoder):
         x = self.embed_dropout(x)
         att, _ = self.self_attention(x, x, x, key_padding_mask=~mask, need_weights=False)
         x = self.norm(x + att)  # (B, L, Dw)
-        packed = pack_padded_sequence(x, batch.lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        H, _ = pad_packed_sequence(out, batch_first=True, total_length=mask.shape[1])
+        H, _ = run_bilstm(self.lstm, x, batch.lengths)  # (B, L, 2H)
         H = self.dropout(H)  # (B, L, 2H)
         ents = []
         for spans in (batch.e1, batch.e2):
