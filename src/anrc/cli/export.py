@@ -7,7 +7,9 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a trained run to ONNX (cnn, crcnn encoders)")
+    p = sub.add_parser(
+        "export", help="export a trained run to ONNX (cnn, crcnn, anrc, att-blstm encoders)"
+    )
     p.add_argument("run_dir", help="a trained run directory, or a shipped model")
     p.add_argument("--onnx", required=True, metavar="OUT", help="the .onnx file to write")
     p.set_defaults(func=run)

@@ -87,8 +87,8 @@ def run_bilstm(
         H, _ = pad_packed_sequence(out, batch_first=True, total_length=L)
         return H, h_n
     B = x.shape[0]
-    idx = torch.arange(L, device=x.device)[None, :].expand(B, L)  # (B, L)
-    inside = idx < lengths[:, None]
+    idx = torch.arange(L, device=x.device)[None, :]  # (1, L), broadcast against (B, 1)
+    inside = idx < lengths[:, None]  # (B, L)
     rev = torch.where(inside, lengths[:, None] - 1 - idx, idx)  # reverse within the length
     params = dict(lstm.named_parameters())
 
@@ -99,7 +99,7 @@ def run_bilstm(
         return out  # (B, L, H)
 
     def flip(t: torch.Tensor) -> torch.Tensor:
-        return t.gather(1, rev[..., None].expand_as(t))
+        return t.gather(1, rev.unsqueeze(-1).repeat(1, 1, t.shape[-1]))
 
     fwd = direction(x, "")
     bwd_rev = direction(flip(x), "_reverse")
