@@ -75,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not init_world().main:  # torchrun: process 0 reports
         return 0
+    _report(summary)
+    return 0
+
+
+def _report(summary: dict) -> None:
+    """The run's summary as JSON, the selected epoch, and the official line."""
     print(json.dumps(summary, indent=1))
     if "test_f1" in summary:
         from anrc.metrics.report import official_line
@@ -96,4 +102,3 @@ def run(args: argparse.Namespace) -> int:
                 summary.get("directed_labels", True),
             )
         )
-    return 0

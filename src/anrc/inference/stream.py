@@ -29,6 +29,19 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(f, start=1)
 
 
+def _with_progress(lines, path: str, name: str):
+    """A file's lines with progress lines on stderr, when it is long enough to need them."""
+    if path == "-":
+        return lines
+    from anrc.progress import progress
+
+    with open(path, "rb") as f:
+        total = sum(1 for _ in f)
+    if total < PROGRESS_MIN_LINES:
+        return lines
+    return progress(lines, total=total, desc=f"predict {name}", unit="lines")
+
+
 def completed_records(path: Path) -> int:
     """Complete lines of an earlier output; a torn last line is cut off."""
     if not path.exists():
@@ -89,15 +102,7 @@ def predict_stream(
         out.flush()
         pending.clear()
 
-    lines = _lines(path)
-    if path != "-":  # a file: its size is known, so show how far along a long one is
-        from anrc.progress import progress
-
-        with open(path, "rb") as f:
-            total = sum(1 for _ in f)
-        if total >= PROGRESS_MIN_LINES:
-            lines = progress(lines, total=total, desc=f"predict {name}", unit="lines")
-    for lineno, raw in lines:
+    for lineno, raw in _with_progress(_lines(path), path, name):
         if not raw.strip():
             continue
         seen += 1
