@@ -31,12 +31,10 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 def read_for_cli(args: argparse.Namespace, path: str):
     from anrc.data import read
+    from anrc.data.formats import report_skipped
 
     res = read(path, fmt=args.format, negative=args.negative, skip_invalid=args.skip_invalid)
-    if res.skipped:
-        for err in res.errors[:20]:
-            print(f"skipped: {err}", file=sys.stderr)
-        print(f"{path}: skipped {res.skipped} invalid example(s)", file=sys.stderr)
+    report_skipped(res, path, sys.stderr, first=20)
     return res.examples
 
 

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from anrc.data import read
     from anrc.data.answers import write_answers
+    from anrc.data.formats import report_skipped
     from anrc.metrics.report import format_report
     from anrc.metrics.scorer import score
 
@@ -31,10 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if not path:
         raise AnrcInputError("no --data given and the run has no test file")
     res = read(path, negative=clf.labels.negative, labelled=True, skip_invalid=args.skip_invalid)
-    for err in res.errors[:5]:
-        print(f"skipped: {err}", file=sys.stderr)
-    if res.skipped:
-        print(f"{path}: skipped {res.skipped} invalid example(s)", file=sys.stderr)
+    report_skipped(res, path, sys.stderr)
     examples = res.examples
     preds = clf.predict_labels(examples, show_progress="evaluate")
     report = score(

@@ -37,6 +37,16 @@ class ReadResult:
     errors: list[str] = field(default_factory=list)
 
 
+def report_skipped(res: ReadResult, path: str | Path, stream, first: int = 5) -> None:
+    """With ``skip_invalid``: the first few skipped problems and the count, on ``stream``."""
+    if not res.skipped:
+        return
+    for err in res.errors[:first]:
+        print(f"skipped: {err}", file=stream)
+    total = res.skipped + len(res.examples)
+    print(f"{path}: skipped {res.skipped} invalid example(s) of {total}", file=stream)
+
+
 def read_lines(path: Path) -> list[str]:
     """The file's lines as UTF-8 text (BOM dropped); bad bytes name their line."""
     data = path.read_bytes()

@@ -12,6 +12,7 @@ import numpy as np
 
 from anrc.config import DataConfig
 from anrc.data import Example, read
+from anrc.data.formats import report_skipped
 from anrc.errors import AnrcInputError
 
 
@@ -49,14 +50,7 @@ def _read(cfg: DataConfig, path: str, log: TextIO | None, **kw) -> list[Example]
     if not Path(path).is_file():
         raise AnrcInputError(MISSING_HINT, path)
     res = read(path, negative=cfg.negative, skip_invalid=cfg.skip_invalid, **kw)
-    if res.skipped:
-        for err in res.errors[:5]:
-            print(f"skipped: {err}", file=log or sys.stderr)
-        print(
-            f"{path}: skipped {res.skipped} invalid example(s) of "
-            f"{res.skipped + len(res.examples)} (data.skip_invalid)",
-            file=log or sys.stderr,
-        )
+    report_skipped(res, path, log or sys.stderr)
     return res.examples
 
 

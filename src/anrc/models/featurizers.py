@@ -72,7 +72,25 @@ def relative_positions(n: int, span: tuple[int, int], max_distance: int) -> np.n
     return np.clip(d, -max_distance, max_distance) + max_distance
 
 
-class WordFeaturizer:
+class Featurizer:
+    """What every featuriser shares: batching by length. Subclasses define
+    ``length(ex)`` and ``__call__(examples, labels) -> Batch``."""
+
+    def batches(
+        self,
+        examples: Sequence[Example],
+        batch_size: int,
+        labels: LabelSet | None = None,
+        rng: np.random.Generator | None = None,
+        bucket: bool = True,
+    ) -> Iterator[tuple[list[int], Batch]]:
+        """(indices, batch) pairs over ``examples``; see :func:`batch_order`."""
+        lengths = [self.length(ex) for ex in examples]
+        for idx in batch_order(lengths, batch_size, rng, bucket):
+            yield idx, self([examples[i] for i in idx], labels)
+
+
+class WordFeaturizer(Featurizer):
     """Tokens -> vocabulary ids, with optional entity-marker tokens and relative positions."""
 
     def __init__(self, vocab: Vocab, max_distance: int, markers: str = "none"):
@@ -109,19 +127,6 @@ class WordFeaturizer:
             pos1=torch.from_numpy(pos1),
             pos2=torch.from_numpy(pos2),
         )
-
-    def batches(
-        self,
-        examples: Sequence[Example],
-        batch_size: int,
-        labels: LabelSet | None = None,
-        rng: np.random.Generator | None = None,
-        bucket: bool = True,
-    ) -> Iterator[tuple[list[int], Batch]]:
-        """(indices, batch) pairs over ``examples``; see :func:`batch_order`."""
-        lengths = [self.length(ex) for ex in examples]
-        for idx in batch_order(lengths, batch_size, rng, bucket):
-            yield idx, self([examples[i] for i in idx], labels)
 
     def describe(self) -> str:
         return f"vocab {len(self.vocab)}"

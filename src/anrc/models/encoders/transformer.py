@@ -33,9 +33,9 @@ from torch import nn
 
 from anrc.data import Example
 from anrc.data.labels import LabelSet
-from anrc.models.batch import Batch, batch_order
+from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput
-from anrc.models.featurizers import MARKER_STYLES, Marked, mark
+from anrc.models.featurizers import MARKER_STYLES, Featurizer, Marked, mark
 from anrc.models.pooling import Pooling
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
@@ -71,7 +71,7 @@ def resolve_pretrained(name: str) -> Path:
     return folder
 
 
-class PieceFeaturizer:
+class PieceFeaturizer(Featurizer):
     """Words -> word pieces with entity markers, the spans mapped onto the pieces.
 
     ``marked(ex)`` gives the pieces the encoder sees; ``e1``/``e2`` are the pieces
@@ -184,11 +184,6 @@ class PieceFeaturizer:
             starts=torch.tensor([m.starts for _, m in encoded], dtype=torch.long),
             labels=y,
         )
-
-    def batches(self, examples, batch_size, labels=None, rng=None, bucket=True):
-        lengths = [self.length(ex) for ex in examples]
-        for idx in batch_order(lengths, batch_size, rng, bucket):
-            yield idx, self([examples[i] for i in idx], labels)
 
     # -- run directory -------------------------------------------------------------------
     def save(self, run_dir: Path, write_text) -> None:
