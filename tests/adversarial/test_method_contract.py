@@ -144,5 +144,6 @@ def test_every_method_trains_above_the_majority_class(name):
         pred = model(feat(test, labels)).logits.argmax(1)
     acc = float((pred == feat(test, labels).labels).float().mean())
     majority = max(sum(ex.label == lab for ex in test) for lab in CUES) / len(test)
-    # The cue word decides the label: every method learns it (accuracy ~1.0 measured).
+    # The cue word decides the label: every method learns it (accuracy 0.87-1.0 measured over
+    # model seeds 0-2 and 1 or 2 threads, against a majority class of about 0.4).
     assert acc > majority + 0.3
