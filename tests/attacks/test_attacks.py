@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from helpers import batch_of, tiny
 
 import anrc
-from anrc.attacks.embedding import fgm_attack, pgd_attack
+from anrc.adversarial.geometry import radius
+from anrc.attacks.embedding import evaluate_under_attack, fgm_attack, pgd_attack
 from anrc.attacks.word import Neighbours, budget, candidate_positions, greedy_attack, random_attack
 from anrc.cli import main
 from anrc.config import load_config
@@ -34,6 +35,24 @@ def test_pgd_in_ball_and_never_below_start(eps):
     assert (_losses(model, b, r) >= start - 1e-6).all()
     f = fgm_attack(model, b, eps)
     torch.testing.assert_close(f.flatten(1).norm(dim=1), torch.full((len(b),), eps))
+
+
+def test_relative_eps_scales_each_sentence_by_its_input():
+    model, feat, labels, exs, cfg = tiny(dropout=0.0)
+    model.eval()
+    b = batch_of(exs, feat, labels)
+    x = model.embed(b).detach()
+    m = x.norm(dim=-1)[b.mask].mean()
+    want = 0.3 * m * b.mask.sum(1).float().sqrt()  # (B,): eps * m * sqrt(n)
+    ball = radius(x, b.mask, 0.3, relative=True)
+    torch.testing.assert_close(fgm_attack(model, b, ball).flatten(1).norm(dim=1), want)
+    r = pgd_attack(model, b, ball, steps=3)
+    assert (r.flatten(1).norm(dim=1) <= want * (1 + 1e-5)).all()
+    assert (r[~b.mask] == 0).all()
+    assert len(set(want.tolist())) > 1  # sentences of different lengths get different radii
+    clean = evaluate_under_attack(model, feat, labels, exs, "pgd", 0.0, relative=True)
+    huge = evaluate_under_attack(model, feat, labels, exs, "pgd", 5.0, relative=True, steps=3)
+    assert huge["accuracy"] <= clean["accuracy"]
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +134,12 @@ def test_attack_cli(small_run, data_dir, tmp_path):
     curve = json.loads((out / "summary.json").read_text())["curve"]
     assert [c["epsilon"] for c in curve] == [0.0, 0.5]
     assert curve[1]["accuracy"] <= curve[0]["accuracy"]
+    rel = tmp_path / "pgd-relative"
+    args = ["attack", str(small_run), "--method", "pgd", "--data", str(data), "--steps", "2"]
+    assert main([*args, "--eps", "0", "0.2", "--scale", "relative", "--out", str(rel)]) == 0
+    summary = json.loads((rel / "summary.json").read_text())
+    assert summary["scale"] == "relative" and summary["curve"][0] == curve[0]
+    assert "relative" in (rel / "report.md").read_text()
     out = tmp_path / "word"
     assert (
         main(["attack", str(small_run), "--method", "word", "--data", str(data), "--out", str(out)])
@@ -125,6 +150,41 @@ def test_attack_cli(small_run, data_dir, tmp_path):
     from anrc.data import read as read_data
 
     read_data(out / "augment.jsonl")  # readable as training data
+
+
+def test_word_attack_neighbours_from_named_vectors(small_run, data_dir, tmp_path):
+    """--neighbours gives every encoder one substitution space (e.g. GloVe for a
+    transformer): only words of that file are ever substituted in."""
+    from anrc.data import read, write_semeval
+
+    clf = anrc.load(small_run)
+    words = [t for t in clf.featurizer.vocab.itos if t.isalpha()][:300]
+    # 30 clusters of words: neighbours (cosine > 0.6) exist only inside a cluster.
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(30, 8))
+    w = centres[np.arange(len(words)) % 30] + 0.05 * rng.normal(size=(len(words), 8))
+    vec = tmp_path / "vectors.txt"
+    vec.write_text(
+        "".join(
+            t + " " + " ".join(f"{v:.5f}" for v in row) + "\n"
+            for t, row in zip(words, w, strict=True)
+        )
+    )
+    data = tmp_path / "t.txt"
+    write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:20], data)
+    out = tmp_path / "word"
+    args = ["attack", str(small_run), "--method", "random-word", "--data", str(data)]
+    assert main([*args, "--neighbours", str(vec), "--max-fraction", "0.5", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["neighbours"].startswith(str(vec))
+    allowed = {t.lower() for t in words}
+    substituted = 0
+    for line in (out / "adversarial.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        for change in r["words_changed"]:
+            assert change["to"].lower() in allowed
+            substituted += 1
+    assert substituted > 0
 
 
 def test_attack_on_the_runs_training_split_never_touches_dev(small_run, tmp_path, capsys):

@@ -4,7 +4,11 @@ They perturb what the model's ``embed(batch)`` returns (the word embeddings, or
 word-piece embeddings for a transformer), through the same seam as training, and
 reuse the training geometry (:mod:`anrc.adversarial.geometry`): an attack of
 radius eps moves each sentence's embeddings by at most eps in L2 norm over the
-whole sentence, exactly the ball adversarial training defends.
+whole sentence, exactly the ball adversarial training defends. With
+``relative=True`` eps is relative to the size of the input, as
+``adversarial.scale = relative`` in training: radius eps * m * sqrt(n) (m the mean
+token-vector norm of the batch, n the sentence's tokens), so one eps grid compares
+encoders whose vectors differ in size (50-d GloVe vs word pieces).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from anrc.adversarial.geometry import normalise, project
+from anrc.adversarial.geometry import Radius, normalise, project, radius
 from anrc.data import Example
 from anrc.data.labels import LabelSet
 from anrc.metrics.scorer import accuracy, official_f1
@@ -38,7 +42,7 @@ def _loss_and_grad(
 
 
 @EMBEDDING_ATTACKS.register("fgm")
-def fgm_attack(model: RelationModel, batch: Batch, eps: float) -> torch.Tensor:
+def fgm_attack(model: RelationModel, batch: Batch, eps: Radius) -> torch.Tensor:
     """One step of size eps along the loss gradient (Eq. 8 at test time)."""
     x = model.embed(batch).detach()
     _, grad = _loss_and_grad(model, batch, x, torch.zeros_like(x))
@@ -47,7 +51,7 @@ def fgm_attack(model: RelationModel, batch: Batch, eps: float) -> torch.Tensor:
 
 @EMBEDDING_ATTACKS.register("pgd")
 def pgd_attack(
-    model: RelationModel, batch: Batch, eps: float, steps: int = 10, step_size: float | None = None
+    model: RelationModel, batch: Batch, eps: Radius, steps: int = 10, step_size: float | None = None
 ) -> torch.Tensor:
     """k normalised-gradient steps, each projected to the eps ball; returns, per example,
     the iterate with the highest loss seen, so the result never has a lower loss than
@@ -74,15 +78,21 @@ def evaluate_under_attack(
     method: str,
     eps: float,
     batch_size: int = 128,
+    relative: bool = False,
     **kw,
 ) -> dict:
-    """Official F1 and accuracy of the model on examples attacked with ``method`` at ``eps``."""
+    """Official F1 and accuracy of the model on examples attacked with ``method`` at ``eps``
+    (relative: eps scaled per sentence by the size of its embedded input)."""
     model.eval()  # attacks are on the deployed model: no dropout
     preds = [""] * len(examples)
     n = -(-len(examples) // batch_size)
     batches = featurizer.batches(examples, batch_size, labels)
     for idx, batch in progress(batches, total=n, desc=f"attack eps {eps:g}", unit="batches"):
-        r = EMBEDDING_ATTACKS.get(method)(model, batch, eps, **kw) if eps > 0 else None
+        r = None
+        if eps > 0:
+            with torch.no_grad():
+                ball = radius(model.embed(batch), batch.mask, eps, relative)  # float or (B,)
+            r = EMBEDDING_ATTACKS.get(method)(model, batch, ball, **kw)
         with torch.no_grad():
             embeds = model.embed(batch) + r if r is not None else None
             logits = model(batch, embeds=embeds).logits

@@ -13,11 +13,13 @@ from anrc.cli.common import load_classifier
 from anrc.errors import AnrcInputError
 
 
-def _neighbours(clf, top: int):
+def _neighbours(clf, top: int, spec: str = ""):
+    """The word attack's substitution space: ``spec`` (a vector spec, e.g.
+    ``glove-6b-50d``), else the run's pretrained vectors, else its own input vectors."""
     from anrc.attacks.word import Neighbours
     from anrc.data.vectors import load_vectors
 
-    spec = clf.config.data.embeddings
+    spec = spec or clf.config.data.embeddings
     if spec != "none":
         v = load_vectors(spec)
         return Neighbours(v.words[:top], v.matrix[:top]), f"{spec} (top {top} words)"
@@ -25,16 +27,10 @@ def _neighbours(clf, top: int):
     return Neighbours(words, matrix), "the model's own embeddings"
 
 
-def run(args: argparse.Namespace) -> int:
+def _examples(args: argparse.Namespace, clf) -> tuple[list, str]:
+    """The labelled examples to attack (the run's own split, --data or its test file)."""
     from anrc.data import read
 
-    if args.threads:
-        import torch
-
-        # One thread per process when several run side by side: oversubscribed
-        # intra-op threads made the word attack 7x slower on a 2-core machine.
-        torch.set_num_threads(args.threads)
-    clf = load_classifier(args.run_dir)
     cfg = clf.config
     if args.split:
         from dataclasses import replace
@@ -47,91 +43,112 @@ def run(args: argparse.Namespace) -> int:
         # training part gives adversarial examples to train on that never saw dev or test.
         train, dev, test = load_training_data(replace(cfg.data, augment=""))
         examples = {"train": train, "dev": dev, "test": test}[args.split]
-        path = f"{args.split} split of {cfg.data.train}"
-        if args.split == "test":
-            path = cfg.data.test
+        path = cfg.data.test if args.split == "test" else f"{args.split} split of {cfg.data.train}"
     else:
         path = args.data or cfg.data.test
         if not path:
             raise AnrcInputError("no --data given and the run has no test file")
         examples = read(path, negative=clf.labels.negative, labelled=True).examples
     examples = [ex for ex in examples if ex.label in clf.labels]
-    if args.limit:
-        examples = examples[: args.limit]
+    return (examples[: args.limit] if args.limit else examples), path
+
+
+def _embedding_attack(args: argparse.Namespace, clf, examples: list, summary: dict) -> list[str]:
+    """FGM or PGD over the eps grid; returns the report's lines."""
+    from anrc.attacks.embedding import evaluate_under_attack
+
+    relative = args.scale == "relative"
+    rows = []
+    for eps in args.eps:
+        kw = {"steps": args.steps} if args.method == "pgd" else {}
+        res = evaluate_under_attack(
+            clf.model, clf.featurizer, clf.labels, examples, args.method, eps,
+            relative=relative, **kw,
+        )  # fmt: skip
+        res.pop("predictions")
+        rows.append(res)
+        print(f"eps {eps:g}: F1 {res['f1']:.2f}  accuracy {res['accuracy']:.2f}", file=sys.stderr)
+    summary.update(curve=rows, scale=args.scale)
+    ball = (
+        "eps times the mean token-vector norm times sqrt(tokens), per sentence: eps is relative"
+        if relative
+        else "radius eps per sentence"
+    )
+    lines = [
+        f"White-box attack on the embedded input, `embed(batch)` (L2 ball of {ball})"
+        + (f", {args.steps} PGD steps." if args.method == "pgd" else ", one FGM step."),
+        "",
+        "| eps | official F1 | accuracy |",
+        "|---|---|---|",
+    ]
+    return lines + [f"| {r['epsilon']:g} | {r['f1']:.2f} | {r['accuracy']:.2f} |" for r in rows]
+
+
+def _word_attack(args, clf, examples: list, summary: dict, out: Path) -> list[str]:
+    """Greedy word substitution or its random control; returns the report's lines."""
+    from anrc.attacks.word import budget, greedy_attack, random_attack, summarise
+    from anrc.data import write_jsonl
+    from anrc.progress import progress
+
+    nb, source = _neighbours(clf, args.vocab_top, args.neighbours)
+    rng = np.random.default_rng(args.seed)
+    results = []
+    with open(out / "adversarial.jsonl", "w") as f:
+        for ex in progress(examples, desc=f"{args.method} attack", unit="sentences"):
+            if args.method == "word":
+                r = greedy_attack(clf, ex, nb, args.max_fraction)
+            else:
+                r = random_attack(clf, ex, nb, budget(ex, args.max_fraction), rng)
+            results.append(r)
+            f.write(json.dumps(r.to_json()) + "\n")
+    # Successful adversarial examples with their gold labels: training data for --augment.
+    write_jsonl(
+        [r.perturbed for r in results if r.before == r.gold != r.after], out / "augment.jsonl"
+    )
+    s = summarise(results)
+    summary.update(s, neighbours=source, max_fraction=args.max_fraction)
+    kind = (
+        "greedy, importance by deletion"
+        if args.method == "word"
+        else ("random positions and neighbours: the control")
+    )
+    return [
+        f"Word substitution ({kind}); neighbours from {source}, cosine >= 0.6, no stop words, "
+        f"entities untouched, at most {args.max_fraction:.0%} of the words.",
+        "",
+        "| accuracy before | accuracy after | success rate | words changed | queries |",
+        "|---|---|---|---|---|",
+        f"| {s['accuracy_before']:.2f} | {s['accuracy_after']:.2f} | "
+        f"{s['success_rate']:.2f} | {100 * s['mean_fraction_changed']:.1f}% | "
+        f"{s['mean_queries']:.1f} |",
+        "",
+        "The examples themselves are in `adversarial.jsonl`.",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads:
+        import torch
+
+        # One thread per process when several run side by side: oversubscribed
+        # intra-op threads made the word attack 7x slower on a 2-core machine.
+        torch.set_num_threads(args.threads)
+    clf = load_classifier(args.run_dir)
+    examples, path = _examples(args, clf)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    summary: dict = {"run": args.run_dir, "data": path, "method": args.method}
+    summary["examples"] = len(examples)
     lines = [
         f"# anrc attack: {args.method}",
         "",
         f"Run `{args.run_dir}`, data `{path}` ({len(examples)} labelled examples).",
         "",
     ]
-    summary: dict = {
-        "run": args.run_dir,
-        "data": path,
-        "method": args.method,
-        "examples": len(examples),
-    }
     if args.method in ("fgm", "pgd"):
-        from anrc.attacks.embedding import evaluate_under_attack
-
-        rows = []
-        for eps in args.eps:
-            kw = {"steps": args.steps} if args.method == "pgd" else {}
-            res = evaluate_under_attack(
-                clf.model, clf.featurizer, clf.labels, examples, args.method, eps, **kw
-            )
-            res.pop("predictions")
-            rows.append(res)
-            print(
-                f"eps {eps:g}: F1 {res['f1']:.2f}  accuracy {res['accuracy']:.2f}", file=sys.stderr
-            )
-        summary["curve"] = rows
-        lines += [
-            "White-box attack on the embedded input, `embed(batch)` (L2 ball of radius eps per sentence)"
-            + (f", {args.steps} PGD steps." if args.method == "pgd" else ", one FGM step."),
-            "",
-            "| eps | official F1 | accuracy |",
-            "|---|---|---|",
-        ]
-        lines += [f"| {r['epsilon']:g} | {r['f1']:.2f} | {r['accuracy']:.2f} |" for r in rows]
+        lines += _embedding_attack(args, clf, examples, summary)
     else:
-        from anrc.attacks.word import budget, greedy_attack, random_attack, summarise
-
-        nb, source = _neighbours(clf, args.vocab_top)
-        rng = np.random.default_rng(args.seed)
-        results = []
-        with open(out / "adversarial.jsonl", "w") as f:
-            from anrc.progress import progress
-
-            for ex in progress(examples, desc=f"{args.method} attack", unit="sentences"):
-                if args.method == "word":
-                    r = greedy_attack(clf, ex, nb, args.max_fraction)
-                else:
-                    r = random_attack(clf, ex, nb, budget(ex, args.max_fraction), rng)
-                results.append(r)
-                f.write(json.dumps(r.to_json()) + "\n")
-        from anrc.data import write_jsonl
-
-        # Successful adversarial examples with their gold labels: training data for --augment.
-        write_jsonl(
-            [r.perturbed for r in results if r.before == r.gold != r.after], out / "augment.jsonl"
-        )
-        s = summarise(results)
-        summary.update(s, neighbours=source, max_fraction=args.max_fraction)
-        lines += [
-            f"Word substitution ({'greedy, importance by deletion' if args.method == 'word' else 'random positions and neighbours: the control'}); "
-            f"neighbours from {source}, cosine >= 0.6, no stop words, entities untouched, "
-            f"at most {args.max_fraction:.0%} of the words.",
-            "",
-            "| accuracy before | accuracy after | success rate | words changed | queries |",
-            "|---|---|---|---|---|",
-            f"| {s['accuracy_before']:.2f} | {s['accuracy_after']:.2f} | "
-            f"{s['success_rate']:.2f} | {100 * s['mean_fraction_changed']:.1f}% | "
-            f"{s['mean_queries']:.1f} |",
-            "",
-            "The examples themselves are in `adversarial.jsonl`.",
-        ]
+        lines += _word_attack(args, clf, examples, summary, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     (out / "report.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {out / 'report.md'}")
@@ -161,6 +178,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
         help="radii for fgm/pgd",
     )
+    p.add_argument(
+        "--scale",
+        choices=("absolute", "relative"),
+        default="absolute",
+        help="fgm/pgd: eps is a radius, or relative to the size of the input (eps times the "
+        "mean token-vector norm times sqrt(tokens): comparable across encoders)",
+    )
     p.add_argument("--steps", type=int, default=10, help="PGD steps")
     p.add_argument(
         "--max-fraction",
@@ -173,6 +197,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=50000,
         help="neighbours come from the N most frequent pretrained words",
+    )
+    p.add_argument(
+        "--neighbours",
+        default="",
+        help="word attacks: vectors the neighbours come from, e.g. glove-6b-50d (default: the "
+        "run's pretrained vectors, else its own input vectors); one space for every encoder",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random-word control")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")

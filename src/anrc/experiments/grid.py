@@ -73,6 +73,8 @@ ATTACK_OPTIONS = {
     "limit": "--limit",
     "seed": "--seed",
     "split": "--split",
+    "scale": "--scale",
+    "neighbours": "--neighbours",
 }
 # Keys of an [[attack]] table that the runner itself reads.
 ATTACK_KEYS = {"method", "name", "variants"}
