@@ -99,6 +99,54 @@ class _Collector:
         self.result.examples.append(ex)
 
 
+class _SemevalParser:
+    """Line-by-line state of :func:`read_semeval`: the sentence being read, whether it
+    was already reported as bad, and the finished (example, label line) pairs."""
+
+    def __init__(self, col: _Collector):
+        self.col = col
+        self.pending: list[tuple[Example, int]] = []  # (example, line of its label)
+        self.current: Example | None = None
+        self.label_line = 0
+        self.bad_current = False  # the sentence line failed: skip its label/comment lines
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.pending.append((self.current, self.label_line))
+        self.current, self.label_line, self.bad_current = None, 0, False
+
+    def sentence(self, sid: str, sent: str, lineno: int) -> None:
+        """An ``ID<TAB>"sentence"`` line."""
+        self.close()
+        if len(sent) >= 2 and sent[0] == sent[-1] == '"':
+            sent = sent[1:-1]
+        try:
+            tokens, e1, e2 = parse_tagged(sent)
+        except ValueError as err:
+            self.col.fail(str(err), lineno)
+            self.bad_current = True
+            return
+        self.current = Example(sid, tokens, e1, e2, None, lineno)
+
+    def other(self, line: str, lineno: int) -> None:
+        """A label or comment line (stripped, not empty)."""
+        if self.bad_current:
+            return  # label/comment lines of a sentence already reported
+        cur, fail = self.current, self.col.fail
+        if line.startswith("Comment"):
+            if cur is None:
+                fail("comment line without a sentence before it", lineno)
+            else:
+                cur.comment = line.partition(":")[2].strip()
+        elif cur is None:
+            fail(f"unexpected line {line[:40]!r}: expected 'ID<TAB>sentence'", lineno)
+        elif cur.label is not None:
+            fail(f"second label line {line[:40]!r} for sentence {cur.id!r}", lineno)
+        else:
+            cur.label = line
+            self.label_line = lineno
+
+
 def read_semeval(
     path: str | Path,
     negative: str = "Other",
@@ -111,58 +159,18 @@ def read_semeval(
     None (default) treats the file as labelled if any sentence has a label line.
     """
     path = Path(path)
-    lines = read_lines(path)
     col = _Collector(str(path), skip_invalid)
-    pending: list[tuple[Example, int]] = []  # (example, line of its label)
-    current: Example | None = None
-    label_line = 0
-    bad_current = False
-
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            pending.append((current, label_line))
-        current = None
-
-    for lineno, raw in enumerate(lines, start=1):
+    parser = _SemevalParser(col)
+    for lineno, raw in enumerate(read_lines(path), start=1):
         line = raw.strip()
         if not line:
-            close()
-            bad_current = False
-            continue
-        m = _ID_LINE.match(raw.strip("\r\n "))
-        if m:
-            close()
-            bad_current = False
-            sid, sent = m.group(1), m.group(2).strip()
-            if len(sent) >= 2 and sent[0] == sent[-1] == '"':
-                sent = sent[1:-1]
-            try:
-                tokens, e1, e2 = parse_tagged(sent)
-            except ValueError as err:
-                col.fail(str(err), lineno)
-                bad_current = True
-                continue
-            current = Example(sid, tokens, e1, e2, None, lineno)
-            continue
-        if bad_current:
-            continue  # label/comment lines of a sentence already reported
-        if line.startswith("Comment"):
-            if current is None:
-                col.fail("comment line without a sentence before it", lineno)
-            else:
-                current.comment = line.partition(":")[2].strip()
-            continue
-        if current is None:
-            col.fail(f"unexpected line {line[:40]!r}: expected 'ID<TAB>sentence'", lineno)
-            continue
-        if current.label is not None:
-            col.fail(f"second label line {line[:40]!r} for sentence {current.id!r}", lineno)
-            continue
-        current.label = line
-        label_line = lineno
-    close()
-
+            parser.close()
+        elif m := _ID_LINE.match(raw.strip("\r\n ")):
+            parser.sentence(m.group(1), m.group(2).strip(), lineno)
+        else:
+            parser.other(line, lineno)
+    parser.close()
+    pending = parser.pending
     if labelled is None:
         labelled = bool(pending) and any(ex.label is not None for ex, _ in pending)
     for ex, lab_line in pending:

@@ -114,6 +114,7 @@ def _read_gold(path: str, negative: str) -> dict[str, str]:
 
 
 def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
+    """curve.png (axis grids) or bars.png, and convergence.png; none without matplotlib."""
     try:
         import matplotlib
     except ImportError:  # plots are optional: the report's tables are written without them
@@ -122,48 +123,61 @@ def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    files = []
+    name = (
+        _curve_plot(plt, grid, groups, out)
+        if grid.axis_setting
+        else _bar_plot(plt, grid, groups, out)
+    )
+    return [name, _convergence_plot(plt, grid, groups, out)]
+
+
+def _test_f1s(groups: dict, key) -> list[float]:
+    return [s["test_f1"] for s in groups.get(key, {"seeds": {}})["seeds"].values()]
+
+
+def _curve_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
+    """Test F1 (mean ± std over seeds) against the axis value, one line per variant."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for v in grid.variants:
+        xs, ms, ss = [], [], []
+        for x in grid.axis_values:
+            if f1 := _test_f1s(groups, (v, x)):
+                m, sd = mean_std(f1)
+                xs.append(x), ms.append(m), ss.append(sd)
+        ax.errorbar(xs, ms, yerr=ss, marker="o", capsize=3, label=v)
+    numeric = all(isinstance(x, int | float) for x in grid.axis_values)
+    if numeric and max(grid.axis_values) / max(min(grid.axis_values), 1e-12) > 20:
+        ax.set_xscale("log")
+    ax.set_xlabel(grid.axis_setting)
+    ax.set_ylabel("official test macro-F1 (%)")
+    ax.set_title(f"{grid.name}: mean ± std over seeds")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "curve.png", dpi=120)
+    plt.close(fig)
+    return "curve.png"
+
+
+def _bar_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
+    """Test F1 (mean ± std over seeds) per variant."""
     variants = list(grid.variants)
-    if grid.axis_setting:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for v in variants:
-            xs, ms, ss = [], [], []
-            for x in grid.axis_values:
-                f1 = [s["test_f1"] for s in groups.get((v, x), {"seeds": {}})["seeds"].values()]
-                if f1:
-                    m, sd = mean_std(f1)
-                    xs.append(x), ms.append(m), ss.append(sd)
-            ax.errorbar(xs, ms, yerr=ss, marker="o", capsize=3, label=v)
-        numeric = all(isinstance(x, int | float) for x in grid.axis_values)
-        if numeric and max(grid.axis_values) / max(min(grid.axis_values), 1e-12) > 20:
-            ax.set_xscale("log")
-        ax.set_xlabel(grid.axis_setting)
-        ax.set_ylabel("official test macro-F1 (%)")
-        ax.set_title(f"{grid.name}: mean ± std over seeds")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(out / "curve.png", dpi=120)
-        plt.close(fig)
-        files.append("curve.png")
-    else:
-        fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(variants)), 4))
-        ms, ss = [], []
-        for v in variants:
-            m, sd = mean_std(
-                [s["test_f1"] for s in groups.get((v, None), {"seeds": {}})["seeds"].values()]
-            )
-            ms.append(m), ss.append(sd)
-        ax.bar(variants, ms, yerr=ss, capsize=4, color="tab:blue", alpha=0.8)
-        ax.set_ylabel("official test macro-F1 (%)")
-        ax.set_title(f"{grid.name}: mean ± std over seeds")
-        ax.set_ylim(max(0, min(m for m in ms if m == m) - 10) if any(m == m for m in ms) else 0)
-        plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
-        fig.tight_layout()
-        fig.savefig(out / "bars.png", dpi=120)
-        plt.close(fig)
-        files.append("bars.png")
-    # Convergence: dev and test F1 per epoch, mean with a band of one std over seeds.
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(variants)), 4))
+    ms, ss = zip(*(mean_std(_test_f1s(groups, (v, None))) for v in variants), strict=True)
+    ax.bar(variants, ms, yerr=ss, capsize=4, color="tab:blue", alpha=0.8)
+    ax.set_ylabel("official test macro-F1 (%)")
+    ax.set_title(f"{grid.name}: mean ± std over seeds")
+    ax.set_ylim(max(0, min(m for m in ms if m == m) - 10) if any(m == m for m in ms) else 0)
+    plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
+    fig.tight_layout()
+    fig.savefig(out / "bars.png", dpi=120)
+    plt.close(fig)
+    return "bars.png"
+
+
+def _convergence_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
+    """Dev and test F1 per epoch, mean with a band of one std over seeds (for an axis grid,
+    its last value only)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for key, g in groups.items():
         if grid.axis_setting and key[1] != grid.axis_values[-1]:
@@ -176,12 +190,8 @@ def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
             mean, sd = zip(*(mean_std([c[i] for c in curves]) for i in range(n)), strict=True)
             ep = list(range(1, n + 1))
             ax.plot(ep, mean, label=_key_name(grid, key))
-            ax.fill_between(
-                ep,
-                [a - b for a, b in zip(mean, sd, strict=True)],
-                [a + b for a, b in zip(mean, sd, strict=True)],
-                alpha=0.2,
-            )
+            low = [a - b for a, b in zip(mean, sd, strict=True)]
+            ax.fill_between(ep, low, [a + b for a, b in zip(mean, sd, strict=True)], alpha=0.2)
             ax.set_title(split.replace("_", " ") + " per epoch")
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
@@ -190,14 +200,11 @@ def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
     fig.tight_layout()
     fig.savefig(out / "convergence.png", dpi=120)
     plt.close(fig)
-    files.append("convergence.png")
-    return files
+    return "convergence.png"
 
 
-def write_report(
-    grid: Grid, runs: list[Run], out: Path, command: str, bootstrap: int = 1000
-) -> dict:
-    groups = collect(runs)
+def _rows(groups: dict) -> list[dict]:
+    """One row per (variant, axis value): each figure's mean, std and per-seed values."""
     rows = []
     for key, g in groups.items():
         seeds = sorted(g["seeds"])
@@ -209,35 +216,13 @@ def write_report(
             row[fig] = {"mean": m, "std": sd, "per_seed": vals}
         row["selected_epoch"] = [g["seeds"][s]["selected_epoch"] for s in seeds]
         rows.append(row)
-    comparisons = compare(grid, runs, groups, bootstrap)
-    plots = _plots(grid, groups, out) if groups else []
-    robust_lines, robust, robust_plots = robustness_section(grid, runs, out)
-    finished = sum(r.done for r in runs)
-    summary = {
-        "grid": grid.name,
-        "description": grid.description,
-        "command": command,
-        "runs": len(runs),
-        "finished": finished,
-        "rows": rows,
-        "comparisons": comparisons,
-    }
-    if robust:
-        summary["attacks"] = robust
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    return rows
 
+
+def _table_lines(grid: Grid, rows: list[dict]) -> list[str]:
+    """The results table: one line per row."""
     ax = f" | {grid.axis_setting}" if grid.axis_setting else ""
     lines = [
-        f"# {grid.name}",
-        "",
-        grid.description,
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Base config `{grid.config}`; {finished} of {len(runs)} runs finished. "
-        "Official SemEval-2010 Task 8 macro-F1 and accuracy in %, mean ± std over seeds; "
-        "the epoch of each run is selected on its dev split.",
-        "",
         f"| variant{ax} | seeds | test F1 | per seed | test acc | train F1 | train acc | dev F1 | epochs |",
         "|---" * (9 + bool(ax)) + "|",
     ]
@@ -255,28 +240,74 @@ def write_report(
             + f" | {ms('test_accuracy')} | {ms('train_f1')} | {ms('train_accuracy')} | "
             f"{ms('dev_f1')} | {', '.join(map(str, r['selected_epoch']))} |"
         )
-    if comparisons:
-        lines += [
-            "",
-            "Paired comparisons (same seed, same test sentences): mean difference in "
-            "test F1, exact sign test over seeds (two-sided), and the paired-bootstrap "
-            "p-value per seed (one-sided, that the variant is not better).",
-            "",
-            f"| variant{ax} | against | Δ test F1 per seed | mean Δ | sign test p "
-            "| bootstrap p per seed |",
-            "|---" * (6 + bool(ax)) + "|",
-        ]
-        for c in comparisons:
-            axv = f" | {c['axis_value']}" if grid.axis_setting else ""
-            ref = _key_name(grid, (c["baseline"], c["baseline_axis_value"]))
-            lines.append(
-                f"| {c['variant']}{axv} | {ref} | "
-                + ", ".join(f"{d:+.2f}" for d in c["delta_test_f1"])
-                + f" | {c['mean_delta']:+.2f} | {c['sign_test_p']:.3f} | "
-                + ", ".join(f"{p:.3f}" for p in c["bootstrap_p_per_seed"])
-                + " |"
-            )
-    lines += robust_lines
+    return lines
+
+
+def _comparison_lines(grid: Grid, comparisons: list[dict]) -> list[str]:
+    """The paired comparisons against each variant's baseline."""
+    if not comparisons:
+        return []
+    ax = f" | {grid.axis_setting}" if grid.axis_setting else ""
+    lines = [
+        "",
+        "Paired comparisons (same seed, same test sentences): mean difference in "
+        "test F1, exact sign test over seeds (two-sided), and the paired-bootstrap "
+        "p-value per seed (one-sided, that the variant is not better).",
+        "",
+        f"| variant{ax} | against | Δ test F1 per seed | mean Δ | sign test p "
+        "| bootstrap p per seed |",
+        "|---" * (6 + bool(ax)) + "|",
+    ]
+    for c in comparisons:
+        axv = f" | {c['axis_value']}" if grid.axis_setting else ""
+        ref = _key_name(grid, (c["baseline"], c["baseline_axis_value"]))
+        lines.append(
+            f"| {c['variant']}{axv} | {ref} | "
+            + ", ".join(f"{d:+.2f}" for d in c["delta_test_f1"])
+            + f" | {c['mean_delta']:+.2f} | {c['sign_test_p']:.3f} | "
+            + ", ".join(f"{p:.3f}" for p in c["bootstrap_p_per_seed"])
+            + " |"
+        )
+    return lines
+
+
+def write_report(
+    grid: Grid, runs: list[Run], out: Path, command: str, bootstrap: int = 1000
+) -> dict:
+    """Write OUT/summary.json and OUT/report.md (tables, comparisons, robustness, plots)."""
+    groups = collect(runs)
+    rows = _rows(groups)
+    comparisons = compare(grid, runs, groups, bootstrap)
+    plots = _plots(grid, groups, out) if groups else []
+    robust_lines, robust, robust_plots = robustness_section(grid, runs, out)
+    finished = sum(r.done for r in runs)
+    summary = {
+        "grid": grid.name,
+        "description": grid.description,
+        "command": command,
+        "runs": len(runs),
+        "finished": finished,
+        "rows": rows,
+        "comparisons": comparisons,
+    }
+    if robust:
+        summary["attacks"] = robust
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    lines = [
+        f"# {grid.name}",
+        "",
+        grid.description,
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Base config `{grid.config}`; {finished} of {len(runs)} runs finished. "
+        "Official SemEval-2010 Task 8 macro-F1 and accuracy in %, mean ± std over seeds; "
+        "the epoch of each run is selected on its dev split.",
+        "",
+        *_table_lines(grid, rows),
+        *_comparison_lines(grid, comparisons),
+        *robust_lines,
+    ]
     lines += [""] + [f"![{p}]({p})" for p in plots + robust_plots]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return summary
