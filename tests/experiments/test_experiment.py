@@ -107,6 +107,26 @@ def test_comparisons_against_baseline_variant_and_axis_value(tmp_path):
         load_grid(str(p))
 
 
+def test_several_baselines(tmp_path):
+    from anrc.experiments.report import _references
+
+    p = tmp_path / "g.toml"
+    p.write_text(
+        'config = "configs/anrc.toml"\nbaseline = ["none", "random"]\n'
+        "[variants.none]\n[variants.random]\n[variants.fgm]\n"
+    )
+    g = load_grid(str(p))
+    groups = {(v, None): {} for v in ("none", "random", "fgm")}
+    assert sorted(_references(g, groups)) == [
+        (("fgm", None), ("none", None)),
+        (("fgm", None), ("random", None)),
+        (("random", None), ("none", None)),  # not its mirror
+    ]
+    p.write_text(p.read_text().replace('"random"]', '"noise"]'))
+    with pytest.raises(ValueError, match="baseline 'noise' is not a variant"):
+        load_grid(str(p))
+
+
 def test_declared_grids_are_valid():
     from pathlib import Path
 

@@ -7,7 +7,7 @@ the seeds, and the baseline the other variants are compared with::
     description = "..."
     config = "configs/anrc-scaled.toml"
     seeds = 3
-    baseline = "no-at"
+    baseline = "no-at"          # or a list: every variant is compared with each
     [set]
     "train.max_epochs" = 30
     [axis]                      # optional
@@ -86,7 +86,7 @@ class Grid:
     description: str
     config: str
     seeds: list[int]
-    baseline: str | None
+    baseline: tuple[str, ...]  # variants every other variant is compared with
     common: dict[str, object]
     variants: dict[str, dict[str, object]]
     axis_setting: str | None = None
@@ -139,8 +139,10 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
     seeds = list(range(1, seeds + 1)) if isinstance(seeds, int) else list(seeds)
     variants = d.get("variants") or {"default": {}}
     baseline = d.get("baseline")
-    if baseline is not None and baseline not in variants:
-        raise ValueError(f"{path}: baseline {baseline!r} is not a variant")
+    baselines = [baseline] if isinstance(baseline, str) else list(baseline or [])
+    for b in baselines:
+        if b not in variants:
+            raise ValueError(f"{path}: baseline {b!r} is not a variant")
     axis = d.get("axis", {})
     if "baseline" in axis and axis["baseline"] not in axis.get("values", []):
         raise ValueError(f"{path}: axis baseline {axis['baseline']!r} is not one of the values")
@@ -164,7 +166,7 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         description=d.get("description", ""),
         config=d["config"],
         seeds=seeds,
-        baseline=baseline,
+        baseline=tuple(baselines),
         common=d.get("set", {}),
         variants=variants,
         axis_setting=axis.get("setting"),

@@ -37,12 +37,13 @@ def _key_name(grid: Grid, key) -> str:
 
 
 def _references(grid: Grid, groups: dict) -> list[tuple]:
-    """(key, reference key) pairs: each variant against the baseline variant at the
+    """(key, reference key) pairs: each variant against each baseline variant at the
     same axis value, and each axis value against the axis baseline of the same variant."""
     pairs = []
     for variant, value in groups:
-        if grid.baseline and variant != grid.baseline:
-            pairs.append(((variant, value), (grid.baseline, value)))
+        # a baseline is compared only with the baselines listed before it (no mirror pairs)
+        own = grid.baseline.index(variant) if variant in grid.baseline else len(grid.baseline)
+        pairs += [((variant, value), (b, value)) for b in grid.baseline[:own]]
         if grid.axis_baseline is not None and value != grid.axis_baseline:
             pairs.append(((variant, value), (variant, grid.axis_baseline)))
     return [(key, ref) for key, ref in pairs if ref in groups]
