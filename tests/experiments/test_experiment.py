@@ -205,6 +205,28 @@ def test_grid_attacks_every_model_and_reuses_identical_runs(grid_file, tmp_path,
     assert "reused" not in capsys.readouterr().err
 
 
+def test_robustness_rows_keep_axis_values_apart(tmp_path):
+    from anrc.experiments.grid import grid_runs
+    from anrc.experiments.robustness import robustness_section
+
+    p = tmp_path / "g.toml"
+    p.write_text(
+        'config = "configs/anrc.toml"\nseeds = [1]\n[axis]\nsetting = "adversarial.method"\n'
+        'values = ["none", "fgm"]\n[variants.a]\n[[attack]]\nmethod = "pgd"\nscale = "relative"\n'
+    )
+    grid = load_grid(str(p))
+    runs = grid_runs(grid, tmp_path / "out", [])
+    for r, f1 in zip(runs, (10.0, 50.0), strict=True):
+        r.attack_dir("pgd").mkdir(parents=True)
+        curve = [{"epsilon": 0.1, "f1": f1, "accuracy": f1}]
+        summary = {"examples": 5, "data": "t.txt", "curve": curve}
+        (r.attack_dir("pgd") / "summary.json").write_text(json.dumps(summary))
+    lines, summary, _ = robustness_section(grid, runs, tmp_path)
+    assert summary["pgd"]["a @ method=none"]["0.1"]["f1"] == [10.0]
+    assert summary["pgd"]["a @ method=fgm"]["0.1"]["f1"] == [50.0]
+    assert any("relative" in line for line in lines)
+
+
 def test_attack_tables_are_validated(tmp_path):
     p = tmp_path / "g.toml"
     p.write_text('config = "configs/anrc.toml"\n[[attack]]\nmethod = "nope"\n')

@@ -31,13 +31,20 @@ def _ms(xs: list[float]) -> str:
     return "{:.2f} ± {:.2f}".format(*mean_std(xs))
 
 
+def _label(grid: Grid, run: Run) -> str:
+    """A row's name: the variant, and the axis value where the grid has an axis."""
+    if not grid.axis_setting:
+        return run.variant
+    return f"{run.variant} @ {grid.axis_setting.split('.')[-1]}={run.axis_value}"
+
+
 def collect_attacks(grid: Grid, runs: list[Run]) -> dict:
-    """attack name -> variant -> seed -> the attack's summary.json."""
+    """attack name -> row (variant, and axis value) -> seed -> the attack's summary.json."""
     out: dict = defaultdict(lambda: defaultdict(dict))
     for r in runs:
         for a in r.attacks(grid):
             if r.attacked(a["name"]):
-                out[a["name"]][r.variant][r.seed] = json.loads(
+                out[a["name"]][_label(grid, r)][r.seed] = json.loads(
                     (r.attack_dir(a["name"]) / "summary.json").read_text()
                 )
     return out
@@ -77,9 +84,15 @@ def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str
                 for v, c in curves.items()
             }
             what = "one FGM step" if method == "fgm" else "PGD"
+            ball = (
+                "eps relative to the input's size (radius eps x mean token-vector norm x "
+                "sqrt(tokens))"
+                if attack.get("scale") == "relative"
+                else "the radius eps"
+            )
             lines += [
-                f"White-box {what} on the word embeddings ({n}): official "
-                "macro-F1 (%) against the radius eps of the per-sentence L2 ball, mean ± std "
+                f"White-box {what} on the embedded input ({n}): official "
+                f"macro-F1 (%) against {ball} of the per-sentence L2 ball, mean ± std "
                 "over seeds.",
                 "",
                 "| variant | seeds | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
