@@ -7,6 +7,14 @@ import pytest
 from anrc.cli import main
 from anrc.experiments.grid import grid_runs, load_grid
 
+
+def _grid(tmp_path, text: str):
+    """Write ``text`` as a grid file and load it: (grid, its path)."""
+    p = tmp_path / "g.toml"
+    p.write_text(text)
+    return load_grid(str(p)), p
+
+
 GRID = """
 description = "tiny test grid"
 config = "configs/anrc.toml"
@@ -69,12 +77,11 @@ def test_tiny_grid_runs_resumes_and_reports(grid_file, tmp_path, capsys):
 
 
 def test_axis_grid_and_validation(tmp_path):
-    p = tmp_path / "g.toml"
-    p.write_text(
+    g, p = _grid(
+        tmp_path,
         'config = "configs/anrc.toml"\nseeds = [3]\n[axis]\nsetting = "data.train_limit"\n'
-        "values = [10, 20]\n[variants.a]\n"
+        "values = [10, 20]\n[variants.a]\n",
     )
-    g = load_grid(str(p))
     runs = grid_runs(g, tmp_path, [])
     assert [r.path.relative_to(tmp_path).as_posix() for r in runs] == [
         "runs/a/train_limit=10/seed3",
@@ -89,12 +96,11 @@ def test_axis_grid_and_validation(tmp_path):
 def test_comparisons_against_baseline_variant_and_axis_value(tmp_path):
     from anrc.experiments.report import _references
 
-    p = tmp_path / "g.toml"
-    p.write_text(
+    g, p = _grid(
+        tmp_path,
         'config = "configs/anrc.toml"\nbaseline = "b"\n[axis]\nsetting = "data.train_limit"\n'
-        "values = [10, 20, 30]\nbaseline = 20\n[variants.a]\n[variants.b]\n"
+        "values = [10, 20, 30]\nbaseline = 20\n[variants.a]\n[variants.b]\n",
     )
-    g = load_grid(str(p))
     groups = {(v, x): {} for v in "ab" for x in (10, 20)}  # value 30 not finished
     assert sorted(_references(g, groups)) == [
         (("a", 10), ("a", 20)),
@@ -110,12 +116,11 @@ def test_comparisons_against_baseline_variant_and_axis_value(tmp_path):
 def test_several_baselines(tmp_path):
     from anrc.experiments.report import _references
 
-    p = tmp_path / "g.toml"
-    p.write_text(
+    g, p = _grid(
+        tmp_path,
         'config = "configs/anrc.toml"\nbaseline = ["none", "random"]\n'
-        "[variants.none]\n[variants.random]\n[variants.fgm]\n"
+        "[variants.none]\n[variants.random]\n[variants.fgm]\n",
     )
-    g = load_grid(str(p))
     groups = {(v, None): {} for v in ("none", "random", "fgm")}
     assert sorted(_references(g, groups)) == [
         (("fgm", None), ("none", None)),
@@ -206,15 +211,13 @@ def test_grid_attacks_every_model_and_reuses_identical_runs(grid_file, tmp_path,
 
 
 def test_robustness_rows_keep_axis_values_apart(tmp_path):
-    from anrc.experiments.grid import grid_runs
     from anrc.experiments.robustness import robustness_section
 
-    p = tmp_path / "g.toml"
-    p.write_text(
+    grid, p = _grid(
+        tmp_path,
         'config = "configs/anrc.toml"\nseeds = [1]\n[axis]\nsetting = "adversarial.method"\n'
-        'values = ["none", "fgm"]\n[variants.a]\n[[attack]]\nmethod = "pgd"\nscale = "relative"\n'
+        'values = ["none", "fgm"]\n[variants.a]\n[[attack]]\nmethod = "pgd"\nscale = "relative"\n',
     )
-    grid = load_grid(str(p))
     runs = grid_runs(grid, tmp_path / "out", [])
     for r, f1 in zip(runs, (10.0, 50.0), strict=True):
         r.attack_dir("pgd").mkdir(parents=True)
@@ -222,8 +225,8 @@ def test_robustness_rows_keep_axis_values_apart(tmp_path):
         summary = {"examples": 5, "data": "t.txt", "curve": curve}
         (r.attack_dir("pgd") / "summary.json").write_text(json.dumps(summary))
     lines, summary, _ = robustness_section(grid, runs, tmp_path)
-    assert summary["pgd"]["a @ method=none"]["0.1"]["f1"] == [10.0]
-    assert summary["pgd"]["a @ method=fgm"]["0.1"]["f1"] == [50.0]
+    assert summary["pgd"]["a @ adversarial.method=none"]["0.1"]["f1"] == [10.0]
+    assert summary["pgd"]["a @ adversarial.method=fgm"]["0.1"]["f1"] == [50.0]
     assert any("relative" in line for line in lines)
 
 

@@ -88,14 +88,14 @@ def evaluate_under_attack(
     n = -(-len(examples) // batch_size)
     batches = featurizer.batches(examples, batch_size, labels)
     for idx, batch in progress(batches, total=n, desc=f"attack eps {eps:g}", unit="batches"):
+        with torch.no_grad():
+            x = model.embed(batch)  # (B, L, D)
         r = None
         if eps > 0:
-            with torch.no_grad():
-                ball = radius(model.embed(batch), batch.mask, eps, relative)  # float or (B,)
+            ball = radius(x, batch.mask, eps, relative)  # float or (B,)
             r = EMBEDDING_ATTACKS.get(method)(model, batch, ball, **kw)
         with torch.no_grad():
-            embeds = model.embed(batch) + r if r is not None else None
-            logits = model(batch, embeds=embeds).logits
+            logits = model(batch, embeds=x + r if r is not None else None).logits
         for i, k in zip(idx, logits.argmax(dim=1).tolist(), strict=True):
             preds[i] = labels.labels[k]
     gold = [ex.label for ex in examples]

@@ -94,6 +94,10 @@ class Grid:
     axis_baseline: object = None
     attacks: list[dict] = field(default_factory=list)
 
+    def key_name(self, variant: str, value: object) -> str:
+        """A report row's name: the variant, with the axis value where the grid has one."""
+        return variant if not self.axis_setting else f"{variant} @ {self.axis_setting}={value}"
+
 
 @dataclass
 class Run:

@@ -31,11 +31,6 @@ def collect(runs: list[Run]) -> dict:
     return groups
 
 
-def _key_name(grid: Grid, key) -> str:
-    variant, value = key
-    return variant if not grid.axis_setting else f"{variant} @ {grid.axis_setting}={value}"
-
-
 def _references(grid: Grid, groups: dict) -> list[tuple]:
     """(key, reference key) pairs: each variant against each baseline variant at the
     same axis value, and each axis value against the axis baseline of the same variant."""
@@ -190,7 +185,7 @@ def _convergence_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
                 continue
             mean, sd = zip(*(mean_std([c[i] for c in curves]) for i in range(n)), strict=True)
             ep = list(range(1, n + 1))
-            ax.plot(ep, mean, label=_key_name(grid, key))
+            ax.plot(ep, mean, label=grid.key_name(*key))
             low = [a - b for a, b in zip(mean, sd, strict=True)]
             ax.fill_between(ep, low, [a + b for a, b in zip(mean, sd, strict=True)], alpha=0.2)
             ax.set_title(split.replace("_", " ") + " per epoch")
@@ -261,7 +256,7 @@ def _comparison_lines(grid: Grid, comparisons: list[dict]) -> list[str]:
     ]
     for c in comparisons:
         axv = f" | {c['axis_value']}" if grid.axis_setting else ""
-        ref = _key_name(grid, (c["baseline"], c["baseline_axis_value"]))
+        ref = grid.key_name(c["baseline"], c["baseline_axis_value"])
         lines.append(
             f"| {c['variant']}{axv} | {ref} | "
             + ", ".join(f"{d:+.2f}" for d in c["delta_test_f1"])

@@ -31,20 +31,13 @@ def _ms(xs: list[float]) -> str:
     return "{:.2f} ± {:.2f}".format(*mean_std(xs))
 
 
-def _label(grid: Grid, run: Run) -> str:
-    """A row's name: the variant, and the axis value where the grid has an axis."""
-    if not grid.axis_setting:
-        return run.variant
-    return f"{run.variant} @ {grid.axis_setting.split('.')[-1]}={run.axis_value}"
-
-
 def collect_attacks(grid: Grid, runs: list[Run]) -> dict:
     """attack name -> row (variant, and axis value) -> seed -> the attack's summary.json."""
     out: dict = defaultdict(lambda: defaultdict(dict))
     for r in runs:
         for a in r.attacks(grid):
             if r.attacked(a["name"]):
-                out[a["name"]][_label(grid, r)][r.seed] = json.loads(
+                out[a["name"]][grid.key_name(r.variant, r.axis_value)][r.seed] = json.loads(
                     (r.attack_dir(a["name"]) / "summary.json").read_text()
                 )
     return out
