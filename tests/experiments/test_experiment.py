@@ -270,3 +270,38 @@ def test_a_variant_may_name_its_own_config(tmp_path):
     p.write_text('config = "configs/anrc.toml"\n[variants.x]\nconfig = "configs/nope.toml"\n')
     with pytest.raises(ValueError, match="no such config configs/nope.toml"):
         load_grid(str(p))
+
+
+def test_stopping_the_runner_stops_its_runs(tmp_path):
+    """SIGTERM to a grid runner terminates the run it is waiting on and starts no other."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pidfile, second = tmp_path / "child.pid", tmp_path / "second"
+    child = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    runner = f"""
+import sys
+from anrc.experiments.grid import _CHILDREN, _stop_children_on_signal
+with _stop_children_on_signal():
+    _CHILDREN.call([sys.executable, "-c", {child!r}], None)
+    _CHILDREN.call([sys.executable, "-c", "open({str(second)!r}, 'w')"], None)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", runner])
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child_pid = int(pidfile.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    for _ in range(100):  # the child is gone (terminated, then reaped)
+        try:
+            os.kill(child_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the run the runner was waiting on is still alive")
+    assert not second.exists()

@@ -50,10 +50,12 @@ the copy is the run this grid would have trained.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -223,6 +225,41 @@ def reusable_runs(folders: list[Path]) -> list[tuple[dict, Path]]:
     return found
 
 
+class _Children:
+    """The runner's ``anrc train`` / ``anrc attack`` processes.
+
+    Stopping the runner (SIGTERM, Ctrl-C) stops them too: each gets SIGTERM, on
+    which training saves a checkpoint and exits, and no new one starts. Without
+    this a killed runner leaves its runs training, unseen, on the cores.
+    """
+
+    def __init__(self) -> None:
+        self.procs: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def call(self, cmd: list[str], out) -> int:
+        with self.lock:
+            if self.stopping.is_set():
+                return 143
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            self.procs.add(proc)
+        try:
+            return proc.wait()
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            for proc in self.procs:
+                proc.terminate()
+
+
+_CHILDREN = _Children()
+
+
 def _attack(run: Run, attack: dict, threads: int, log) -> int:
     method, name = attack["method"], attack["name"]
     out = run.attack_dir(name)
@@ -234,7 +271,7 @@ def _attack(run: Run, attack: dict, threads: int, log) -> int:
             v = attack[key]
             cmd += [opt, *map(str, v if isinstance(v, list) else [v])]
     with open(out / "attack.log", "a") as f:
-        rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+        rc = _CHILDREN.call(cmd, f)
     status = "done" if rc == 0 and run.attacked(name) else f"failed (exit {rc}, see {out})"
     print(f"{out}: {status}", file=log, flush=True)
     return rc
@@ -280,7 +317,7 @@ def _execute_locked(
             for o in overrides:
                 cmd += ["--set", o]
         with open(run.path / "run.log", "a") as f:
-            rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+            rc = _CHILDREN.call(cmd, f)
         status = (
             "done" if rc == 0 and run.done else f"failed (exit {rc}, see {run.path / 'run.log'})"
         )
@@ -334,12 +371,38 @@ def run_grid(
     lock = threading.Lock()
 
     def execute(r: Run) -> None:
+        if _CHILDREN.stopping.is_set():
+            return
         _execute(r, grid, threads, log, reusable)
         with lock:
             finished[0] += 1
             print(f"{grid.name}: {finished[0]}/{len(runs)} runs done", file=log, flush=True)
 
-    for wave in ([r for r in todo if not r.after_others], [r for r in todo if r.after_others]):
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(execute, wave))
+    with _stop_children_on_signal():
+        for wave in ([r for r in todo if not r.after_others], [r for r in todo if r.after_others]):
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                list(pool.map(execute, wave))
     return runs
+
+
+@contextlib.contextmanager
+def _stop_children_on_signal():
+    """Within: SIGTERM stops the runs in progress (checkpointed) and then the runner."""
+
+    def on_term(signum, frame):
+        _CHILDREN.stop()
+        raise SystemExit(128 + signum)
+
+    _CHILDREN.stopping.clear()
+    try:
+        old = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: leave signals alone
+        old = None
+    try:
+        yield
+    except BaseException:
+        _CHILDREN.stop()  # Ctrl-C or an error: start nothing new, stop what runs
+        raise
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
