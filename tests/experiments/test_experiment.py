@@ -272,8 +272,9 @@ def test_a_variant_may_name_its_own_config(tmp_path):
         load_grid(str(p))
 
 
-def test_stopping_the_runner_stops_its_runs(tmp_path):
-    """SIGTERM to a grid runner terminates the run it is waiting on and starts no other."""
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_stopping_the_runner_stops_its_runs(tmp_path, sig):
+    """SIGTERM or Ctrl-C to a grid runner terminates the run it waits on and starts no other."""
     import os
     import signal
     import subprocess
@@ -282,20 +283,23 @@ def test_stopping_the_runner_stops_its_runs(tmp_path):
 
     pidfile, second = tmp_path / "child.pid", tmp_path / "second"
     child = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    # As in run_grid: the runs queued in a thread pool, the signal arriving in the main thread.
     runner = f"""
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from anrc.experiments.grid import _CHILDREN, _stop_children_on_signal
-with _stop_children_on_signal():
-    _CHILDREN.call([sys.executable, "-c", {child!r}], None)
-    _CHILDREN.call([sys.executable, "-c", "open({str(second)!r}, 'w')"], None)
+codes = [{child!r}, "open({str(second)!r}, 'w')"]
+with _stop_children_on_signal(), ThreadPoolExecutor(max_workers=1) as pool:
+    list(pool.map(lambda code: _CHILDREN.call([sys.executable, "-c", code], None), codes))
 """
     proc = subprocess.Popen([sys.executable, "-c", runner])
     deadline = time.monotonic() + 30
     while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
     child_pid = int(pidfile.read_text())
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    proc.send_signal(getattr(signal, sig))
+    rc = proc.wait(timeout=20)
+    assert rc == (128 + signal.SIGTERM if sig == "SIGTERM" else -signal.SIGINT)
     for _ in range(100):  # the child is gone (terminated, then reaped)
         try:
             os.kill(child_pid, 0)

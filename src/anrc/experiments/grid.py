@@ -241,7 +241,7 @@ class _Children:
     def call(self, cmd: list[str], out) -> int:
         with self.lock:
             if self.stopping.is_set():
-                return 143
+                return 128 + signal.SIGTERM
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
             self.procs.add(proc)
         try:
@@ -387,22 +387,26 @@ def run_grid(
 
 @contextlib.contextmanager
 def _stop_children_on_signal():
-    """Within: SIGTERM stops the runs in progress (checkpointed) and then the runner."""
+    """Within: SIGTERM or Ctrl-C stops the runs in progress (they checkpoint), starts
+    none of the queued ones, and then ends the runner.
 
-    def on_term(signum, frame):
+    The handler stops the children itself: the exception it raises only reaches the
+    runner after the thread pool has waited for its runs and drained its queue.
+    """
+
+    def on_signal(signum, frame):
         _CHILDREN.stop()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise SystemExit(128 + signum)
 
     _CHILDREN.stopping.clear()
-    try:
-        old = signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread: leave signals alone
-        old = None
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            old[sig] = signal.signal(sig, on_signal)
     try:
         yield
-    except BaseException:
-        _CHILDREN.stop()  # Ctrl-C or an error: start nothing new, stop what runs
-        raise
     finally:
-        if old is not None:
-            signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
