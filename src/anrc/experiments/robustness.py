@@ -60,61 +60,72 @@ def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str
     lines = ["", "## Robustness", ""]
     summary: dict = {}
     for attack in grid.attacks:
-        name, method = attack["name"], attack["method"]
+        name = attack["name"]
         variants = data.get(name, {})
         if not variants:
             continue
-        first = next(iter(next(iter(variants.values())).values()))
-        n = f"{first['examples']} sentences of {first['data']}"
-        if method in EMBEDDING:
-            curves = {v: _curves(ps) for v, ps in variants.items()}
-            eps = sorted({e for c in curves.values() for e in c})
-            summary[name] = {
-                v: {
-                    str(e): {"f1": [f for f, _ in c[e]], "accuracy": [a for _, a in c[e]]}
-                    for e in c
-                }
-                for v, c in curves.items()
-            }
-            what = "one FGM step" if method == "fgm" else "PGD"
-            ball = (
-                "eps relative to the input's size (radius eps x mean token-vector norm x "
-                "sqrt(tokens))"
-                if attack.get("scale") == "relative"
-                else "the radius eps"
-            )
-            lines += [
-                f"White-box {what} on the embedded input ({n}): official "
-                f"macro-F1 (%) against {ball} of the per-sentence L2 ball, mean ± std "
-                "over seeds.",
-                "",
-                "| variant | seeds | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
-                "|---" * (len(eps) + 2) + "|",
-            ]
-            for v, c in curves.items():
-                cells = [_ms([f for f, _ in c.get(e, [])]) for e in eps]
-                lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
-        else:
-            summary[name] = {
-                v: {k: [s[k] * scale for s in ps.values()] for k, _, scale in WORD_FIGURES}
-                for v, ps in variants.items()
-            }
-            kind = "greedy word substitution" if method == "word" else "random word substitution"
-            kind += f" (`{name}`)" if name != method else ""
-            lines += [
-                f"{kind.capitalize()} ({n}; success rate = correct predictions "
-                "made wrong, in %), mean ± std over seeds.",
-                "",
-                "| variant | seeds | " + " | ".join(name for _, name, _ in WORD_FIGURES) + " |",
-                "|---" * (len(WORD_FIGURES) + 2) + "|",
-            ]
-            for v, figs in summary[name].items():
-                cells = [_ms(figs[k]) for k, _, _ in WORD_FIGURES]
-                lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
-        lines.append("")
+        table = _embedding_table if attack["method"] in EMBEDDING else _word_table
+        section, summary[name] = table(attack, variants)
+        lines += section + [""]
     emb = [a["name"] for a in grid.attacks if a["method"] in EMBEDDING and a["name"] in summary]
     plots = _plot(summary, emb, out)
     return lines, summary, plots
+
+
+def _source(variants: dict) -> str:
+    """'N sentences of FILE', from the first attack result."""
+    first = next(iter(next(iter(variants.values())).values()))
+    return f"{first['examples']} sentences of {first['data']}"
+
+
+def _embedding_table(attack: dict, variants: dict) -> tuple[list[str], dict]:
+    """F1 against eps, mean ± std over seeds, for an attack on the embedded input."""
+    curves = {v: _curves(ps) for v, ps in variants.items()}
+    eps = sorted({e for c in curves.values() for e in c})
+    summary = {
+        v: {str(e): {"f1": [f for f, _ in c[e]], "accuracy": [a for _, a in c[e]]} for e in c}
+        for v, c in curves.items()
+    }
+    what = "one FGM step" if attack["method"] == "fgm" else "PGD"
+    ball = (
+        "eps relative to the input's size (radius eps x mean token-vector norm x sqrt(tokens))"
+        if attack.get("scale") == "relative"
+        else "the radius eps"
+    )
+    lines = [
+        f"White-box {what} on the embedded input ({_source(variants)}): official "
+        f"macro-F1 (%) against {ball} of the per-sentence L2 ball, mean ± std "
+        "over seeds.",
+        "",
+        "| variant | seeds | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
+        "|---" * (len(eps) + 2) + "|",
+    ]
+    for v, c in curves.items():
+        cells = [_ms([f for f, _ in c.get(e, [])]) for e in eps]
+        lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
+    return lines, summary
+
+
+def _word_table(attack: dict, variants: dict) -> tuple[list[str], dict]:
+    """Success rate and the other word-attack figures, mean ± std over seeds."""
+    name, method = attack["name"], attack["method"]
+    summary = {
+        v: {k: [s[k] * scale for s in ps.values()] for k, _, scale in WORD_FIGURES}
+        for v, ps in variants.items()
+    }
+    kind = "greedy word substitution" if method == "word" else "random word substitution"
+    kind += f" (`{name}`)" if name != method else ""
+    lines = [
+        f"{kind.capitalize()} ({_source(variants)}; success rate = correct predictions "
+        "made wrong, in %), mean ± std over seeds.",
+        "",
+        "| variant | seeds | " + " | ".join(title for _, title, _ in WORD_FIGURES) + " |",
+        "|---" * (len(WORD_FIGURES) + 2) + "|",
+    ]
+    for v, figs in summary.items():
+        cells = [_ms(figs[k]) for k, _, _ in WORD_FIGURES]
+        lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
+    return lines, summary
 
 
 def _plot(summary: dict, methods: list[str], out: Path) -> list[str]:
