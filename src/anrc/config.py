@@ -226,6 +226,9 @@ class TrainConfig:
     max_epochs: int = _h(40, "upper bound on epochs")
     patience: int = _h(8, "stop after this many epochs without a better dev F1 (0 = never)")
     threads: int = _h(0, "torch threads (0 = all cores)")
+    device: str = _h(
+        "cpu", "cpu, cuda (a GPU; an error when none is visible) or auto (cuda when there is one)"
+    )
     bucket: bool = _h(True, "batch sentences of similar length together")
     eval_test: bool = _h(True, "score the test set every epoch (reported, never used to select)")
     on_nan: str = _h("stop", "non-finite loss: stop (keep the last good state) or skip the batch")
@@ -242,6 +245,9 @@ class TrainConfig:
         if not 0.0 <= self.warmup < 1.0:
             raise ValueError("train.warmup must be in [0, 1)")
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "adadelta", "sgd"))
+        from anrc.device import DEVICES
+
+        _choice("train.device", self.device, DEVICES)
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("train.batch_size and train.max_epochs must be >= 1")
 

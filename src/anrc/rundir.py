@@ -46,7 +46,7 @@ def save_run(
     atomic_write_text(run_dir / "labels.json", json.dumps(labels.to_json(), indent=1))
     meta = {"format_version": FORMAT_VERSION, "anrc_version": __version__, "word_dim": word_dim}
     atomic_write_text(run_dir / "meta.json", json.dumps(meta, indent=1))
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta_st = {"format_version": str(FORMAT_VERSION)}
     atomic_save(run_dir / "model.safetensors", lambda tmp: save_file(state, str(tmp), meta_st))
 

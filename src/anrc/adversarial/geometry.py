@@ -54,5 +54,5 @@ def radius(x: torch.Tensor, mask: torch.Tensor, epsilon: float, relative: bool) 
 
 def random_in_ball(x: torch.Tensor, mask: torch.Tensor, eps: Radius) -> torch.Tensor:
     """A random start inside the ball: a Gaussian direction at a uniform fraction of eps."""
-    u = torch.rand(x.shape[0], dtype=x.dtype)  # (B,)
+    u = torch.rand(x.shape[0], dtype=x.dtype).to(x.device)  # (B,) from the CPU generator
     return normalise(torch.randn_like(x), mask, u * eps)

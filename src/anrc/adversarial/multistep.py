@@ -105,7 +105,7 @@ class FreeLB(MultiStep):
         y = batch.labels
         eps = self.radius(model.embed(batch).detach(), batch)
         r = self.start(model.embed(batch), batch, eps)
-        total, first = torch.zeros(()), None
+        total, first = torch.zeros((), device=batch.ids.device), None
         self.trace = []
         for t in range(self.steps):
             r = r.detach().requires_grad_()

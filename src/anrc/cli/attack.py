@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from anrc.cli.common import load_classifier
+from anrc.device import DEVICES
 from anrc.errors import AnrcInputError
 
 
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         # One thread per process when several run side by side: oversubscribed
         # intra-op threads made the word attack 7x slower on a 2-core machine.
         torch.set_num_threads(args.threads)
-    clf = load_classifier(args.run_dir)
+    clf = load_classifier(args.run_dir, args.device)
     examples, path = _examples(args, clf)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -206,4 +207,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random-word control")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    p.add_argument(
+        "--device", choices=DEVICES, default="cpu", help="where the model runs (auto: a GPU if any)"
+    )
     p.set_defaults(func=run)

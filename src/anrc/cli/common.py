@@ -8,15 +8,19 @@ import sys
 from anrc.errors import AnrcInputError
 
 
-def load_classifier(run_dir: str):
-    """A :class:`~anrc.inference.api.RelationClassifier`; a bad run is a one-line error."""
+def load_classifier(run_dir: str, device: str = "cpu"):
+    """A :class:`~anrc.inference.api.RelationClassifier` on ``device`` (cpu, cuda, auto);
+    a bad run or an absent GPU is a one-line error."""
+    from anrc.device import place
+    from anrc.device import resolve as resolve_device
     from anrc.inference.api import RelationClassifier
     from anrc.pretrained import resolve
     from anrc.rundir import RunLoadError, load_run
 
     try:
         run = load_run(resolve(run_dir))
-    except RunLoadError as err:
+        place(run.model, run.featurizer, resolve_device(device))
+    except (RunLoadError, ValueError) as err:
         raise AnrcInputError(str(err)) from None
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
 

@@ -260,12 +260,18 @@ class _Children:
 _CHILDREN = _Children()
 
 
+def _device_of(run: Run) -> str:
+    """The run's train.device: its attacks run where it was trained."""
+    with open(run.path / "config.toml", "rb") as f:
+        return Config.from_dict(tomllib.load(f)).train.device
+
+
 def _attack(run: Run, attack: dict, threads: int, log) -> int:
     method, name = attack["method"], attack["name"]
     out = run.attack_dir(name)
     out.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "anrc", "attack", str(run.path), "--method", method]
-    cmd += ["--out", str(out), "--threads", str(threads)]
+    cmd += ["--out", str(out), "--threads", str(threads), "--device", _device_of(run)]
     for key, opt in ATTACK_OPTIONS.items():
         if key in attack:
             v = attack[key]

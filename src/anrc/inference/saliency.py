@@ -29,6 +29,6 @@ def saliency(model, featurizer, examples: Sequence[Example]) -> list[np.ndarray]
         (g,) = torch.autograd.grad(logits[0, int(logits[0].argmax())], x)
         s = g[0].norm(dim=-1)  # (L,)
         total = float(s.sum())
-        out.append((s / total if total > 0 else torch.full_like(s, 1 / len(s))).numpy())
+        out.append((s / total if total > 0 else torch.full_like(s, 1 / len(s))).cpu().numpy())
     model.train(was_training)
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -32,7 +32,22 @@ class Batch:
     def mask(self) -> torch.Tensor:
         """(B, L) True on real tokens."""
         L = self.ids.shape[1]
-        return torch.arange(L)[None, :] < self.lengths[:, None]
+        return (
+            torch.arange(L, device=self.ids.device)[None, :]
+            < self.lengths.to(self.ids.device)[:, None]
+        )
+
+    def to(self, device: torch.device) -> Batch:
+        """The batch with its tensors on ``device`` (``lengths`` stays on the CPU); itself
+        when it is there already."""
+        if self.ids.device == device:
+            return self
+        moved = {
+            f.name: (v.to(device) if f.name != "lengths" and isinstance(v, torch.Tensor) else v)
+            for f in fields(self)
+            for v in [getattr(self, f.name)]
+        }
+        return Batch(**moved)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])

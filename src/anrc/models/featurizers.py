@@ -74,7 +74,10 @@ def relative_positions(n: int, span: tuple[int, int], max_distance: int) -> np.n
 
 class Featurizer:
     """What every featuriser shares: batching by length. Subclasses define
-    ``length(ex)`` and ``__call__(examples, labels) -> Batch``."""
+    ``length(ex)`` and ``__call__(examples, labels) -> Batch``, which builds the batch
+    on ``device`` (the model's: set where the model is placed)."""
+
+    device: torch.device = torch.device("cpu")
 
     def batches(
         self,
@@ -126,7 +129,7 @@ class WordFeaturizer(Featurizer):
             labels=y,
             pos1=torch.from_numpy(pos1),
             pos2=torch.from_numpy(pos2),
-        )
+        ).to(self.device)
 
     def describe(self) -> str:
         return f"vocab {len(self.vocab)}"

@@ -70,7 +70,7 @@ class RankingHead(Head):
         B = logits.shape[0]
         gold = logits.gather(1, targets[:, None]).squeeze(1)  # (B,)
         wrong = logits.clone()
-        wrong[torch.arange(B), targets] = float("-inf")
+        wrong[torch.arange(B, device=logits.device), targets] = float("-inf")
         if self.negative >= 0:
             wrong[:, self.negative] = float("-inf")  # Other is never the competing class
         competitor = wrong.max(dim=1).values  # (B,)

@@ -1,7 +1,7 @@
 """Training checkpoints: everything needed to continue a run bit for bit.
 
-A checkpoint is one dict (model, optimiser, scheduler, the torch and numpy RNG
-states, and the :class:`~anrc.training.state.TrainState`), saved with
+A checkpoint is one dict (model, optimiser, scheduler, the torch (CPU and, on a
+GPU, CUDA) and numpy RNG states, and the :class:`~anrc.training.state.TrainState`), saved with
 ``torch.save`` and read back with ``torch.load(weights_only=True)``, which
 refuses anything but tensors and plain containers: no code runs from it.
 Writes are atomic (temporary file, fsync, rename), so a kill at any moment
@@ -34,6 +34,7 @@ class Checkpoint:
     torch_rng: torch.Tensor
     numpy_rng: dict
     state: TrainState
+    cuda_rng: list[torch.Tensor] | None = None  # the GPUs' generators, when training on cuda
 
 
 def save_checkpoint(run_dir: Path, ck: Checkpoint) -> None:
@@ -45,6 +46,7 @@ def save_checkpoint(run_dir: Path, ck: Checkpoint) -> None:
         "torch_rng": ck.torch_rng,
         "numpy_rng": ck.numpy_rng,
         "state": ck.state.to_dict(),
+        "cuda_rng": ck.cuda_rng,
     }
     atomic_save(Path(run_dir) / CHECKPOINT, lambda tmp: torch.save(payload, tmp))
 
@@ -77,4 +79,4 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
         or any(k not in state for k in TrainState.field_names())
     ):
         raise CheckpointError(f"{path}: not an anrc checkpoint (missing fields)")
-    return Checkpoint(*(d[k] for k in names), TrainState.from_dict(state))
+    return Checkpoint(*(d[k] for k in names), TrainState.from_dict(state), d.get("cuda_rng"))

@@ -118,8 +118,13 @@ class Run:
                 torch.get_rng_state(),
                 self.rng.bit_generator.state,
                 self.state,
+                self._cuda_rng(),
             ),
         )
+
+    def _cuda_rng(self) -> list[torch.Tensor] | None:
+        on_gpu = self.setup.featurizer.device.type == "cuda"
+        return torch.cuda.get_rng_state_all() if on_gpu else None
 
     def restore(self) -> None:
         ck = load_checkpoint(self.out)
@@ -128,6 +133,8 @@ class Run:
         self.scheduler.load_state_dict(ck.scheduler)
         torch.set_rng_state(ck.torch_rng)
         self.rng.bit_generator.state = ck.numpy_rng
+        if ck.cuda_rng is not None and self.setup.featurizer.device.type == "cuda":
+            torch.cuda.set_rng_state_all(ck.cuda_rng)
         self.state = ck.state
 
 
@@ -193,9 +200,16 @@ def _describe(run: Run) -> None:
         f"train {len(st.train)}  dev {len(st.dev)}  test {len(st.test)}  labels {len(st.labels)}"
         f"  encoder {run.cfg.model.encoder}  {st.featurizer.describe()} "
         f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}"
-        + (f"  processes {run.world.size}" if run.world.distributed else ""),
+        + (f"  processes {run.world.size}" if run.world.distributed else "")
+        + (f"  device {_device_name(st.featurizer.device)}"),
         file=run.log,
     )
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return device.type
 
 
 def train_epoch(run: Run, signals: _Signals) -> dict:

@@ -16,6 +16,7 @@ from anrc.data.formats import read
 from anrc.data.labels import LabelSet, check_label_set
 from anrc.data.splits import load_training_data
 from anrc.data.vectors import load_vectors
+from anrc.device import place, resolve
 from anrc.errors import AnrcInputError
 from anrc.models.classifier import ENCODERS, RelationModel, build_model
 from anrc.models.encoders.base import word_dim_for
@@ -96,6 +97,7 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     word_dim = word_dim_for(cfg, vectors)
     model = build_model(cfg, featurizer, labels, word_dim)
     found = model.encoder.init_pretrained(cfg, featurizer, vectors, cfg.train.seed)
+    place(model, featurizer, resolve(cfg.train.device))
     unlabelled = []
     if cfg.data.unlabelled:
         unlabelled = read(

@@ -59,7 +59,7 @@ class ANRCEncoder(Encoder):
         alphas = []
         for spans in (batch.e1, batch.e2):
             if self.cfg.entity_repr == "head":
-                ent = w[torch.arange(w.shape[0]), spans[:, 1] - 1]  # (B, Dw)
+                ent = w[torch.arange(w.shape[0], device=w.device), spans[:, 1] - 1]  # (B, Dw)
             else:
                 ent = span_mean(w, spans)  # (B, Dw)
             a = torch.bmm(w, ent[:, :, None]).squeeze(-1)  # (B, L)

@@ -62,7 +62,7 @@ class Encoder(nn.Module):
     def input_vectors(self, featurizer) -> tuple[list[str], object]:
         """(tokens, (N, D) numpy matrix) of the trainable input vectors (the attack's
         fallback neighbour space when a run has no pretrained vectors)."""
-        w = self.embedder.word.weight.detach().numpy()
+        w = self.embedder.word.weight.detach().cpu().numpy()
         return featurizer.vocab.itos[: len(w)], w
 
     # -- featuriser ---------------------------------------------------------------------

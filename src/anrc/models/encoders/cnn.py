@@ -31,7 +31,7 @@ def lexical_features(w: torch.Tensor, batch: Batch) -> torch.Tensor:
     for spans in (batch.e1, batch.e2):
         left = padded[rows, spans[:, 0]]  # token start - 1
         right = padded[rows, spans[:, 1] + 1]  # token end
-        right = right * (spans[:, 1] < batch.lengths)[:, None].to(w.dtype)
+        right = right * (spans[:, 1] < batch.lengths.to(w.device))[:, None].to(w.dtype)
         out += [span_mean(w, spans), left, right]
     return torch.cat(out, dim=-1)
 

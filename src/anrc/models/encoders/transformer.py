@@ -183,7 +183,7 @@ class PieceFeaturizer(Featurizer):
             e2=torch.tensor([m.e2 for _, m in encoded], dtype=torch.long),
             starts=torch.tensor([m.starts for _, m in encoded], dtype=torch.long),
             labels=y,
-        )
+        ).to(self.device)
 
     # -- run directory -------------------------------------------------------------------
     def save(self, run_dir: Path, write_text) -> None:
@@ -237,7 +237,7 @@ class TransformerEncoder(Encoder):
         return EncoderOutput(self.dropout(self.pooling(H, mask, batch)), None)
 
     def input_vectors(self, featurizer):
-        w = self.body.get_input_embeddings().weight.detach().numpy()
+        w = self.body.get_input_embeddings().weight.detach().cpu().numpy()
         vocab = featurizer.tokenizer.get_vocab()
         itos = [""] * len(w)
         for tok, i in vocab.items():

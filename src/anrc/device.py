@@ -1,0 +1,30 @@
+"""Where a model runs: ``train.device`` (and ``anrc attack --device``) -> a torch device.
+
+``cpu`` is the default and what every committed CPU result used; ``cuda`` asks for
+the GPU and is a clear error where none is visible; ``auto`` takes the GPU when
+there is one. A model and its featuriser are placed together (:func:`place`), so
+every batch is built where the model's weights are.
+"""
+
+from __future__ import annotations
+
+import torch
+
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def resolve(name: str) -> torch.device:
+    """The torch device for a setting value (ValueError when ``cuda`` is not there)."""
+    if name not in DEVICES:
+        raise ValueError(f"device {name!r} is not one of {', '.join(DEVICES)}")
+    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but no CUDA GPU is visible to torch")
+    return torch.device("cuda")
+
+
+def place(model: torch.nn.Module, featurizer, device: torch.device) -> None:
+    """Move ``model`` to ``device`` and make ``featurizer`` build its batches there."""
+    model.to(device)
+    featurizer.device = device

@@ -1,0 +1,101 @@
+"""``train.device``: the setting, batches built where the model is, and (where torch sees a
+CUDA GPU; skipped elsewhere, CI included) every encoder and method on the GPU."""
+
+import copy
+
+import pytest
+import torch
+from helpers import batch_of, tiny
+
+from anrc.adversarial.methods import METHODS, make_method
+from anrc.attacks.embedding import evaluate_under_attack
+from anrc.config import AdversarialConfig, load_config
+from anrc.device import place, resolve
+from anrc.inference.predict import predict_probs
+from anrc.models.classifier import ENCODERS
+from anrc.rundir import load_run, save_run
+from anrc.training.setup import make_optimizer
+from anrc.training.step import train_step
+
+needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible")
+CPU = torch.device("cpu")
+
+
+def _tiny(name, **kw):
+    if name == "transformer":
+        pytest.importorskip("transformers")
+    extra = {"attention_heads": 2} if name == "entity-lstm" else {}
+    return tiny(name, "tags" if name == "transformer" else "none", **{**extra, **kw})
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU is visible"):
+        resolve("cuda")
+    assert resolve("auto") == CPU and resolve("cpu") == CPU
+
+
+def test_unknown_device_is_refused_by_the_config():
+    with pytest.raises(ValueError, match="train.device must be one of cpu, cuda, auto"):
+        load_config("configs/anrc.toml", ["train.device=tpu"])
+
+
+def test_batches_follow_the_featurizer_device_and_lengths_stay_on_the_cpu():
+    model, feat, labels, exs, cfg = _tiny("cnn")
+    b = batch_of(exs, feat, labels)
+    assert b.to(CPU) is b  # no copy where the batch already is
+    place(model, feat, CPU)
+    assert feat.device == CPU and batch_of(exs, feat, labels).ids.device == CPU
+    meta = b.to(torch.device("meta"))
+    assert meta.ids.device.type == "meta" and meta.labels.device.type == "meta"
+    assert meta.lengths.device == CPU  # pack_padded_sequence wants the lengths there
+
+
+@needs_gpu
+@pytest.mark.parametrize("name", ENCODERS.choices())
+def test_gpu_logits_match_the_cpu(name):
+    model, feat, labels, exs, cfg = _tiny(name)
+    model.eval()
+    on_cpu = model(batch_of(exs, feat, labels)).logits
+    gpu_model, gpu_feat = copy.deepcopy(model), copy.deepcopy(feat)
+    place(gpu_model, gpu_feat, resolve("cuda"))
+    out = gpu_model(batch_of(exs, gpu_feat, labels)).logits
+    assert out.device.type == "cuda"
+    torch.testing.assert_close(out.cpu(), on_cpu, rtol=1e-3, atol=1e-4)
+    probs, _ = predict_probs(gpu_model, gpu_feat, exs)
+    torch.testing.assert_close(torch.from_numpy(probs), on_cpu.softmax(-1), rtol=1e-3, atol=1e-4)
+
+
+@needs_gpu
+@pytest.mark.parametrize("method", METHODS.choices())
+@pytest.mark.parametrize("name", ENCODERS.choices())
+def test_every_method_trains_every_encoder_on_the_gpu(name, method):
+    model, feat, labels, exs, cfg = _tiny(name)
+    place(model, feat, resolve("cuda"))
+    adv = AdversarialConfig(method=method, epsilon=0.5, steps=2, replays=2, random_start=True)
+    m = make_method(adv)
+    opt, _ = make_optimizer(cfg, model)
+    b = batch_of(exs, feat, labels)
+    before = [p.detach().clone() for p in model.parameters()]
+    for _ in range(m.replays):
+        res = train_step(model, b, opt, m, 1.0, b if method == "vat" else None)
+        assert res.finite
+    moved = [not torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True)]
+    assert any(moved) and all(p.device.type == "cuda" for p in model.parameters())
+
+
+@needs_gpu
+def test_saved_gpu_run_loads_on_the_cpu_with_the_same_predictions(tmp_path):
+    model, feat, labels, exs, cfg = _tiny("transformer")
+    place(model, feat, resolve("cuda"))
+    model.eval()
+    gpu_probs, _ = predict_probs(model, feat, exs)
+    save_run(tmp_path, cfg, model, feat, labels, cfg.model.word_dim)
+    run = load_run(tmp_path)
+    assert all(p.device == CPU for p in run.model.parameters())
+    cpu_probs, _ = predict_probs(run.model, run.featurizer, exs)
+    torch.testing.assert_close(
+        torch.from_numpy(cpu_probs), torch.from_numpy(gpu_probs), rtol=1e-3, atol=1e-4
+    )
+    res = evaluate_under_attack(model, feat, labels, exs, "pgd", 0.5, steps=2)
+    assert len(res["predictions"]) == len(exs)
