@@ -232,6 +232,15 @@ class TrainConfig:
     bucket: bool = _h(True, "batch sentences of similar length together")
     eval_test: bool = _h(True, "score the test set every epoch (reported, never used to select)")
     on_nan: str = _h("stop", "non-finite loss: stop (keep the last good state) or skip the batch")
+    teacher: str = _h(
+        "",
+        "distil from trained runs: run directories, comma-separated (their probabilities on "
+        "the training sentences averaged); '' = off",
+    )
+    distill_weight: float = _h(0.5, "with train.teacher: weight w of the teacher's soft targets")
+    distill_temperature: float = _h(
+        2.0, "with train.teacher: softmax temperature T of teacher and student"
+    )
     refit: bool = _h(
         False,
         "after the dev split has selected the epoch count, retrain on all training data "
@@ -248,6 +257,8 @@ class TrainConfig:
         from anrc.device import DEVICES
 
         _choice("train.device", self.device, DEVICES)
+        if not 0.0 <= self.distill_weight <= 1.0 or self.distill_temperature <= 0:
+            raise ValueError("train.distill_weight must be in [0, 1], distill_temperature > 0")
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("train.batch_size and train.max_epochs must be >= 1")
 

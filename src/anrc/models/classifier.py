@@ -12,6 +12,7 @@ Adversarial training methods and test-time attacks both perturb ``embeds``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -20,6 +21,9 @@ from anrc.data.labels import LabelSet
 from anrc.models.batch import Batch
 from anrc.models.encoders import ENCODERS, Encoder
 from anrc.models.heads import HEADS
+
+if TYPE_CHECKING:
+    from anrc.training.distill import Distillation
 
 
 @dataclass
@@ -33,6 +37,9 @@ class RelationModel(nn.Module):
     def __init__(self, encoder: Encoder, head: nn.Module):
         super().__init__()
         self.encoder, self.head = encoder, head
+        # Training only, never saved: with a teacher (train.teacher) the loss of a batch
+        # that carries soft targets mixes them in (anrc.training.distill).
+        self.distill: Distillation | None = None
 
     @property
     def n_labels(self) -> int:
@@ -51,6 +58,8 @@ class RelationModel(nn.Module):
         enc = self.encoder(batch, embeds)
         logits = self.head(enc.h)  # (B, C)
         loss = self.head.loss(logits, targets) if targets is not None else None
+        if loss is not None and batch.soft is not None and self.distill is not None:
+            loss = self.distill.mix(loss, logits, batch.soft)
         return ModelOutput(logits, loss, enc.attention)
 
 

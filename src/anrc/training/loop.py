@@ -222,7 +222,7 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
         s.start_epoch(batch_order(lengths, tc.batch_size, run.rng, tc.bucket))
     while s.batch < run.steps_per_epoch():
         idx = s.order[s.batch * run.world.size + run.world.rank]  # this process's shard
-        batch = st.featurizer([st.train[i] for i in idx], st.labels)
+        batch = st.train_batch(idx)
         _train_batch(run, batch)
         if signals.received is not None:
             run.checkpoint()

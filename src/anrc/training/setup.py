@@ -20,6 +20,7 @@ from anrc.device import place, resolve
 from anrc.errors import AnrcInputError
 from anrc.models.classifier import ENCODERS, RelationModel, build_model
 from anrc.models.encoders.base import word_dim_for
+from anrc.training.distill import Distillation, teacher_probs
 
 
 def seed_everything(seed: int) -> None:
@@ -38,6 +39,14 @@ class Setup:
     word_dim: int
     pretrained: int  # vocabulary rows initialised from the vectors
     unlabelled: list[Example]  # data.unlabelled (VAT), [] when not set
+    soft: np.ndarray | None = None  # (N, C) the teachers' distribution per training sentence
+
+    def train_batch(self, idx: list[int]):
+        """The training batch of these indices, with the teachers' soft targets if any."""
+        batch = self.featurizer([self.train[i] for i in idx], self.labels)
+        if self.soft is not None:
+            batch.soft = torch.from_numpy(self.soft[idx]).to(batch.ids.device)
+        return batch
 
     def unlabelled_batch(self, size: int, seed: int, step: int):
         """The unlabelled sentences of one step: drawn from (seed, step), so resume repeats them."""
@@ -103,7 +112,12 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
         unlabelled = read(
             cfg.data.unlabelled, negative=cfg.data.negative, skip_invalid=cfg.data.skip_invalid
         ).examples
-    return Setup(train, dev, test, labels, featurizer, model, word_dim, found, unlabelled)
+    soft = None
+    if cfg.train.teacher:
+        tc = cfg.train
+        soft = teacher_probs(tc.teacher, train, labels, tc.distill_temperature, log)
+        model.distill = Distillation(tc.distill_weight, tc.distill_temperature)
+    return Setup(train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, soft)
 
 
 def _param_groups(cfg: Config, model: RelationModel) -> list[dict]:

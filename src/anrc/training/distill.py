@@ -1,0 +1,70 @@
+"""Knowledge distillation (Hinton et al. 2015) from trained runs into the model being trained.
+
+``train.teacher`` names one or more run directories (comma-separated): each is loaded
+as a run (safetensors and JSON, no code), predicts the training sentences once
+before training, and their probabilities are averaged. The student then minimises
+
+    (1 - w) * CE(y, z) + w * T^2 * KL(p_T || softmax(z / T))
+
+per batch, with ``w = train.distill_weight``, ``T = train.distill_temperature``,
+``z`` the student's logits and ``p_T`` the teacher's distribution at temperature T
+(``softmax(log p / T)``, the same as dividing the teacher's logits by T). The T^2
+keeps the soft term's gradient on the scale of the hard term's. Adversarial methods
+need no change: their perturbed losses are the model's loss, which includes this term.
+The teacher predicts training sentences only, never dev or test.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from anrc.data import Example
+from anrc.data.labels import LabelSet
+from anrc.errors import AnrcInputError
+
+
+@dataclass
+class Distillation:
+    weight: float  # w
+    temperature: float  # T
+
+    def mix(self, hard: torch.Tensor, logits: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
+        """(1 - w) * hard + w * T^2 * KL(soft || softmax(logits / T)); soft: (B, C)."""
+        T = self.temperature
+        log_q = F.log_softmax(logits / T, dim=-1)  # (B, C)
+        kl = F.kl_div(log_q, soft, reduction="batchmean")
+        return (1 - self.weight) * hard + self.weight * T * T * kl
+
+
+def teacher_probs(
+    teachers: str, examples: list[Example], labels: LabelSet, temperature: float,
+    log: TextIO | None = None,
+) -> np.ndarray:  # fmt: skip
+    """(N, C) the teachers' mean distribution over ``labels`` at ``temperature``."""
+    from anrc.inference.predict import predict_probs
+    from anrc.rundir import RunLoadError, load_run
+
+    total = np.zeros((len(examples), len(labels)), dtype=np.float64)
+    dirs = [d.strip() for d in teachers.split(",") if d.strip()]
+    for d in dirs:
+        try:
+            run = load_run(d)
+        except RunLoadError as err:
+            raise AnrcInputError(f"train.teacher: {err}") from None
+        if set(run.labels.labels) != set(labels.labels):
+            raise AnrcInputError(
+                f"train.teacher: {d} predicts other labels than this training data's", d
+            )
+        probs, _ = predict_probs(run.model, run.featurizer, examples)
+        order = [run.labels.labels.index(lab) for lab in labels.labels]
+        total += probs[:, order]
+        print(f"teacher {d}: predicted {len(examples)} training sentences", file=log or sys.stderr)
+    mean = total / len(dirs)
+    tempered = np.exp(np.log(np.clip(mean, 1e-12, None)) / temperature)
+    return (tempered / tempered.sum(axis=1, keepdims=True)).astype(np.float32)

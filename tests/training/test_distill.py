@@ -1,0 +1,99 @@
+"""Distillation from trained runs (``train.teacher``): the loss, the teacher's targets, a run."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from helpers import tiny
+
+from anrc.config import load_config
+from anrc.data.labels import LabelSet
+from anrc.errors import AnrcInputError
+from anrc.rundir import save_run
+from anrc.training.distill import Distillation, teacher_probs
+from anrc.training.loop import train
+
+
+def test_weight_zero_is_the_hard_loss_and_one_hot_targets_at_t1_are_cross_entropy():
+    torch.manual_seed(0)
+    logits, y = torch.randn(5, 4), torch.tensor([0, 3, 1, 1, 2])
+    hard = F.cross_entropy(logits, y)
+    assert torch.equal(Distillation(0.0, 2.0).mix(hard, logits, torch.full((5, 4), 0.25)), hard)
+    one_hot = F.one_hot(y, 4).float()
+    torch.testing.assert_close(Distillation(0.7, 1.0).mix(hard, logits, one_hot), hard)
+
+
+def test_soft_term_pulls_the_student_towards_the_teacher():
+    logits = torch.zeros(1, 3, requires_grad=True)
+    soft = torch.tensor([[0.1, 0.8, 0.1]])
+    Distillation(1.0, 2.0).mix(torch.zeros(()), logits, soft).backward()
+    assert logits.grad[0, 1] < 0 < logits.grad[0, 0]  # descent raises the teacher's class
+
+
+@pytest.fixture(scope="module")
+def teacher_run(tmp_path_factory):
+    model, feat, labels, exs, cfg = tiny("cnn")
+    out = tmp_path_factory.mktemp("teacher")
+    save_run(out, cfg, model.eval(), feat, labels, cfg.model.word_dim)
+    return out, model, feat, labels, exs
+
+
+def test_teacher_targets_follow_the_students_label_order_and_temperature(teacher_run):
+    from anrc.inference.predict import predict_probs
+
+    out, model, feat, labels, exs = teacher_run
+    own, _ = predict_probs(model, feat, exs)
+    first, *rest = labels.labels  # the negative class stays first
+    flipped = LabelSet((first, *reversed(rest)), labels.negative)
+    soft = teacher_probs(str(out), exs, flipped, 1.0)
+    order = [0, *range(len(rest), 0, -1)]
+    np.testing.assert_allclose(soft, own[:, order], rtol=1e-5, atol=1e-6)
+    hot = teacher_probs(f"{out},{out}", exs, labels, 4.0)  # a mean of two, then T = 4
+    expect = own ** (1 / 4) / (own ** (1 / 4)).sum(1, keepdims=True)
+    np.testing.assert_allclose(hot, expect, rtol=1e-4, atol=1e-6)
+    assert (hot.max(1) <= own.max(1) + 1e-6).all()  # softer
+
+
+def test_a_teacher_with_other_labels_or_no_run_is_a_clear_error(teacher_run, tmp_path):
+    out, model, feat, labels, exs = teacher_run
+    other = LabelSet(("Other", "Cause-Effect(e1,e2)"), "Other")
+    with pytest.raises(AnrcInputError, match="other labels"):
+        teacher_probs(str(out), exs, other, 2.0)
+    with pytest.raises(AnrcInputError, match="train.teacher: .*not a run directory"):
+        teacher_probs(str(tmp_path / "none"), exs, labels, 2.0)
+
+
+def _overrides(data_dir, **extra):
+    sets = {
+        "data.train": str(data_dir / "TRAIN_FILE.TXT"),
+        "data.test": "",
+        "data.train_limit": "320",
+        "data.embeddings": "none",
+        "model.hidden": "16",
+        "train.batch_size": "32",
+        "train.max_epochs": "2",
+        "train.patience": "0",
+        "train.threads": "1",
+        **extra,
+    }
+    return [f"{k}={v}" for k, v in sets.items()]
+
+
+def test_a_student_trains_on_its_teacher(tmp_path, data_dir):
+    teacher = tmp_path / "teacher"
+    train(load_config("configs/anrc.toml", _overrides(data_dir)), teacher)
+    plain = tmp_path / "plain"
+    train(load_config("configs/anrc.toml", _overrides(data_dir, **{"train.seed": "2"})), plain)
+    student = tmp_path / "student"
+    extra = {"train.seed": "2", "train.teacher": str(teacher), "adversarial.method": "fgm"}
+    summary = train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), student)
+    assert summary["selected_epoch"] >= 1 and (student / "model.safetensors").is_file()
+
+    def losses(run):
+        return [json.loads(r)["train_loss"] for r in (run / "metrics.jsonl").read_text().splitlines()]
+
+    assert losses(student) != losses(plain)  # the soft term is in the objective
+    cfg = load_config(str(student / "config.toml"))
+    assert cfg.train.teacher == str(teacher)
