@@ -92,7 +92,9 @@ def test_a_student_trains_on_its_teacher(tmp_path, data_dir):
     assert summary["selected_epoch"] >= 1 and (student / "model.safetensors").is_file()
 
     def losses(run):
-        return [json.loads(r)["train_loss"] for r in (run / "metrics.jsonl").read_text().splitlines()]
+        return [
+            json.loads(r)["train_loss"] for r in (run / "metrics.jsonl").read_text().splitlines()
+        ]
 
     assert losses(student) != losses(plain)  # the soft term is in the objective
     cfg = load_config(str(student / "config.toml"))
