@@ -56,6 +56,21 @@ def test_teacher_targets_follow_the_students_label_order_and_temperature(teacher
     assert (hot.max(1) <= own.max(1) + 1e-6).all()  # softer
 
 
+def test_teacher_predictions_are_cached(teacher_run, tmp_path, monkeypatch):
+    out, model, feat, labels, exs = teacher_run
+    monkeypatch.setenv("ANRC_CACHE", str(tmp_path))
+    first = teacher_probs(str(out), exs, labels, 2.0)
+    assert len(list(tmp_path.glob("teacher-*.npy"))) == 1
+
+    def no_predicting(*a, **k):
+        raise AssertionError("predicted again")
+
+    monkeypatch.setattr("anrc.inference.predict.predict_probs", no_predicting)
+    np.testing.assert_array_equal(teacher_probs(str(out), exs, labels, 2.0), first)
+    with pytest.raises(AssertionError, match="predicted again"):  # other sentences: a new key
+        teacher_probs(str(out), exs[:2], labels, 2.0)
+
+
 def test_a_teacher_with_other_labels_or_no_run_is_a_clear_error(teacher_run, tmp_path):
     out, model, feat, labels, exs = teacher_run
     other = LabelSet(("Other", "Cause-Effect(e1,e2)"), "Other")

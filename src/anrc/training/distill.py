@@ -16,8 +16,12 @@ The teacher predicts training sentences only, never dev or test.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -42,6 +46,29 @@ class Distillation:
         return (1 - self.weight) * hard + self.weight * T * T * kl
 
 
+def _cached(run_dir: str, examples: list[Example], compute) -> np.ndarray:
+    """A teacher's probabilities on ``examples``, kept in ``$ANRC_CACHE`` (default
+    ``~/.cache/anrc``) under a key of the run's weights file (path, size, mtime) and the
+    examples, so the runs of a grid predict the training sentences once."""
+    weights = Path(run_dir).resolve() / "model.safetensors"
+    st = weights.stat()
+    h = hashlib.sha256(f"{weights}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for ex in examples:
+        h.update(f"{ex.id}|{' '.join(ex.tokens)}|{ex.e1}|{ex.e2}\n".encode())
+    folder = Path(os.environ.get("ANRC_CACHE") or Path.home() / ".cache" / "anrc")
+    path = folder / f"teacher-{h.hexdigest()[:32]}.npy"
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    probs = compute()
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # runs of a grid write at once
+        with open(tmp, "wb") as f:
+            np.save(f, probs, allow_pickle=False)
+        os.replace(tmp, path)
+    return probs
+
+
 def teacher_probs(
     teachers: str, examples: list[Example], labels: LabelSet, temperature: float,
     log: TextIO | None = None,
@@ -61,7 +88,9 @@ def teacher_probs(
             raise AnrcInputError(
                 f"train.teacher: {d} predicts other labels than this training data's", d
             )
-        probs, _ = predict_probs(run.model, run.featurizer, examples)
+        probs = _cached(
+            d, examples, lambda r=run: predict_probs(r.model, r.featurizer, examples)[0]
+        )
         order = [run.labels.labels.index(lab) for lab in labels.labels]
         total += probs[:, order]
         print(f"teacher {d}: predicted {len(examples)} training sentences", file=log or sys.stderr)
