@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import torch
 
+from anrc.errors import AnrcInputError
+
 DEVICES = ("cpu", "cuda", "auto")
 
 
 def resolve(name: str) -> torch.device:
-    """The torch device for a setting value (ValueError when ``cuda`` is not there)."""
+    """The torch device for a setting value (a one-line error when ``cuda`` is not there)."""
     if name not in DEVICES:
         raise ValueError(f"device {name!r} is not one of {', '.join(DEVICES)}")
     if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for, but no CUDA GPU is visible to torch")
+        raise AnrcInputError("device 'cuda' asked for, but no CUDA GPU is visible to torch")
     return torch.device("cuda")
 
 

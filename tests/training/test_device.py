@@ -35,6 +35,17 @@ def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     assert resolve("auto") == CPU and resolve("cpu") == CPU
 
 
+def test_cuda_without_a_gpu_is_one_line_from_the_cli(tmp_path, monkeypatch, capsys, data_dir):
+    from anrc.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    rc = main(["train", "--config", "configs/anrc.toml", "--set", "train.device=cuda",
+               "--set", "data.embeddings=none", "--out", str(tmp_path / "run")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert rc != 0 and err.count("\n") == 0 and "no CUDA GPU is visible" in err
+    assert "Traceback" not in err
+
+
 def test_unknown_device_is_refused_by_the_config():
     with pytest.raises(ValueError, match="train.device must be one of cpu, cuda, auto"):
         load_config("configs/anrc.toml", ["train.device=tpu"])
