@@ -96,7 +96,7 @@ def _overrides(data_dir, **extra):
     return [f"{k}={v}" for k, v in sets.items()]
 
 
-def test_a_student_trains_on_its_teacher(tmp_path, data_dir):
+def test_a_student_trains_on_its_teacher(tmp_path, data_dir, capsys):
     teacher = tmp_path / "teacher"
     train(load_config("configs/anrc.toml", _overrides(data_dir)), teacher)
     plain = tmp_path / "plain"
@@ -112,5 +112,6 @@ def test_a_student_trains_on_its_teacher(tmp_path, data_dir):
         ]
 
     assert losses(student) != losses(plain)  # the soft term is in the objective
+    assert "distilled from 1 run(s) (w 0.5, T 2)" in capsys.readouterr().err
     cfg = load_config(str(student / "config.toml"))
     assert cfg.train.teacher == str(teacher)

@@ -201,9 +201,16 @@ def _describe(run: Run) -> None:
         f"  encoder {run.cfg.model.encoder}  {st.featurizer.describe()} "
         f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}"
         + (f"  processes {run.world.size}" if run.world.distributed else "")
+        + (f"  {_teacher(run.cfg)}" if run.cfg.train.teacher else "")
         + (f"  device {_device_name(st.featurizer.device)}"),
         file=run.log,
     )
+
+
+def _teacher(cfg: Config) -> str:
+    tc = cfg.train
+    n = len([d for d in tc.teacher.split(",") if d.strip()])
+    return f"distilled from {n} run(s) (w {tc.distill_weight:g}, T {tc.distill_temperature:g})"
 
 
 def _device_name(device: torch.device) -> str:
