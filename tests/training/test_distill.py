@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers import tiny
+from test_reliability import tiny_overrides
 
 from anrc.config import load_config
 from anrc.data.labels import LabelSet
@@ -81,19 +82,7 @@ def test_a_teacher_with_other_labels_or_no_run_is_a_clear_error(teacher_run, tmp
 
 
 def _overrides(data_dir, **extra):
-    sets = {
-        "data.train": str(data_dir / "TRAIN_FILE.TXT"),
-        "data.test": "",
-        "data.train_limit": "320",
-        "data.embeddings": "none",
-        "model.hidden": "16",
-        "train.batch_size": "32",
-        "train.max_epochs": "2",
-        "train.patience": "0",
-        "train.threads": "1",
-        **extra,
-    }
-    return [f"{k}={v}" for k, v in sets.items()]
+    return tiny_overrides(data_dir, **{"train.max_epochs": "2", **extra})
 
 
 def test_a_student_trains_on_its_teacher(tmp_path, data_dir, capsys):

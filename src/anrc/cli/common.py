@@ -19,9 +19,9 @@ def load_classifier(run_dir: str, device: str = "cpu"):
 
     try:
         run = load_run(resolve(run_dir))
-        place(run.model, run.featurizer, resolve_device(device))
-    except (RunLoadError, ValueError) as err:
+    except RunLoadError as err:
         raise AnrcInputError(str(err)) from None
+    place(run.model, run.featurizer, resolve_device(device))  # no GPU: a one-line error
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
 
 

@@ -262,8 +262,7 @@ _CHILDREN = _Children()
 
 def _device_of(run: Run) -> str:
     """The run's train.device: its attacks run where it was trained."""
-    with open(run.path / "config.toml", "rb") as f:
-        return Config.from_dict(tomllib.load(f)).train.device
+    return load_config(run.path / "config.toml").train.device
 
 
 def _attack(run: Run, attack: dict, threads: int, log) -> int:

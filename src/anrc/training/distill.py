@@ -46,6 +46,11 @@ class Distillation:
         return (1 - self.weight) * hard + self.weight * T * T * kl
 
 
+def teacher_dirs(teachers: str) -> list[str]:
+    """The run directories of a ``train.teacher`` value (comma-separated)."""
+    return [d.strip() for d in teachers.split(",") if d.strip()]
+
+
 def _cached(run_dir: str, examples: list[Example], compute) -> np.ndarray:
     """A teacher's probabilities on ``examples``, kept in ``$ANRC_CACHE`` (default
     ``~/.cache/anrc``) under a key of the run's weights file (path, size, mtime) and the
@@ -78,7 +83,7 @@ def teacher_probs(
     from anrc.rundir import RunLoadError, load_run
 
     total = np.zeros((len(examples), len(labels)), dtype=np.float64)
-    dirs = [d.strip() for d in teachers.split(",") if d.strip()]
+    dirs = teacher_dirs(teachers)
     for d in dirs:
         try:
             run = load_run(d)

@@ -38,6 +38,7 @@ from anrc.fsio import atomic_write_text
 from anrc.models.batch import batch_order
 from anrc.rundir import save_run
 from anrc.training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, save_checkpoint
+from anrc.training.distill import teacher_dirs
 from anrc.training.distributed import World, init_world
 from anrc.training.setup import Setup, make_optimizer, per_step_schedule, prepare
 from anrc.training.state import TrainState
@@ -209,7 +210,7 @@ def _describe(run: Run) -> None:
 
 def _teacher(cfg: Config) -> str:
     tc = cfg.train
-    n = len([d for d in tc.teacher.split(",") if d.strip()])
+    n = len(teacher_dirs(tc.teacher))
     return f"distilled from {n} run(s) (w {tc.distill_weight:g}, T {tc.distill_temperature:g})"
 
 
