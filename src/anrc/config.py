@@ -241,6 +241,15 @@ class TrainConfig:
     distill_temperature: float = _h(
         2.0, "with train.teacher: softmax temperature T of teacher and student"
     )
+    transfer_copies: int = _h(
+        0,
+        "with train.teacher: add this many copies of each training sentence, some words swapped "
+        "for random nearest neighbours in data.embeddings (a transfer set, Tang et al. 2019), "
+        "their targets the teacher's alone",
+    )
+    transfer_swap: float = _h(
+        0.2, "with train.transfer_copies: fraction of a sentence's words each copy swaps"
+    )
     refit: bool = _h(
         False,
         "after the dev split has selected the epoch count, retrain on all training data "
@@ -259,6 +268,10 @@ class TrainConfig:
         _choice("train.device", self.device, DEVICES)
         if not 0.0 <= self.distill_weight <= 1.0 or self.distill_temperature <= 0:
             raise ValueError("train.distill_weight must be in [0, 1], distill_temperature > 0")
+        if self.transfer_copies < 0 or not 0.0 < self.transfer_swap <= 1.0:
+            raise ValueError("train.transfer_copies must be >= 0, transfer_swap in (0, 1]")
+        if self.transfer_copies and not self.teacher:
+            raise ValueError("train.transfer_copies needs train.teacher (a transfer set's targets)")
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ValueError("train.batch_size and train.max_epochs must be >= 1")
 

@@ -11,9 +11,10 @@ from test_reliability import tiny_overrides
 
 from anrc.config import load_config
 from anrc.data.labels import LabelSet
+from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
 from anrc.rundir import save_run
-from anrc.training.distill import Distillation, teacher_probs
+from anrc.training.distill import Distillation, teacher_probs, transfer_set
 from anrc.training.loop import train
 
 
@@ -104,3 +105,70 @@ def test_a_student_trains_on_its_teacher(tmp_path, data_dir, capsys):
     assert "distilled from 1 run(s) (w 0.5, T 2)" in capsys.readouterr().err
     cfg = load_config(str(student / "config.toml"))
     assert cfg.train.teacher == str(teacher)
+
+
+def _grouped_vectors(words: list[str], groups: int = 8) -> Vectors:
+    """Vectors in which the words of one group (i mod groups) are near-parallel and the
+    groups orthogonal: a word's neighbours are its group."""
+    noise = 0.05 * np.random.default_rng(0).normal(size=(len(words), groups))
+    return Vectors(words, (np.eye(groups)[np.arange(len(words)) % groups] + noise).astype("f4"))
+
+
+def test_transfer_copies_swap_only_changeable_words_for_neighbours_and_keep_the_entities():
+    from anrc.attacks.word import candidate_positions
+
+    _, _, _, exs, _ = tiny("cnn")
+    words = sorted({t.lower() for ex in exs for t in ex.tokens if t.isalpha()})
+    vectors = _grouped_vectors(words)
+    copies = transfer_set(exs, vectors, copies=3, swap=0.2)
+    assert copies == transfer_set(exs, vectors, copies=3, swap=0.2)  # one set for every seed
+    by_id = {ex.id: ex for ex in exs}
+    assert copies and len(copies) <= 3 * len(exs)
+    for c in copies:
+        ex = by_id[c.id.rsplit("~", 1)[0]]
+        changed = [i for i, (a, b) in enumerate(zip(ex.tokens, c.tokens, strict=True)) if a != b]
+        assert 1 <= len(changed) <= max(1, round(0.2 * len(ex.tokens)))
+        assert set(changed) <= set(candidate_positions(ex))  # never an entity or a stop word
+        assert (c.e1, c.e2, c.label) == (ex.e1, ex.e2, None)
+        for i in changed:
+            assert words.index(c.tokens[i].lower()) % 8 == words.index(ex.tokens[i].lower()) % 8
+
+
+def _vectors_file(data_dir, path):
+    from anrc.data.formats import read
+
+    exs = read(data_dir / "TRAIN_FILE.TXT").examples[:320]
+    words = sorted({t.lower() for ex in exs for t in ex.tokens})
+    v = _grouped_vectors(words)
+    path.write_text("".join(f"{w} {' '.join(f'{x:.4f}' for x in row)}\n" for w, row in zip(
+        words, v.matrix, strict=True)))  # fmt: skip
+    return path
+
+
+def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, data_dir, capsys):
+    vectors = {"data.embeddings": str(_vectors_file(data_dir, tmp_path / "vectors.txt"))}
+    extra = {**vectors, "model.word_dim": "8"}
+    teacher = tmp_path / "teacher"
+    train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), teacher)
+    student = tmp_path / "student"
+    extra |= {"train.teacher": str(teacher), "train.transfer_copies": "2"}
+    summary = train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), student)
+    assert summary["train_examples"] == 320 - len(_dev(student))
+    assert 0 < summary["transfer_examples"] <= 2 * summary["train_examples"]
+    err = capsys.readouterr().err
+    assert f"transfer set: {summary['transfer_examples']} copies" in err
+    assert "transfer set 2 copies swapping 0.2 of the words" in err
+
+
+def _dev(run):
+    return (run / "dev_predictions.txt").read_text().splitlines()
+
+
+def test_a_transfer_set_needs_a_teacher_and_word_vectors(tmp_path, data_dir):
+    with pytest.raises(ValueError, match="transfer_copies needs train.teacher"):
+        load_config("configs/anrc.toml", _overrides(data_dir, **{"train.transfer_copies": "2"}))
+    teacher = tmp_path / "teacher"
+    train(load_config("configs/anrc.toml", _overrides(data_dir)), teacher)
+    extra = {"train.teacher": str(teacher), "train.transfer_copies": "2"}
+    with pytest.raises(AnrcInputError, match="needs word vectors"):
+        train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), tmp_path / "s")

@@ -12,6 +12,14 @@ per batch, with ``w = train.distill_weight``, ``T = train.distill_temperature``,
 keeps the soft term's gradient on the scale of the hard term's. Adversarial methods
 need no change: their perturbed losses are the model's loss, which includes this term.
 The teacher predicts training sentences only, never dev or test.
+
+``train.transfer_copies`` adds a transfer set (Tang et al. 2019, "Distilling
+Task-Specific Knowledge from BERT into Simple Neural Networks", section 3.2): copies of
+the training sentences with some words swapped for nearest neighbours in the word
+vectors (their masking and POS-guided replacement, without a tagger), entities never
+touched. A teacher predicts sentences it was trained on almost one-hot; on the copies,
+which it never saw, its distribution carries what it knows of the other classes. A
+copy's target is the teacher's alone: its label is the teacher's most probable class.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import torch.nn.functional as F
 
 from anrc.data import Example
 from anrc.data.labels import LabelSet
+from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
 
 
@@ -102,3 +111,28 @@ def teacher_probs(
     mean = total / len(dirs)
     tempered = np.exp(np.log(np.clip(mean, 1e-12, None)) / temperature)
     return (tempered / tempered.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def transfer_set(
+    examples: list[Example], vectors: Vectors, copies: int, swap: float, top: int = 50_000
+) -> list[Example]:
+    """``copies`` copies of each example, ``swap`` of its words (at least one) each swapped
+    for a random one of its nearest neighbours among the ``top`` most frequent words of
+    ``vectors`` (cosine >= 0.6; words the word attack may change: not in an entity, not a
+    stop word, alphabetic). Unlabelled. The same set for every seed (a fixed generator),
+    so the runs of a grid share the teacher's predictions of it."""
+    from anrc.attacks.word import Neighbours, candidate_positions
+
+    neighbours = Neighbours(vectors.words[:top], vectors.matrix[:top])
+    rng = np.random.default_rng(0)
+    out = []
+    for ex in examples:
+        positions = [i for i in candidate_positions(ex) if neighbours(ex.tokens[i])]
+        n = max(1, round(swap * len(ex.tokens)))
+        for k in range(copies if positions else 0):
+            tokens = list(ex.tokens)
+            for i in rng.permutation(positions)[:n].tolist():
+                cands = neighbours(ex.tokens[i])
+                tokens[i] = cands[int(rng.integers(len(cands)))]
+            out.append(Example(f"{ex.id}~{k + 1}", tokens, ex.e1, ex.e2, None, ex.line))
+    return out

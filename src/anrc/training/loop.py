@@ -211,7 +211,14 @@ def _describe(run: Run) -> None:
 def _teacher(cfg: Config) -> str:
     tc = cfg.train
     n = len(teacher_dirs(tc.teacher))
-    return f"distilled from {n} run(s) (w {tc.distill_weight:g}, T {tc.distill_temperature:g})"
+    copies = (
+        f", transfer set {tc.transfer_copies} copies swapping {tc.transfer_swap:g} of the words"
+        if tc.transfer_copies
+        else ""
+    )
+    return (
+        f"distilled from {n} run(s) (w {tc.distill_weight:g}, T {tc.distill_temperature:g}{copies})"
+    )
 
 
 def _device_name(device: torch.device) -> str:
@@ -322,12 +329,13 @@ def finish(run: Run) -> dict:
         "selected_epoch": s.best_epoch,
         "epochs_run": s.epoch - 1,
         "steps": s.step,
-        "train_examples": len(st.train),
+        "train_examples": len(st.train[: st.originals]),
+        "transfer_examples": len(st.train[st.originals :]) if st.originals is not None else 0,
         "dev_examples": len(st.dev),
         "test_examples": len(st.test),
     }
     # Training-set figures (the paper's Table 3 reports them) come from the model in eval mode.
-    _, tr = evaluate_split(model, st.featurizer, st.labels, st.train)
+    _, tr = evaluate_split(model, st.featurizer, st.labels, st.train[: st.originals])
     summary.update(train_f1=tr["f1"], train_accuracy=tr["accuracy"])
     scores = {}
     for name, split in (("dev", st.dev), ("test", st.test)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -20,7 +20,7 @@ from anrc.device import place, resolve
 from anrc.errors import AnrcInputError
 from anrc.models.classifier import ENCODERS, RelationModel, build_model
 from anrc.models.encoders.base import word_dim_for
-from anrc.training.distill import Distillation, teacher_probs
+from anrc.training.distill import Distillation, teacher_probs, transfer_set
 
 
 def seed_everything(seed: int) -> None:
@@ -40,6 +40,7 @@ class Setup:
     pretrained: int  # vocabulary rows initialised from the vectors
     unlabelled: list[Example]  # data.unlabelled (VAT), [] when not set
     soft: np.ndarray | None = None  # (N, C) the teachers' distribution per training sentence
+    originals: int | None = None  # train[:originals] is the data's, the rest a transfer set
 
     def train_batch(self, idx: list[int]):
         """The training batch of these indices, with the teachers' soft targets if any."""
@@ -102,6 +103,8 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     train, dev, test, labels = data or load_data(cfg, log)
     encoder_cls = ENCODERS.get(cfg.model.encoder)
     vectors = load_vectors(cfg.data.embeddings)
+    originals = len(train)
+    train = train + _transfer(cfg, train, vectors, log)
     featurizer = encoder_cls.build_featurizer(cfg, train, vectors)
     word_dim = word_dim_for(cfg, vectors)
     model = build_model(cfg, featurizer, labels, word_dim)
@@ -117,7 +120,24 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
         tc = cfg.train
         soft = teacher_probs(tc.teacher, train, labels, tc.distill_temperature, log)
         model.distill = Distillation(tc.distill_weight, tc.distill_temperature)
-    return Setup(train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, soft)
+        best = soft[originals:].argmax(axis=1)  # a copy's label: the teacher's class
+        train[originals:] = [replace(ex, label=labels.labels[int(c)]) for ex, c in zip(
+            train[originals:], best, strict=True)]  # fmt: skip
+    return Setup(
+        train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, soft, originals
+    )
+
+
+def _transfer(cfg: Config, train: list[Example], vectors, log: TextIO) -> list[Example]:
+    """The transfer set of ``train.transfer_copies`` (anrc.training.distill), [] if off."""
+    tc = cfg.train
+    if not (tc.teacher and tc.transfer_copies):
+        return []
+    if vectors is None:
+        raise AnrcInputError("train.transfer_copies needs word vectors (data.embeddings)")
+    copies = transfer_set(train, vectors, tc.transfer_copies, tc.transfer_swap)
+    print(f"transfer set: {len(copies)} copies of {len(train)} training sentences", file=log)
+    return copies
 
 
 def _param_groups(cfg: Config, model: RelationModel) -> list[dict]:
