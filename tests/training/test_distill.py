@@ -16,6 +16,7 @@ from anrc.errors import AnrcInputError
 from anrc.rundir import save_run
 from anrc.training.distill import Distillation, teacher_probs, transfer_set
 from anrc.training.loop import train
+from anrc.training.setup import prepare
 
 
 def test_weight_zero_is_the_hard_loss_and_one_hot_targets_at_t1_are_cross_entropy():
@@ -158,6 +159,11 @@ def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, da
     err = capsys.readouterr().err
     assert f"transfer set: {summary['transfer_examples']} copies" in err
     assert "transfer set 2 copies swapping 0.2 of the words" in err
+    st = prepare(load_config("configs/anrc.toml", _overrides(data_dir, **extra)))
+    copies = st.train[st.originals :]
+    assert len(copies) == summary["transfer_examples"] and all("~" in ex.id for ex in copies)
+    teacher_says = [st.labels.labels[i] for i in st.soft[st.originals :].argmax(axis=1)]
+    assert [ex.label for ex in copies] == teacher_says  # a copy's label is the teacher's
 
 
 def _dev(run):

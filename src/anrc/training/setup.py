@@ -115,17 +115,24 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
         unlabelled = read(
             cfg.data.unlabelled, negative=cfg.data.negative, skip_invalid=cfg.data.skip_invalid
         ).examples
-    soft = None
-    if cfg.train.teacher:
-        tc = cfg.train
-        soft = teacher_probs(tc.teacher, train, labels, tc.distill_temperature, log)
-        model.distill = Distillation(tc.distill_weight, tc.distill_temperature)
-        best = soft[originals:].argmax(axis=1)  # a copy's label: the teacher's class
-        train[originals:] = [replace(ex, label=labels.labels[int(c)]) for ex, c in zip(
-            train[originals:], best, strict=True)]  # fmt: skip
+    soft = _teach(cfg, model, train, originals, labels, log) if cfg.train.teacher else None
     return Setup(
         train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, soft, originals
     )
+
+
+def _teach(cfg, model, train: list[Example], originals: int, labels: LabelSet, log) -> np.ndarray:
+    """The teachers' (N, C) targets for ``train``; a transfer-set copy (past ``originals``)
+    is labelled with the teachers' most probable class, in place."""
+    tc = cfg.train
+    soft = teacher_probs(tc.teacher, train, labels, tc.distill_temperature, log)
+    model.distill = Distillation(tc.distill_weight, tc.distill_temperature)
+    best = soft[originals:].argmax(axis=1)
+    train[originals:] = [
+        replace(ex, label=labels.labels[int(c)])
+        for ex, c in zip(train[originals:], best, strict=True)
+    ]
+    return soft
 
 
 def _transfer(cfg: Config, train: list[Example], vectors, log: TextIO) -> list[Example]:
