@@ -1,10 +1,14 @@
 """Small models and batches built in the test, no data files needed."""
 
+from pathlib import Path
+
+import numpy as np
 import torch
 
 from anrc.config import Config, ModelConfig
 from anrc.data import Example, parse_tagged
 from anrc.data.labels import LabelSet
+from anrc.data.vectors import Vectors
 from anrc.models.classifier import ENCODERS, build_model
 
 SENTENCES = [
@@ -118,3 +122,17 @@ def tiny(encoder: str = "anrc", markers: str = "none", **model_kw):
 
 def batch_of(exs, featurizer, labels):
     return featurizer(exs, labels)
+
+
+def grouped_vectors(words: list[str], groups: int = 8) -> Vectors:
+    """Vectors in which the words of one group (i mod groups) are near-parallel and the
+    groups orthogonal: a word's neighbours (cosine > 0.6) are exactly its group."""
+    noise = 0.05 * np.random.default_rng(0).normal(size=(len(words), groups))
+    return Vectors(words, (np.eye(groups)[np.arange(len(words)) % groups] + noise).astype("f4"))
+
+
+def write_vectors(vectors: Vectors, path: Path) -> Path:
+    """``vectors`` as a GloVe-style text file (a ``data.embeddings`` path)."""
+    rows = zip(vectors.words, vectors.matrix, strict=True)
+    path.write_text("".join(f"{w} {' '.join(f'{x:.5f}' for x in row)}\n" for w, row in rows))
+    return path

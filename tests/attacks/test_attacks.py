@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import batch_of, tiny
+from helpers import batch_of, grouped_vectors, tiny, write_vectors
 
 import anrc
 from anrc.adversarial.geometry import radius
@@ -160,16 +160,7 @@ def test_word_attack_neighbours_from_named_vectors(small_run, data_dir, tmp_path
     clf = anrc.load(small_run)
     words = [t for t in clf.featurizer.vocab.itos if t.isalpha()][:300]
     # 30 clusters of words: neighbours (cosine > 0.6) exist only inside a cluster.
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(30, 8))
-    w = centres[np.arange(len(words)) % 30] + 0.05 * rng.normal(size=(len(words), 8))
-    vec = tmp_path / "vectors.txt"
-    vec.write_text(
-        "".join(
-            t + " " + " ".join(f"{v:.5f}" for v in row) + "\n"
-            for t, row in zip(words, w, strict=True)
-        )
-    )
+    vec = write_vectors(grouped_vectors(words, groups=30), tmp_path / "vectors.txt")
     data = tmp_path / "t.txt"
     write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:20], data)
     out = tmp_path / "word"

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import tiny
+from helpers import grouped_vectors, tiny, write_vectors
 from test_reliability import tiny_overrides
 
 from anrc.config import load_config
 from anrc.data.labels import LabelSet
-from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
 from anrc.rundir import save_run
 from anrc.training.distill import Distillation, teacher_probs, transfer_set
@@ -108,19 +107,12 @@ def test_a_student_trains_on_its_teacher(tmp_path, data_dir, capsys):
     assert cfg.train.teacher == str(teacher)
 
 
-def _grouped_vectors(words: list[str], groups: int = 8) -> Vectors:
-    """Vectors in which the words of one group (i mod groups) are near-parallel and the
-    groups orthogonal: a word's neighbours are its group."""
-    noise = 0.05 * np.random.default_rng(0).normal(size=(len(words), groups))
-    return Vectors(words, (np.eye(groups)[np.arange(len(words)) % groups] + noise).astype("f4"))
-
-
 def test_transfer_copies_swap_only_changeable_words_for_neighbours_and_keep_the_entities():
     from anrc.attacks.word import candidate_positions
 
     _, _, _, exs, _ = tiny("cnn")
     words = sorted({t.lower() for ex in exs for t in ex.tokens if t.isalpha()})
-    vectors = _grouped_vectors(words)
+    vectors = grouped_vectors(words)
     copies = transfer_set(exs, vectors, copies=3, swap=0.2)
     assert copies == transfer_set(exs, vectors, copies=3, swap=0.2)  # one set for every seed
     by_id = {ex.id: ex for ex in exs}
@@ -139,11 +131,9 @@ def _vectors_file(data_dir, path):
     from anrc.data.formats import read
 
     exs = read(data_dir / "TRAIN_FILE.TXT").examples[:320]
-    words = sorted({t.lower() for ex in exs for t in ex.tokens})
-    v = _grouped_vectors(words)
-    path.write_text("".join(f"{w} {' '.join(f'{x:.4f}' for x in row)}\n" for w, row in zip(
-        words, v.matrix, strict=True)))  # fmt: skip
-    return path
+    return write_vectors(
+        grouped_vectors(sorted({t.lower() for ex in exs for t in ex.tokens})), path
+    )
 
 
 def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, data_dir, capsys):
@@ -154,7 +144,7 @@ def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, da
     student = tmp_path / "student"
     extra |= {"train.teacher": str(teacher), "train.transfer_copies": "2"}
     summary = train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), student)
-    assert summary["train_examples"] == 320 - len(_dev(student))
+    assert summary["train_examples"] == 320 - summary["dev_examples"]
     assert 0 < summary["transfer_examples"] <= 2 * summary["train_examples"]
     err = capsys.readouterr().err
     assert f"transfer set: {summary['transfer_examples']} copies" in err
@@ -164,10 +154,6 @@ def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, da
     assert len(copies) == summary["transfer_examples"] and all("~" in ex.id for ex in copies)
     teacher_says = [st.labels.labels[i] for i in st.soft[st.originals :].argmax(axis=1)]
     assert [ex.label for ex in copies] == teacher_says  # a copy's label is the teacher's
-
-
-def _dev(run):
-    return (run / "dev_predictions.txt").read_text().splitlines()
 
 
 def test_a_transfer_set_needs_a_teacher_and_word_vectors(tmp_path, data_dir):

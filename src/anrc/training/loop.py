@@ -329,8 +329,8 @@ def finish(run: Run) -> dict:
         "selected_epoch": s.best_epoch,
         "epochs_run": s.epoch - 1,
         "steps": s.step,
-        "train_examples": len(st.train[: st.originals]),
-        "transfer_examples": len(st.train[st.originals :]) if st.originals is not None else 0,
+        "train_examples": st.originals,
+        "transfer_examples": len(st.train) - st.originals,
         "dev_examples": len(st.dev),
         "test_examples": len(st.test),
     }

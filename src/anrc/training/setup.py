@@ -39,8 +39,8 @@ class Setup:
     word_dim: int
     pretrained: int  # vocabulary rows initialised from the vectors
     unlabelled: list[Example]  # data.unlabelled (VAT), [] when not set
+    originals: int  # train[:originals] is the data's, the rest a transfer set
     soft: np.ndarray | None = None  # (N, C) the teachers' distribution per training sentence
-    originals: int | None = None  # train[:originals] is the data's, the rest a transfer set
 
     def train_batch(self, idx: list[int]):
         """The training batch of these indices, with the teachers' soft targets if any."""
@@ -117,7 +117,7 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
         ).examples
     soft = _teach(cfg, model, train, originals, labels, log) if cfg.train.teacher else None
     return Setup(
-        train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, soft, originals
+        train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, originals, soft
     )
 
 
