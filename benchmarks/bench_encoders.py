@@ -7,6 +7,7 @@ machine noise hits them alike. Median of ``--repeats`` passes; the ratio is to
 the slowest encoder.
 
     .venv/bin/python benchmarks/bench_encoders.py [--threads 2] [--repeats 3]
+    python3 benchmarks/bench_encoders.py --configs transformer --device cuda  # on a GPU
 """
 
 import argparse
@@ -26,12 +27,13 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeats", type=int, default=3)
 ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--configs", nargs="*", default=CONFIGS)
+ap.add_argument("--device", default="cpu", help="train.device of every model: cpu or cuda")
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
 built = {}
 for name in args.configs:
-    cfg, st = setup(config=f"configs/{name}.toml")
+    cfg, st = setup([f"train.device={args.device}"], config=f"configs/{name}.toml")
     predict_probs(st.model, st.featurizer, st.test, args.batch)  # warm-up (and tokeniser cache)
     built[name] = st
     print(f"built {name}", file=sys.stderr)
@@ -43,7 +45,10 @@ for _ in range(args.repeats):
         times[name].append(time.perf_counter() - t)
 n = len(next(iter(built.values())).test)
 slowest = max(statistics.median(t) for t in times.values())
-print(f"threads {args.threads}, batch {args.batch}, {n} test sentences, median of {args.repeats}")
+device = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
+print(
+    f"{device}, threads {args.threads}, batch {args.batch}, {n} test sentences, median of {args.repeats}"
+)
 print("| encoder (config) | parameters | seconds | sentences/s | x slowest |")
 print("|---|---|---|---|---|")
 for name, ts in times.items():
