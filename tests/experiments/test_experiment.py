@@ -309,3 +309,35 @@ with _stop_children_on_signal(), ThreadPoolExecutor(max_workers=1) as pool:
     else:
         raise AssertionError("the run the runner was waiting on is still alive")
     assert not second.exists()
+
+
+def test_loss_ratio_against_the_baseline_pairs_seeds(tmp_path):
+    from anrc.experiments.robustness import loss_ratios, robustness_section
+
+    grid, _ = _grid(
+        tmp_path,
+        'config = "configs/anrc.toml"\nseeds = [1, 2]\nbaseline = "none"\n[variants.none]\n'
+        '[variants.at]\n[[attack]]\nmethod = "pgd"\n',
+    )
+    # seed -> (F1 at eps 0, at 0.1, at 0.2); the baseline loses nothing at 0.1 on seed 2.
+    f1 = {
+        ("none", 1): (80.0, 40.0, 0.0),
+        ("none", 2): (70.0, 70.0, 10.0),
+        ("at", 1): (76.0, 66.0, 36.0),
+        ("at", 2): (60.0, 50.0, 30.0),
+    }
+    runs = grid_runs(grid, tmp_path / "out", [])
+    for r in runs:
+        curve = [
+            {"epsilon": e, "f1": f, "accuracy": f}
+            for e, f in zip((0.0, 0.1, 0.2), f1[r.variant, r.seed], strict=True)
+        ]
+        r.attack_dir("pgd").mkdir(parents=True)
+        summary = {"examples": 5, "data": "t.txt", "curve": curve}
+        (r.attack_dir("pgd") / "summary.json").write_text(json.dumps(summary))
+    lines, _, _ = robustness_section(grid, runs, tmp_path)
+    row = [line for line in lines if line.startswith("| at |")][-1]  # after the F1 table
+    # seed 1: 10/40 at 0.1, 40/80 at 0.2; seed 2: undefined at 0.1, 30/60 at 0.2.
+    assert row == "| at | 0.25 (0.25, –) | 0.50 (0.50, 0.50) |"
+    per_seed = {1: {"curve": [{"epsilon": 0.0, "f1": 5.0}, {"epsilon": 0.2, "f1": 5.0}]}}
+    assert loss_ratios(per_seed, per_seed) == {0.2: [None]}

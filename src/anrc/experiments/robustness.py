@@ -67,6 +67,8 @@ def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str
         table = _embedding_table if attack["method"] in EMBEDDING else _word_table
         section, summary[name] = table(attack, variants)
         lines += section + [""]
+        if attack["method"] in EMBEDDING and grid.baseline and not grid.axis_setting:
+            lines += loss_ratio_table(variants, grid.baseline[0])
     emb = [a["name"] for a in grid.attacks if a["method"] in EMBEDDING and a["name"] in summary]
     plots = _plot(summary, emb, out)
     return lines, summary, plots
@@ -104,6 +106,53 @@ def _embedding_table(attack: dict, variants: dict) -> tuple[list[str], dict]:
         cells = [_ms([f for f, _ in c.get(e, [])]) for e in eps]
         lines.append(f"| {v} | {len(variants[v])} | " + " | ".join(cells) + " |")
     return lines, summary
+
+
+def _f1_by_eps(summary: dict) -> dict[float, float]:
+    return {row["epsilon"]: row["f1"] for row in summary["curve"]}
+
+
+def loss_ratios(variant: dict, reference: dict) -> dict[float, list[float | None]]:
+    """eps -> per seed shared with ``reference``: the F1 the variant loses from eps 0 to
+    eps over what the reference (e.g. no AT) loses, same seed; None where the reference
+    loses nothing. Both map seed -> an attack's summary.json."""
+    out: dict[float, list[float | None]] = defaultdict(list)
+    for seed in sorted(set(variant) & set(reference)):
+        v, r = _f1_by_eps(variant[seed]), _f1_by_eps(reference[seed])
+        if 0.0 not in v or 0.0 not in r:
+            continue
+        for eps in sorted(set(v) & set(r) - {0.0}):
+            lost = r[0.0] - r[eps]
+            out[eps].append((v[0.0] - v[eps]) / lost if lost > 0 else None)
+    return dict(out)
+
+
+def loss_ratio_table(variants: dict, reference: str) -> list[str]:
+    """Markdown: each variant's per-seed loss ratio against ``reference`` at every eps."""
+    if reference not in variants or len(variants) < 2:
+        return []
+    ratios = {v: loss_ratios(ps, variants[reference]) for v, ps in variants.items()}
+    eps = sorted({e for r in ratios.values() for e in r})
+    lines = [
+        f"F1 lost under the attack relative to `{reference}`: per seed, (F1 at eps 0 - F1 at "
+        f"eps) of the variant over the same for `{reference}` with the same seed (1 = as "
+        f"fragile, 0.5 = loses half as much; a model that collapsed in training has little "
+        "to lose: read it with its eps 0 column); the mean of the seeds, then each seed.",
+        "",
+        "| variant | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
+        "|---" * (len(eps) + 1) + "|",
+    ]
+    for v, r in ratios.items():
+        if v == reference:
+            continue
+        cells = []
+        for e in eps:
+            xs = r.get(e, [])
+            known = [x for x in xs if x is not None]
+            per = ", ".join("–" if x is None else f"{x:.2f}" for x in xs)
+            cells.append(f"{sum(known) / len(known):.2f} ({per})" if known else "–")
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def _word_table(attack: dict, variants: dict) -> tuple[list[str], dict]:
