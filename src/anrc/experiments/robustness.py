@@ -80,6 +80,12 @@ def _source(variants: dict) -> str:
     return f"{first['examples']} sentences of {first['data']}"
 
 
+def _eps_head(first: list[str], eps: list[float]) -> list[str]:
+    """A markdown table's header and rule: the ``first`` columns, then one per eps."""
+    cols = [*first, *(f"eps {e:g}" for e in eps)]
+    return ["| " + " | ".join(cols) + " |", "|---" * len(cols) + "|"]
+
+
 def _embedding_table(attack: dict, variants: dict) -> tuple[list[str], dict]:
     """F1 against eps, mean ± std over seeds, for an attack on the embedded input."""
     curves = {v: _curves(ps) for v, ps in variants.items()}
@@ -99,8 +105,7 @@ def _embedding_table(attack: dict, variants: dict) -> tuple[list[str], dict]:
         f"macro-F1 (%) against {ball} of the per-sentence L2 ball, mean ± std "
         "over seeds.",
         "",
-        "| variant | seeds | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
-        "|---" * (len(eps) + 2) + "|",
+        *_eps_head(["variant", "seeds"], eps),
     ]
     for v, c in curves.items():
         cells = [_ms([f for f, _ in c.get(e, [])]) for e in eps]
@@ -136,11 +141,10 @@ def loss_ratio_table(variants: dict, reference: str) -> list[str]:
     lines = [
         f"F1 lost under the attack relative to `{reference}`: per seed, (F1 at eps 0 - F1 at "
         f"eps) of the variant over the same for `{reference}` with the same seed (1 = as "
-        f"fragile, 0.5 = loses half as much; a model that collapsed in training has little "
+        "fragile, 0.5 = loses half as much; a model that collapsed in training has little "
         "to lose: read it with its eps 0 column); the mean of the seeds, then each seed.",
         "",
-        "| variant | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
-        "|---" * (len(eps) + 1) + "|",
+        *_eps_head(["variant"], eps),
     ]
     for v, r in ratios.items():
         if v == reference:
