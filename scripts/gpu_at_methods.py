@@ -38,13 +38,17 @@ def experiment(name: str, out: Path, jobs: int, deadline: float, reuse: list[Pat
     cmd = [*ANRC, "experiment", name, "--out", str(out), "--jobs", str(jobs), *GPU]
     for r in reuse:
         cmd += ["--reuse", str(r)]
-    budget = left(deadline)
-    if budget < 30:
+    if left(deadline) < 30:
         print(f"{name}: no time left", flush=True)
         return False
-    runner = subprocess.Popen(cmd)
+    return finish(subprocess.Popen(cmd), cmd, deadline)
+
+
+def finish(runner: subprocess.Popen, cmd: list[str], deadline: float) -> bool:
+    """Wait for a grid runner until the deadline, then stop it; write its report either
+    way (``--report-only`` when it did not finish). True if it finished cleanly."""
     try:
-        done = runner.wait(timeout=budget) == 0
+        done = runner.wait(timeout=max(1.0, left(deadline))) == 0
     except subprocess.TimeoutExpired:
         runner.terminate()  # the runner stops its runs; each saves a checkpoint
         runner.wait()

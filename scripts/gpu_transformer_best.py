@@ -22,20 +22,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ANRC = [sys.executable, "-m", "anrc"]
-GPU = ["--set", "train.device=cuda", "--threads", "1"]
-START = time.monotonic()
+from gpu_at_methods import ANRC, GPU, finish, left  # the same clock, commands and stop
+
 GRIDS = {  # name: (runs at a time, folders to reuse finished runs from)
     "transformer-best": (9, ["results/experiments/at-methods-transformer"]),
     "robust-transformer": (9, []),
 }
-
-
-def left(deadline: float) -> float:
-    return deadline - (time.monotonic() - START)
 
 
 def bench(out: Path) -> None:
@@ -58,18 +52,9 @@ def grid_command(name: str, out: Path) -> list[str]:
 
 def run_grids(out: Path, deadline: float) -> dict[str, bool]:
     """Both grids at once until done or the deadline; a report for each either way."""
-    runners = {name: subprocess.Popen(grid_command(name, out)) for name in GRIDS}
-    done = {}
-    for name, runner in runners.items():
-        try:
-            done[name] = runner.wait(timeout=max(1.0, left(deadline))) == 0
-        except subprocess.TimeoutExpired:
-            runner.terminate()  # the runner stops its runs; each saves a checkpoint
-            runner.wait()
-            done[name] = False
-        if not done[name]:
-            subprocess.run([*grid_command(name, out), "--report-only"], check=False)
-    return done
+    cmds = {name: grid_command(name, out) for name in GRIDS}
+    runners = {name: subprocess.Popen(cmd) for name, cmd in cmds.items()}
+    return {name: finish(runner, cmds[name], deadline) for name, runner in runners.items()}
 
 
 def ensemble(grid_out: Path, deadline: float) -> None:

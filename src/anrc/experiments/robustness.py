@@ -134,9 +134,12 @@ def loss_ratios(variant: dict, reference: dict) -> dict[float, list[float | None
 
 def loss_ratio_table(variants: dict, reference: str) -> list[str]:
     """Markdown: each variant's per-seed loss ratio against ``reference`` at every eps."""
-    if reference not in variants or len(variants) < 2:
+    if reference not in variants:
         return []
-    ratios = {v: loss_ratios(ps, variants[reference]) for v, ps in variants.items()}
+    ref = variants[reference]
+    ratios = {v: loss_ratios(ps, ref) for v, ps in variants.items() if v != reference}
+    if not ratios:
+        return []
     eps = sorted({e for r in ratios.values() for e in r})
     lines = [
         f"F1 lost under the attack relative to `{reference}`: per seed, (F1 at eps 0 - F1 at "
@@ -147,8 +150,6 @@ def loss_ratio_table(variants: dict, reference: str) -> list[str]:
         *_eps_head(["variant"], eps),
     ]
     for v, r in ratios.items():
-        if v == reference:
-            continue
         cells = []
         for e in eps:
             xs = r.get(e, [])
