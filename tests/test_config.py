@@ -29,6 +29,8 @@ def test_overrides_and_round_trip(tmp_path):
         ("model.nope=1", "unknown setting"),
         ("model.hidden=abc", "bad value for model.hidden"),
         ("hidden=3", "section.key=value"),
+        ("train.layer_decay=0", "layer_decay must be in"),
+        ("train.layer_decay=1.5", "layer_decay must be in"),
     ],
 )
 def test_validation(override, problem):

@@ -214,6 +214,11 @@ class TrainConfig:
     encoder_lr: float = _h(
         0.0, "learning rate of a pretrained encoder body (transformer); 0 = train.lr"
     )
+    layer_decay: float = _h(
+        1.0,
+        "layer-wise lr decay of a pretrained body (Clark et al. 2020): its layer l of L "
+        "(embeddings 0) trains at encoder_lr x layer_decay^(L - l); 1 = one lr for the body",
+    )
     schedule: str = _h(
         "exponential",
         "exponential (lr_decay per epoch or step) or linear (linear warm-up, then linear "
@@ -262,6 +267,8 @@ class TrainConfig:
         _choice("train.schedule", self.schedule, ("exponential", "linear"))
         if not 0.0 <= self.warmup < 1.0:
             raise ValueError("train.warmup must be in [0, 1)")
+        if not 0.0 < self.layer_decay <= 1.0:
+            raise ValueError("train.layer_decay must be in (0, 1]")
         _choice("train.optimizer", self.optimizer, ("adam", "adamw", "adadelta", "sgd"))
         from anrc.device import DEVICES
 

@@ -132,6 +132,13 @@ def test_several_baselines(tmp_path):
         load_grid(str(p))
 
 
+def test_an_unquoted_dotted_variant_name_is_a_clear_error(tmp_path):
+    p = tmp_path / "g.toml"
+    p.write_text('config = "configs/anrc.toml"\n[variants.lr-0.5]\n"train.lr" = 0.5\n')
+    with pytest.raises(ValueError, match=r'variant lr-0\.5 is a table.*\[variants\."lr-0\.5"\]'):
+        load_grid(str(p))
+
+
 def test_declared_grids_are_valid():
     from pathlib import Path
 

@@ -99,3 +99,32 @@ def test_pretrained_weights_are_loaded():
     assert words.shape[0] == n + 4  # the four markers were added
     assert (words[:n] == state["embeddings.word_embeddings.weight"]).all()
     assert dataclasses.is_dataclass(cfg)
+
+
+def test_layer_decay_gives_each_depth_its_learning_rate():
+    from anrc.training.setup import make_optimizer
+
+    model, feat, labels, exs, cfg = tiny("transformer", "tags")
+    cfg.train = dataclasses.replace(cfg.train, lr=1e-3, encoder_lr=1e-4, layer_decay=0.5)
+    groups = make_optimizer(cfg, model)[0].param_groups
+    body = {id(p) for p in model.encoder.body.parameters()}
+    head = [p for p in model.parameters() if id(p) not in body]
+    assert groups[0]["lr"] == 1e-3 and {id(p) for p in groups[0]["params"]} == {id(p) for p in head}
+    # the tiny BERT: embeddings, then its 2 layers, the top one at encoder_lr
+    assert [g["lr"] for g in groups[1:]] == pytest.approx([0.25e-4, 0.5e-4, 1e-4])
+    named = {id(p): n for n, p in model.encoder.body.named_parameters()}
+    depth_names = [{named[id(p)].split(".")[0] for p in g["params"]} for g in groups[1:]]
+    assert depth_names[0] == {"embeddings"}
+    assert all(".layer.1." in named[id(p)] for p in groups[3]["params"])
+    in_groups = [id(p) for g in groups for p in g["params"]]
+    assert sorted(in_groups) == sorted(id(p) for p in model.parameters())  # each once
+
+
+def test_without_layer_decay_the_body_is_one_group():
+    from anrc.training.setup import make_optimizer
+
+    model, feat, labels, exs, cfg = tiny("transformer", "tags")
+    cfg.train = dataclasses.replace(cfg.train, lr=1e-3, encoder_lr=1e-4)
+    groups = make_optimizer(cfg, model)[0].param_groups
+    assert [g["lr"] for g in groups] == [1e-3, 1e-4]
+    assert [id(p) for p in groups[1]["params"]] == [id(p) for p in model.encoder.body.parameters()]

@@ -130,6 +130,17 @@ def _fmt(v: object) -> str:
     return json.dumps(v) if isinstance(v, bool) else str(v)
 
 
+def _check_variants(path: Path, variants: dict) -> None:
+    """A dotted name unquoted ([variants.lr-0.5]) is a nested table in TOML: say so."""
+    for name, sets in variants.items():
+        for key, value in sets.items():
+            if isinstance(value, dict):
+                raise ValueError(
+                    f"{path}: variant {name}.{key} is a table; a variant name with a dot "
+                    f'must be quoted: [variants."{name}.{key}"]'
+                )
+
+
 def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
     path = Path(name_or_path)
     if not path.suffix:
@@ -144,6 +155,7 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
     seeds = d.get("seeds", 3)
     seeds = list(range(1, seeds + 1)) if isinstance(seeds, int) else list(seeds)
     variants = d.get("variants") or {"default": {}}
+    _check_variants(path, variants)
     baseline = d.get("baseline")
     baselines = [baseline] if isinstance(baseline, str) else list(baseline or [])
     for b in baselines:

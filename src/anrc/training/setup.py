@@ -148,13 +148,22 @@ def _transfer(cfg: Config, train: list[Example], vectors, log: TextIO) -> list[E
 
 
 def _param_groups(cfg: Config, model: RelationModel) -> list[dict]:
-    """One group per learning rate: a pretrained body (``train.encoder_lr``), the rest."""
-    body = {id(p) for p in model.encoder.pretrained_parameters()}
-    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in body]
-    groups = [{"params": rest, "lr": cfg.train.lr}]
-    if body:
-        pre = [p for p in model.parameters() if p.requires_grad and id(p) in body]
-        groups.append({"params": pre, "lr": cfg.train.encoder_lr or cfg.train.lr})
+    """One group per learning rate: the new layers at ``train.lr``; a pretrained body at
+    ``train.encoder_lr``, or with ``train.layer_decay`` < 1 one group per depth, its
+    layer l of L at encoder_lr x layer_decay^(L - l) (the top layer at encoder_lr)."""
+    tc = cfg.train
+    layers = model.encoder.pretrained_layers() if tc.layer_decay < 1 else []
+    if not layers:
+        layers = [model.encoder.pretrained_parameters()]
+    body = {id(p) for layer in layers for p in layer}
+    groups = [{"params": [p for p in model.parameters() if p.requires_grad and id(p) not in body]}]
+    groups[0]["lr"] = tc.lr
+    top = len(layers) - 1
+    for depth, layer in enumerate(layers):
+        trained = [p for p in layer if p.requires_grad]
+        if trained:
+            lr = (tc.encoder_lr or tc.lr) * tc.layer_decay ** (top - depth)
+            groups.append({"params": trained, "lr": lr})
     return groups
 
 

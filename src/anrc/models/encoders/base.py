@@ -59,6 +59,12 @@ class Encoder(nn.Module):
         """Parameters of a pretrained body (trained at ``train.encoder_lr``); none here."""
         return []
 
+    def pretrained_layers(self) -> list[list[nn.Parameter]]:
+        """The pretrained body's parameters by depth, input first (``train.layer_decay``);
+        here the whole body is one layer."""
+        body = self.pretrained_parameters()
+        return [body] if body else []
+
     def input_vectors(self, featurizer) -> tuple[list[str], object]:
         """(tokens, (N, D) numpy matrix) of the trainable input vectors (the attack's
         fallback neighbour space when a run has no pretrained vectors)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -225,6 +226,17 @@ class TransformerEncoder(Encoder):
 
     def pretrained_parameters(self) -> list[nn.Parameter]:
         return list(self.body.parameters())
+
+    def pretrained_layers(self) -> list[list[nn.Parameter]]:
+        """[embeddings, layer 0, ..., layer L-1, the rest (e.g. a final norm)], by name:
+        ``...layer.N.`` / ``...layers.N.`` is layer N, ``embeddings`` depth 0."""
+        n = self.body.config.num_hidden_layers
+        layers: list[list[nn.Parameter]] = [[] for _ in range(n + 2)]
+        for name, p in self.body.named_parameters():
+            found = re.search(r"(?:^|\.)layers?\.(\d+)\.", name)
+            depth = int(found.group(1)) + 1 if found else (0 if "embeddings" in name else n + 1)
+            layers[depth].append(p)
+        return [group for group in layers if group]
 
     def embed(self, batch: Batch) -> torch.Tensor:
         return self.body.get_input_embeddings()(batch.ids)  # (B, L, D) word pieces only
