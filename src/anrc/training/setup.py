@@ -152,12 +152,11 @@ def _param_groups(cfg: Config, model: RelationModel) -> list[dict]:
     ``train.encoder_lr``, or with ``train.layer_decay`` < 1 one group per depth, its
     layer l of L at encoder_lr x layer_decay^(L - l) (the top layer at encoder_lr)."""
     tc = cfg.train
-    layers = model.encoder.pretrained_layers() if tc.layer_decay < 1 else []
-    if not layers:
-        layers = [model.encoder.pretrained_parameters()]
+    enc = model.encoder
+    layers = enc.pretrained_layers() if tc.layer_decay < 1 else [enc.pretrained_parameters()]
     body = {id(p) for layer in layers for p in layer}
-    groups = [{"params": [p for p in model.parameters() if p.requires_grad and id(p) not in body]}]
-    groups[0]["lr"] = tc.lr
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in body]
+    groups = [{"params": rest, "lr": tc.lr}]
     top = len(layers) - 1
     for depth, layer in enumerate(layers):
         trained = [p for p in layer if p.requires_grad]
