@@ -25,3 +25,25 @@ def median_time(fn, repeats):
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), times
+
+
+def report(lines, out=None, command=""):
+    """Print ``lines``; with ``out``, also write them there under the command, the date
+    and the machine (so a committed figure names what produced it)."""
+    import datetime
+    import os
+    import platform
+
+    import torch
+
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if out is None:
+        return
+    head = (
+        f"$ {command}\n"
+        f"# {datetime.date.today()}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}, torch {torch.__version__}\n"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(head + text)

@@ -1,5 +1,9 @@
 """Small models and batches built in the test, no data files needed."""
 
+import contextlib
+import socket
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +140,29 @@ def write_vectors(vectors: Vectors, path: Path) -> Path:
     rows = zip(vectors.words, vectors.matrix, strict=True)
     path.write_text("".join(f"{w} {' '.join(f'{x:.5f}' for x in row)}\n" for w, row in rows))
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live(app):
+    """``app`` under uvicorn on a free loopback port, in a thread; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

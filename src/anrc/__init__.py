@@ -3,9 +3,10 @@
 __version__ = "0.1.0"
 
 
-def load(run_dir):
-    """Load a trained run directory, or a shipped model by name: ``anrc.load("semeval")``;
-    see :class:`anrc.inference.api.RelationClassifier`."""
+def load(run_dir, device: str = "cpu"):
+    """Load a trained run directory, or a shipped model by name: ``anrc.load("semeval")``
+    (``anrc.pretrained.shipped()`` lists them); see
+    :class:`anrc.inference.api.RelationClassifier`."""
     from anrc.inference.api import load as _load
 
-    return _load(run_dir)
+    return _load(run_dir, device)

@@ -6,11 +6,13 @@ Every setting has the paper's value as its default (section 4.3 of Liu et al.);
 
 from __future__ import annotations
 
-import os  # noqa: E402
+import os
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from anrc.registry import did_you_mean
 
 #: the SemEval-2010 Task 8 folder: $ANRC_DATA, or the shared folder beside the repo
 SEMEVAL = os.environ.get("ANRC_DATA", "../shared/data/semeval2010_task8")
@@ -21,6 +23,11 @@ def _h(default: Any, help: str) -> Any:
     if isinstance(default, list | dict):
         return field(default_factory=lambda: default, metadata={"help": help})
     return field(default=default, metadata={"help": help})
+
+
+def _unknown_setting(key: str) -> str:
+    known = [f"{section}.{f.name}" for section, klass in _SECTIONS.items() for f in fields(klass)]
+    return f"unknown setting {key!r}{did_you_mean(key, known)}"
 
 
 def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
@@ -316,12 +323,12 @@ class Config:
         kwargs = {}
         for name, section in d.items():
             if name not in sections:
-                raise ValueError(f"unknown config section [{name}]")
+                raise ValueError(f"unknown config section [{name}]{did_you_mean(name, sections)}")
             klass = _SECTIONS[name]
             known = {f.name for f in fields(klass)}
             for key in section:
                 if key not in known:
-                    raise ValueError(f"unknown setting {name}.{key}")
+                    raise ValueError(_unknown_setting(f"{name}.{key}"))
             kwargs[name] = klass(**section)
         return cls(**kwargs)
 
@@ -368,7 +375,7 @@ def apply_overrides(d: dict, overrides: list[str]) -> dict:
             raise ValueError(f"--set expects section.key=value, got {item!r}")
         section, name = key.strip().split(".", 1)
         if section not in defaults or name not in defaults[section]:
-            raise ValueError(f"unknown setting {key!r}")
+            raise ValueError(_unknown_setting(key.strip()))
         try:
             value = _parse_value(raw.strip(), defaults[section][name])
         except ValueError as err:

@@ -14,10 +14,17 @@ Config validation (``model.encoder`` must be a registered name) and the CLI's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest of ``known`` to a mistyped ``name``, or ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 class Registry(Generic[T]):
@@ -41,7 +48,8 @@ class Registry(Generic[T]):
             return self._items[name]
         except KeyError:
             raise ValueError(
-                f"unknown {self.kind} {name!r}; choose from {', '.join(self.choices())}"
+                f"unknown {self.kind} {name!r}{did_you_mean(name, self.choices())}; choose "
+                f"from {', '.join(self.choices())}"
             ) from None
 
     def choices(self) -> tuple[str, ...]:

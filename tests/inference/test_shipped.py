@@ -53,3 +53,27 @@ def test_model_reproduces_its_committed_predictions(data_dir):
     ours = model.predict_labels(test)
     same = sum(p == preds[ex.id] for ex, p in zip(test, ours, strict=True))
     assert same >= 495
+
+
+def test_the_python_api_takes_what_predict_takes():
+    model = anrc.load("semeval")
+    sentences = list(README_SENTENCES)
+    assert model.predict_labels(sentences) == list(README_SENTENCES.values())
+    assert list(model.labels)[0] == "Other" and "Cause-Effect(e1,e2)" in model.labels
+    assert len(list(model.labels)) == len(model.labels) == 19
+
+
+def test_a_mistyped_name_says_what_ships():
+    with pytest.raises(ValueError, match="did you mean semeval"):
+        anrc.load("semevall")
+
+
+def test_the_readme_and_the_card_state_the_computed_size():
+    """One figure for the shipped model's size: its weights file in MB (10^6 bytes)."""
+    folder = resolve("semeval")
+    size = f"{(folder / 'model.safetensors').stat().st_size / 1e6:.1f} MB"
+    card = (folder / "MODEL_CARD.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"{size} of weights" in card
+    stated = set(re.findall(r"a ([0-9.]+ MB)\s+`entity-lstm`", readme))
+    assert stated == {size}

@@ -5,11 +5,20 @@ from anrc.inference.api import RelationClassifier
 from anrc.rundir import load_run, save_run
 
 
+def _saved_and_loaded(encoder: str, folder) -> RelationClassifier:
+    model, feat, labels, exs, cfg = tiny(encoder)
+    save_run(folder, cfg, model, feat, labels, word_dim=cfg.model.word_dim)
+    run = load_run(folder)
+    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+
+
 @pytest.fixture(scope="session")
 def classifier(tmp_path_factory):
     """A tiny saved-and-loaded CNN (no attention: the page shows saliency)."""
-    model, feat, labels, exs, cfg = tiny("cnn")
-    out = tmp_path_factory.mktemp("serve-run")
-    save_run(out, cfg, model, feat, labels, word_dim=cfg.model.word_dim)
-    run = load_run(out)
-    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+    return _saved_and_loaded("cnn", tmp_path_factory.mktemp("serve-run"))
+
+
+@pytest.fixture(scope="session")
+def attention_classifier(tmp_path_factory):
+    """A tiny saved-and-loaded ANRC model (entity attention: the page can switch)."""
+    return _saved_and_loaded("anrc", tmp_path_factory.mktemp("serve-run-anrc"))

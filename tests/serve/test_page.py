@@ -1,17 +1,21 @@
-"""The page in a real headless Chromium: type a sentence, mark entities, read the answer."""
+"""The page in a real headless Chromium: type a sentence, mark entities, read the answer,
+switch views, and the layout at a phone's width. Screenshots go to $ANRC_SCREENSHOTS
+(default: the test's temporary folder)."""
 
+import os
 import shutil
-import socket
 import threading
-import time
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 webdriver = pytest.importorskip("selenium.webdriver")
 
+from helpers import live  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -22,40 +26,61 @@ DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver"
 )
+TAGGED = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Gate:
+    """The classifier, held at a gate (to see the page's loading state)."""
+
+    def __init__(self, classifier):
+        self.real, self.config, self.labels = classifier, classifier.config, classifier.labels
+        self.open = threading.Event()
+        self.open.set()
+
+    def predict_many(self, examples, with_saliency=False):
+        assert self.open.wait(30)
+        return self.real.predict_many(examples, with_saliency=with_saliency)
 
 
 @pytest.fixture(scope="module")
-def server(classifier):
-    port = _free_port()
-    config = uvicorn.Config(create_app(classifier), host="127.0.0.1", port=port, log_level="error")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=5)
+def gate(classifier):
+    return Gate(classifier)
+
+
+@pytest.fixture(scope="module")
+def server(gate):
+    with live(create_app(gate, model_card="# card\n")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--hide-scrollbars"):  # fmt: skip
         opts.add_argument(arg)
     service = webdriver.ChromeService(executable_path=DRIVER)
     driver = webdriver.Chrome(options=opts, service=service)
     yield driver
     driver.quit()
+
+
+def _open(browser, url, width=1100, height=900):
+    browser.set_window_size(width, height)
+    browser.get(url)
+    WebDriverWait(browser, 20).until(
+        lambda d: d.execute_script("return document.body.dataset.ready")
+    )
+
+
+def _screenshot(browser, name, tmp_path):
+    folder = Path(os.environ.get("ANRC_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(browser.get_window_size()["width"], min(height + 120, 2400))
+    assert browser.save_screenshot(str(folder / f"{name}.png"))
 
 
 def _select(driver, box, words):
@@ -66,8 +91,12 @@ def _select(driver, box, words):
     )  # fmt: skip
 
 
-def test_type_mark_predict(server, browser, classifier):
-    browser.get(server)
+def _result(browser):
+    return WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "result")))
+
+
+def test_type_mark_predict(server, browser, classifier, tmp_path):
+    _open(browser, server)
     box = browser.find_element(By.ID, "sentence")
     box.clear()
     box.send_keys("The singer caused a commotion .")
@@ -75,28 +104,116 @@ def test_type_mark_predict(server, browser, classifier):
     browser.find_element(By.ID, "mark-e1").click()
     _select(browser, box, "commotion")
     browser.find_element(By.ID, "mark-e2").click()
-    tagged = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
-    assert box.get_attribute("value") == tagged
+    assert box.get_attribute("value") == TAGGED
+    preview = browser.find_element(By.ID, "preview")
+    assert "<e1>" not in preview.text  # entities in colour, not tags
+    marks = preview.find_elements(By.CSS_SELECTOR, "mark")
+    assert [m.get_attribute("data-entity") for m in marks] == ["e1", "e2"]
+    words = [m.find_element(By.CSS_SELECTOR, ".words").text for m in marks]
+    assert words == ["singer", "commotion"]
     browser.find_element(By.ID, "predict").click()
-    WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "result")))
-    expected = classifier.predict(tagged)
+    _result(browser)
+    expected = classifier.predict(TAGGED)
     assert browser.find_element(By.ID, "label").text == expected.label
+    answer = browser.find_element(By.ID, "answer").text
+    assert "singer" in answer and "commotion" in answer
     rows = browser.find_elements(By.CSS_SELECTOR, "#bars .bar-row")
-    assert sorted(r.get_attribute("data-label") for r in rows) == sorted(expected.scores)
-    assert rows[0].get_attribute("data-label") == expected.label  # highest first
+    ranked = sorted(expected.scores, key=expected.scores.get, reverse=True)
+    shown = [r.get_attribute("data-label") for r in rows]
+    assert shown == [lab for lab in ranked[:5] if expected.scores[lab] >= 0.0005]
     tokens = browser.find_elements(By.CSS_SELECTOR, "#heatmap span")
     assert [t.text for t in tokens] == expected.tokens
+    assert [t.get_attribute("data-entity") for t in tokens] == [r or None for r in expected.roles]
     weights = [float(t.get_attribute("data-weight")) for t in tokens]
     assert sum(weights) == pytest.approx(1.0, abs=1e-2)
     assert "Saliency" in browser.find_element(By.ID, "heat-title").text
+    assert not browser.find_element(By.ID, "weights-switch").is_displayed()  # a CNN: no attention
+    curl = browser.find_element(By.ID, "curl").get_attribute("textContent")
+    assert curl.startswith("curl -s http://127.0.0.1:") and '"sentence":' in curl
+    assert browser.find_element(By.ID, "model-card").is_displayed()
+    _screenshot(browser, "page-desktop", tmp_path)
+
+
+def test_examples_ctrl_enter_and_show_all(server, browser, classifier):
+    _open(browser, server)
+    examples = browser.find_elements(By.CSS_SELECTOR, "#examples button.example")
+    assert len(examples) >= 4 and "<e1>" not in examples[1].text
+    examples[1].click()
+    _result(browser)
+    sentence = examples[1].get_attribute("data-sentence")
+    assert browser.find_element(By.ID, "sentence").get_attribute("value") == sentence
+    assert browser.find_element(By.ID, "label").text == classifier.predict(sentence).label
+    box = browser.find_element(By.ID, "sentence")
+    box.clear()
+    box.send_keys(TAGGED)
+    browser.execute_script("document.getElementById('result').hidden = true;")
+    box.send_keys(Keys.CONTROL, Keys.ENTER)
+    _result(browser)
+    assert browser.find_element(By.ID, "label").text == classifier.predict(TAGGED).label
+    more = browser.find_element(By.ID, "show-all")
+    if more.is_displayed():  # some labels were hidden: show them all
+        more.click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#bars .bar-row")
+    assert len(rows) == len(classifier.labels)
+
+
+def test_loading_state(server, browser, gate):
+    _open(browser, server)
+    gate.open.clear()
+    try:
+        browser.find_element(By.ID, "predict").click()
+        WebDriverWait(browser, 20).until(
+            lambda d: not d.find_element(By.ID, "predict").is_enabled()
+        )
+        assert "Predicting" in browser.find_element(By.ID, "status").text
+    finally:
+        gate.open.set()
+    _result(browser)
+    assert browser.find_element(By.ID, "predict").is_enabled()
+    assert browser.find_element(By.ID, "status").text == ""
 
 
 def test_a_sentence_without_entities_shows_the_error(server, browser):
-    browser.get(server)
+    _open(browser, server)
     box = browser.find_element(By.ID, "sentence")
     box.clear()
     box.send_keys("no entities here")
     browser.find_element(By.ID, "predict").click()
     err = WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "error").text or None)
-    assert "request:" in err
+    assert err.startswith("request: ") and "request: request:" not in err
     assert not browser.find_element(By.ID, "result").is_displayed()
+
+
+def test_a_phone_width_has_no_sideways_scroll(server, browser, tmp_path):
+    _open(browser, server, width=400, height=850)
+    browser.find_element(By.ID, "predict").click()
+    _result(browser)
+    inner = browser.execute_script("return window.innerWidth")
+    assert inner <= 400
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('body *')].filter(e => e.offsetParent !== null"
+        " && e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.id || e.tagName)"
+    )
+    assert wide == []
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= inner
+    _screenshot(browser, "page-400px", tmp_path)
+
+
+def test_attention_and_saliency_switch(attention_classifier, browser):
+    with live(create_app(attention_classifier)) as url:
+        _open(browser, url)
+        browser.find_element(By.ID, "predict").click()
+        _result(browser)
+        expected = attention_classifier.predict_many([TAGGED], with_saliency=True)[0]
+        assert browser.find_element(By.ID, "weights-switch").is_displayed()
+        assert "Attention" in browser.find_element(By.ID, "heat-title").text
+
+        def weights():
+            spans = browser.find_elements(By.CSS_SELECTOR, "#heatmap span")
+            return [float(s.get_attribute("data-weight")) for s in spans]
+
+        assert weights() == pytest.approx(expected.attention, abs=1e-3)
+        browser.find_element(By.ID, "weights-saliency").click()
+        assert "Saliency" in browser.find_element(By.ID, "heat-title").text
+        assert weights() == pytest.approx(expected.saliency, abs=1e-3)
+        assert not browser.find_element(By.ID, "model-card").is_displayed()

@@ -14,6 +14,7 @@ from anrc.cli import (
     evaluate,
     experiment,
     export,
+    models,
     predict,
     score,
     serve,
@@ -22,7 +23,7 @@ from anrc.cli import (
 from anrc.errors import AnrcInputError
 
 # One module per verb, each with register(subparsers) and a run function.
-VERBS = (score, data, train, evaluate, predict, experiment, attack, ensemble, serve, export)
+VERBS = (score, data, train, evaluate, predict, models, experiment, attack, ensemble, serve, export)
 
 
 # An example for every command's --help (every name here must be a registered verb).
@@ -39,6 +40,7 @@ EXAMPLES = {
     "ensemble": "anrc ensemble runs/a runs/b runs/c --out runs/ensemble",
     "serve": "anrc serve runs/anrc --port 8000   (then open http://127.0.0.1:8000/)",
     "export": "anrc export runs/cnn --onnx cnn.onnx",
+    "models": "anrc models",
 }
 
 

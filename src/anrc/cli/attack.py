@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anrc.cli.common import load_classifier
-from anrc.device import DEVICES
+from anrc.cli.common import add_device_option, load_classifier
 from anrc.errors import AnrcInputError
 
 
@@ -207,7 +206,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random-word control")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
-    p.add_argument(
-        "--device", choices=DEVICES, default="cpu", help="where the model runs (auto: a GPU if any)"
-    )
+    add_device_option(p)
     p.set_defaults(func=run)

@@ -11,18 +11,21 @@ from anrc.errors import AnrcInputError
 def load_classifier(run_dir: str, device: str = "cpu"):
     """A :class:`~anrc.inference.api.RelationClassifier` on ``device`` (cpu, cuda, auto);
     a bad run or an absent GPU is a one-line error."""
-    from anrc.device import place
-    from anrc.device import resolve as resolve_device
-    from anrc.inference.api import RelationClassifier
-    from anrc.pretrained import resolve
-    from anrc.rundir import RunLoadError, load_run
+    from anrc.inference.api import load
+    from anrc.rundir import RunLoadError
 
     try:
-        run = load_run(resolve(run_dir))
+        return load(run_dir, device)  # no GPU: a one-line error
     except RunLoadError as err:
         raise AnrcInputError(str(err)) from None
-    place(run.model, run.featurizer, resolve_device(device))  # no GPU: a one-line error
-    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+
+
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    from anrc.device import DEVICES
+
+    p.add_argument(
+        "--device", choices=DEVICES, default="cpu", help="where the model runs (auto: a GPU if any)"
+    )
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from anrc.cli.common import load_classifier
+from anrc.cli.common import add_device_option, load_classifier
 from anrc.errors import AnrcInputError
 
 
@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--predictions", help="also write ID<TAB>LABEL predictions here")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("--skip-invalid", action="store_true", help="skip malformed examples, counted")
+    add_device_option(p)
     p.set_defaults(func=run)
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from anrc.metrics.report import format_report
     from anrc.metrics.scorer import score
 
-    clf = load_classifier(args.run_dir)
+    clf = load_classifier(args.run_dir, args.device)
     path = args.data or clf.config.data.test
     if not path:
         raise AnrcInputError("no --data given and the run has no test file")

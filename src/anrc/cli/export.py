@@ -7,21 +7,28 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export", help="export a trained run to ONNX (cnn, crcnn, anrc, att-blstm encoders)"
-    )
+    from anrc.export.onnx import QUANTIZE
+
+    p = sub.add_parser("export", help="export a trained run to ONNX (every encoder)")
     p.add_argument("run_dir", help="a trained run directory, or a shipped model")
     p.add_argument("--onnx", required=True, metavar="OUT", help="the .onnx file to write")
+    p.add_argument(
+        "--quantize",
+        choices=QUANTIZE,
+        default="none",
+        help="int8: onnxruntime's dynamic int8 quantisation (smaller, faster on CPUs; "
+        "benchmarks/bench_onnx.py measures its accuracy)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from anrc.export.onnx import export_here
 
-    inputs = export_here(args.run_dir, args.onnx)  # this process is fresh
+    done = export_here(args.run_dir, args.onnx, args.quantize)  # this process is fresh
     print(
-        f"wrote {args.onnx} (inputs: {', '.join(inputs)}; vocabulary and labels stay in "
-        f"{args.run_dir}: anrc.export.onnx.OnnxClassifier reads both)",
+        f"{done.describe()}; vocabulary and labels stay in {args.run_dir}: "
+        "anrc.export.onnx.OnnxClassifier reads both",
         file=sys.stderr,
     )
     return 0

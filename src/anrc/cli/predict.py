@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from anrc.cli.common import load_classifier
+from anrc.cli.common import add_device_option, load_classifier
 from anrc.errors import AnrcInputError
 
 
@@ -22,13 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --output: skip input lines whose results are already written",
     )
+    add_device_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from anrc.inference.stream import completed_records, predict_stream
 
-    clf = load_classifier(args.run_dir)
+    clf = load_classifier(args.run_dir, args.device)
     if args.resume and not args.output:
         raise AnrcInputError("--resume needs --output (the file to continue)")
     if not args.output:

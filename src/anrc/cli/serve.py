@@ -3,41 +3,90 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from anrc.cli.common import load_classifier
+from anrc.cli.common import add_device_option, load_classifier
 from anrc.errors import AnrcInputError
+from anrc.serve.requests import Limits
+
+DEFAULTS = Limits()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
         help="serve a model: JSON API (POST /predict, GET /labels, GET /health) and a page at /",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        epilog="example: anrc serve runs/att-blstm --port 8000, then open http://127.0.0.1:8000/",
+        epilog="example: anrc serve semeval --port 8000, then open http://127.0.0.1:8000/. "
+        "It listens on 127.0.0.1 (this machine only) and has no accounts: before you "
+        "expose it, put it behind a reverse proxy with TLS and set --api-key.",
     )
-    p.add_argument("model", help="a run directory, or a shipped model: semeval")
+    p.add_argument("model", help="a run directory, or a shipped model (anrc models lists them)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on")
-    p.add_argument("--max-items", type=int, default=64, help="most sentences in one request")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free one)")
+    p.add_argument("--max-items", type=int, default=DEFAULTS.max_items,
+                   help="most sentences in one request (more: 413)")  # fmt: skip
+    p.add_argument("--max-words", type=int, default=DEFAULTS.max_words,
+                   help="most words in one sentence (more: 413)")  # fmt: skip
+    p.add_argument("--max-bytes", type=int, default=DEFAULTS.max_bytes,
+                   help="largest request body (more: 413)")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=DEFAULTS.timeout,
+                   help="seconds one request's predictions may take (more: 503)")  # fmt: skip
     p.add_argument(
-        "--threads", type=int, default=1, help="torch threads (requests are served one at a time)"
+        "--api-key",
+        default=os.environ.get("ANRC_API_KEY") or None,
+        help="require this key on /predict, /labels and /model-card (Authorization: Bearer "
+        "KEY); default: $ANRC_API_KEY, none when unset",
     )
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument(
+        "--workers", type=int, default=1, help="predictions that may run at once (threads)"
+    )
+    add_device_option(p)
     p.set_defaults(func=run)
+
+
+def _check(args: argparse.Namespace) -> Limits:
+    for name in ("max_items", "max_words", "max_bytes", "workers", "threads"):
+        if getattr(args, name) < 1:
+            raise AnrcInputError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.timeout <= 0:
+        raise AnrcInputError("--timeout must be more than 0 seconds")
+    return Limits(args.max_bytes, args.max_items, args.max_words, args.timeout)
+
+
+def model_card(model: str) -> str | None:
+    """The model's MODEL_CARD.md, if its folder has one."""
+    from anrc.pretrained import resolve
+
+    path = resolve(model) / "MODEL_CARD.md"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from anrc.serve.app import serve
-
-    torch.set_num_threads(max(1, args.threads))
-    clf = load_classifier(args.model)
+    limits = _check(args)
     try:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
         raise AnrcInputError("anrc serve needs the extra: pip install -e '.[serve]'") from None
-    print(f"serving {args.model} on http://{args.host}:{args.port}/", file=sys.stderr)
-    serve(clf, args.host, args.port, args.max_items)
+    from anrc.serve.app import create_app
+    from anrc.serve.server import bind, serve
+
+    sock = bind(args.host, args.port)  # before loading: a port in use fails fast
+    torch.set_num_threads(args.threads)
+    clf = load_classifier(args.model, args.device)
+    app = create_app(clf, limits, args.workers, args.api_key, model_card(args.model))
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"serving {args.model} on http://{shown}:{port}/", file=sys.stderr)
+    if host not in ("127.0.0.1", "::1", "localhost") and not args.api_key:
+        print(
+            f"warning: listening on {host} with no API key: anyone who can reach this "
+            "port can use the model (see --api-key)",
+            file=sys.stderr,
+        )
+    serve(app, sock)
     return 0

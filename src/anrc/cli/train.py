@@ -35,10 +35,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    if args.show_config:
+        print(cfg.describe())
+        return 0
+    if not args.resume and not args.force and (Path(args.out) / "scores.json").is_file():
+        raise AnrcInputError(
+            "holds a finished run; choose another --out, or add --force to overwrite it", args.out
+        )
+    out = Path(args.resume or args.out)
+    existed = out.exists()
+    try:
+        return _train(cfg, out, bool(args.resume))
+    finally:
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a run that failed before writing anything leaves no empty folder
+
+
+def _config(args: argparse.Namespace):
     from anrc.config import load_config
-    from anrc.training.checkpoint import CheckpointError
-    from anrc.training.loop import Interrupted, resume_config, train
-    from anrc.training.step import NonFiniteLoss
+    from anrc.training.loop import resume_config
 
     try:
         if args.resume:
@@ -47,22 +63,22 @@ def run(args: argparse.Namespace) -> int:
                     "--resume continues a run with its saved config.toml; "
                     "it takes no --config or --set"
                 )
-            cfg = resume_config(args.resume)
-        else:
-            extra = [f"data.augment={args.augment}"] if args.augment else []
-            extra += ["data.skip_invalid=true"] if args.skip_invalid else []
-            cfg = load_config(args.config, [*args.set, *extra])
+            return resume_config(args.resume)
+        extra = [f"data.augment={args.augment}"] if args.augment else []
+        extra += ["data.skip_invalid=true"] if args.skip_invalid else []
+        return load_config(args.config, [*args.set, *extra])
     except (ValueError, TypeError, OSError) as err:
         raise AnrcInputError(str(err), args.config) from None
-    if args.show_config:
-        print(cfg.describe())
-        return 0
-    if not args.resume and not args.force and (Path(args.out) / "scores.json").is_file():
-        raise AnrcInputError(
-            "holds a finished run; choose another --out, or add --force to overwrite it", args.out
-        )
+
+
+def _train(cfg, out: Path, resume: bool) -> int:
+    from anrc.training.checkpoint import CheckpointError
+    from anrc.training.distributed import init_world
+    from anrc.training.loop import Interrupted, train
+    from anrc.training.step import NonFiniteLoss
+
     try:
-        summary = train(cfg, args.resume or args.out, resume=bool(args.resume))
+        summary = train(cfg, out, resume=resume)
     except CheckpointError as err:
         raise AnrcInputError(str(err)) from None
     except NonFiniteLoss as err:
@@ -71,8 +87,6 @@ def run(args: argparse.Namespace) -> int:
     except Interrupted as err:
         print(str(err), file=sys.stderr)
         return 130
-    from anrc.training.distributed import init_world
-
     if not init_world().main:  # torchrun: process 0 reports
         return 0
     _report(summary)

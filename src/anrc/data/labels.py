@@ -12,8 +12,7 @@ over the non-negative labels.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _DIRECTED = re.compile(r"^([^\s()]+)\((e1,e2|e2,e1)\)$")
@@ -103,6 +102,9 @@ class LabelSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.labels)
+
     def index(self, label: str) -> int:
         try:
             return self._index[label]
@@ -133,6 +135,32 @@ class LabelSet:
         return cls(tuple(obj["labels"]), obj["negative"])
 
 
-def label_distribution(labels: Iterable[str], directed: bool = False) -> Counter:
-    """Counts of each label (or of each relation ignoring direction)."""
-    return Counter(lab if directed else strip_direction(lab) for lab in labels)
+#: SemEval-2010 Task 8's relations as sentences, the first role's entity as {x} and the
+#: second's as {y} (the task guidelines' definitions, shortened)
+RELATION_PHRASES = {
+    "Cause-Effect": "{x} causes {y}",
+    "Component-Whole": "{x} is a part of {y}",
+    "Content-Container": "{x} is (or was) inside {y}",
+    "Entity-Destination": "{x} moves into or toward {y}",
+    "Entity-Origin": "{x} comes or is derived from {y}",
+    "Instrument-Agency": "{x} is used by {y}",
+    "Member-Collection": "{x} is a member of {y}",
+    "Message-Topic": "{x} is about {y}",
+    "Product-Producer": "{x} is made by {y}",
+}
+
+
+def describe_label(label: str, negative: str) -> str:
+    """A label as a sentence about the entities ``{e1}`` and ``{e2}`` (placeholders to
+    fill in): ``Cause-Effect(e2,e1)`` -> ``"{e2} causes {e1}"``. Relations without a
+    phrase read ``Name: {e1} -> {e2}``; undirected ones ``Name ({e1}, {e2})``."""
+    if label == negative:
+        return "no relation of the label set between {e1} and {e2}"
+    name, direction = split_direction(label)
+    if direction is None:
+        return f"{name} ({{e1}}, {{e2}})"
+    x, y = ("{e1}", "{e2}") if direction == "e1,e2" else ("{e2}", "{e1}")
+    phrase = RELATION_PHRASES.get(name)
+    if phrase is None:
+        return f"{name}: {x} \u2192 {y}"
+    return phrase.format(x=x, y=y)

@@ -9,6 +9,8 @@ from pathlib import Path
 from anrc.data import Example, example_from_json, parse_tagged
 from anrc.inference.predict import predict_probs
 
+ENTITIES = ("e1", "e2")
+
 
 @dataclass
 class Prediction:
@@ -18,6 +20,10 @@ class Prediction:
     tokens: list[str]  # as the encoder sees them (entity markers included, if any)
     attention: list[float] | None  # weight of every token (sums to 1), None without attention
     saliency: list[float] | None = None  # gradient-norm weight of every token, when asked for
+    #: the entities' words ({"e1": "the singer", "e2": ...}) and their [start, end) in ``tokens``
+    entities: dict[str, str] | None = None
+    spans: dict[str, tuple[int, int]] | None = None
+    roles: list[str] | None = None  # each token's part: "e1", "e2", "marker" or ""
 
     def to_json(self) -> dict:
         out = {
@@ -26,6 +32,9 @@ class Prediction:
             "scores": self.scores,
             "tokens": self.tokens,
             "attention": self.attention,
+            "entities": self.entities,
+            "spans": {k: list(v) for k, v in (self.spans or {}).items()},
+            "roles": self.roles,
         }
         if self.saliency is not None:
             out["saliency"] = self.saliency
@@ -44,6 +53,18 @@ def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
             raise ValueError("empty sentence")
         return Example(default_id, tokens, e1, e2)
     raise ValueError(f"cannot predict on a {type(item).__name__}")
+
+
+def token_roles(marked) -> list[str]:
+    """Each featurised token's part: "e1", "e2", "marker" (an entity marker) or ""."""
+    roles = [""] * len(marked.tokens)
+    for name, (start, end) in (("e1", marked.e1), ("e2", marked.e2)):
+        roles[start:end] = [name] * (end - start)
+    if marked.starts != (marked.e1[0], marked.e2[0]):  # markers stand around the entities
+        for i in (*marked.starts, marked.e1[1], marked.e2[1]):
+            if i < len(roles):
+                roles[i] = "marker"
+    return roles
 
 
 class RelationClassifier:
@@ -71,24 +92,33 @@ class RelationClassifier:
         for i, ex in enumerate(examples):
             p = probs[i]
             k = int(p.argmax())
+            marked = self.featurizer.marked(ex)
             out.append(
                 Prediction(
                     label=self.labels.labels[k],
                     score=float(p[k]),
                     scores={lab: float(v) for lab, v in zip(self.labels.labels, p, strict=True)},
-                    tokens=self.featurizer.marked(ex).tokens,
+                    tokens=marked.tokens,
                     attention=None if attn is None or not len(attn[i]) else attn[i].tolist(),
                     saliency=None if sal is None else sal[i].tolist(),
+                    entities={k: " ".join(ex.tokens[slice(*getattr(ex, k))]) for k in ENTITIES},
+                    spans={"e1": marked.e1, "e2": marked.e2},
+                    roles=token_roles(marked),
                 )
             )
         return out
 
     def predict_labels(
-        self, examples: Sequence[Example], batch_size: int = 256, show_progress: str | None = None
+        self,
+        items: Sequence[str | dict | Example],
+        batch_size: int = 256,
+        show_progress: str | None = None,
     ) -> list[str]:
-        """The label of each example (the official scorer's input)."""
+        """The label of each tagged sentence, OpenNRE item or Example (the official
+        scorer's input)."""
         from anrc.inference.predict import predict_labels
 
+        examples = [to_example(it, str(i)) for i, it in enumerate(items)]
         return predict_labels(
             self.model, self.featurizer, self.labels, examples, batch_size, show_progress
         )
@@ -102,11 +132,14 @@ class RelationClassifier:
         return p.label, p.score
 
 
-def load(run_dir: str | Path) -> RelationClassifier:
-    """Load a trained run directory, or a shipped model by name (``"semeval"``);
-    safetensors + JSON, no code is executed."""
+def load(run_dir: str | Path, device: str = "cpu") -> RelationClassifier:
+    """Load a trained run directory, or a shipped model by name (``"semeval"``), on
+    ``device`` (cpu, cuda or auto); safetensors + JSON, no code is executed."""
+    from anrc.device import place
+    from anrc.device import resolve as resolve_device
     from anrc.pretrained import resolve
     from anrc.rundir import load_run
 
     run = load_run(resolve(run_dir))
+    place(run.model, run.featurizer, resolve_device(device))
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)

@@ -11,16 +11,30 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from anrc.errors import AnrcInputError
+from anrc.registry import did_you_mean
+
+
+def _root() -> Path:
+    return Path(str(resources.files("anrc.pretrained")))
+
 
 def shipped() -> list[str]:
     """Names of the models that ship with this install."""
-    root = Path(str(resources.files("anrc.pretrained")))
-    return sorted(p.name for p in root.iterdir() if (p / "model.safetensors").is_file())
+    return sorted(p.name for p in _root().iterdir() if (p / "model.safetensors").is_file())
 
 
 def resolve(model: str | Path) -> Path:
-    """A run directory for ``model``: an existing folder, or the name of a shipped model."""
+    """A run directory for ``model``: an existing path, or the name of a shipped model
+    (AnrcInputError naming the shipped models when it is neither)."""
     path = Path(model)
-    if path.is_dir() or str(model) not in shipped():
+    if path.exists():
         return path
-    return Path(str(resources.files("anrc.pretrained").joinpath(str(model))))
+    names = shipped()
+    if str(model) in names:
+        return _root() / str(model)
+    raise AnrcInputError(
+        f"{model}: no such run directory, and not a shipped model"
+        f"{did_you_mean(str(model), names)}; shipped: {', '.join(names) or 'none'} "
+        "(anrc models lists them)"
+    )

@@ -1,96 +1,107 @@
 """The HTTP service: a JSON API and a page, on FastAPI (``pip install -e '.[serve]'``).
 
-    GET  /          the page: type a sentence, mark the entities, see the label,
-                    every label's probability and a heat map over the tokens
-    GET  /health    {"status": "ok", "encoder": ..., "labels": N}
-    GET  /labels    {"labels": [...], "negative": "Other"}
-    POST /predict   one item, or {"items": [...]} for many; an item is a tagged
-                    sentence ("The <e1>..</e1> ... <e2>..</e2> .", or {"sentence": ...})
-                    or an OpenNRE item ({"text", "h": {"pos"}, "t": {"pos"}} or
-                    {"token", "h", "t"}). Answers {"prediction": {...}} or
-                    {"predictions": [...]}; each has label, score, scores, tokens,
-                    attention (or null) and saliency.
+    GET  /            the page: type a sentence, mark the entities, see the label,
+                      the likeliest labels in words and a heat map over the tokens
+    GET  /health      {"status": "ok", "encoder": ..., "labels": N, "auth": bool, "limits": {...}}
+    GET  /labels      {"labels": [...], "negative": "Other", "descriptions": {label: text}}
+    GET  /model-card  the model's card (Markdown as plain text)
+    POST /predict     one item, or {"items": [...]} for many; an item is a tagged
+                      sentence ("The <e1>..</e1> ... <e2>..</e2> .", or {"sentence": ...})
+                      or an OpenNRE item ({"text", "h": {"pos"}, "t": {"pos"}} or
+                      {"token", "h", "t"}). Answers {"prediction": {...}} or
+                      {"predictions": [...]}; each has label, score, scores, tokens,
+                      attention (or null), saliency, entities and their spans.
 
-A bad request gets a 4xx JSON ``{"error": "..."}`` naming the problem (and the
-item, for many), and the service keeps serving. Bodies over ``max_bytes`` and
-more than ``max_items`` items are refused (413). Predictions run one request at
-a time (a lock around the model), so the model is never used by two threads.
-(No ``from __future__ import annotations`` here: FastAPI reads the annotations.)
+Every error, whatever its status, is ``{"error": "one line"}``: a bad request gets a
+4xx naming the problem (and the item, for many) and the service keeps serving.
+Limits (:class:`~anrc.serve.requests.Limits`): body bytes and items a request (413),
+words a sentence (413), seconds a request (503). Predictions run on worker threads
+(:mod:`anrc.serve.worker`), never on the event loop. With an API key, /predict,
+/labels and /model-card need ``Authorization: Bearer KEY`` (or ``X-API-Key: KEY``);
+the page and /health stay open. (No ``from __future__ import annotations`` here:
+FastAPI reads the annotations.)
 """
 
-import json
-import threading
+import hmac
+import logging
 from importlib import resources
 
+from anrc.data.labels import describe_label
+from anrc.serve.requests import BadRequest, Limits, parse_items, parse_json
+from anrc.serve.worker import Timeout, Worker
+
 INSTALL_HINT = "anrc serve needs the extra: pip install -e '.[serve]'"
-
-
-class BadRequest(ValueError):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-def _items(payload) -> tuple[list, bool]:
-    """(items, many) from a request body."""
-    if isinstance(payload, dict) and "items" in payload:
-        items = payload["items"]
-        if not isinstance(items, list) or not items:
-            raise BadRequest('"items" must be a non-empty list')
-        return items, True
-    if isinstance(payload, list):
-        if not payload:
-            raise BadRequest("an empty list: nothing to predict")
-        return payload, True
-    return [payload], False
-
-
-def _item(obj, where: str):
-    if isinstance(obj, dict) and "sentence" in obj:
-        obj = obj["sentence"]
-    if not isinstance(obj, str | dict):
-        raise BadRequest(f"{where}: expected a tagged sentence or an OpenNRE item")
-    return obj
-
-
-def predict_payload(classifier, payload, max_items: int) -> dict:
-    """The response body for a /predict payload (BadRequest on bad input)."""
-    from anrc.inference.api import to_example
-
-    items, many = _items(payload)
-    if len(items) > max_items:
-        raise BadRequest(f"{len(items)} items; at most {max_items} a request", 413)
-    examples = []
-    for i, raw in enumerate(items):
-        where = f"item {i}" if many else "request"
-        try:
-            examples.append(to_example(_item(raw, where), str(i)))
-        except ValueError as err:
-            raise BadRequest(f"{where}: {err}") from None
-    preds = classifier.predict_many(examples, with_saliency=True)
-    if many:
-        return {"predictions": [p.to_json() for p in preds]}
-    return {"prediction": preds[0].to_json()}
+log = logging.getLogger("anrc.serve")
 
 
 def page_html() -> str:
     return resources.files("anrc.serve").joinpath("page.html").read_text(encoding="utf-8")
 
 
-def create_app(classifier, max_items: int = 64, max_bytes: int = 1_000_000):
+def _authorised(headers, api_key: str | None) -> bool:
+    if not api_key:
+        return True
+    given = headers.get("x-api-key") or ""
+    auth = headers.get("authorization") or ""
+    if auth.lower().startswith("bearer "):
+        given = auth[7:].strip()
+    return hmac.compare_digest(given.encode(), api_key.encode())
+
+
+def _install_error_handlers(app, error) -> None:
+    """One error shape everywhere: ``{"error": ...}`` for 404, 405, 422 and 500 too."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, exc):
+        text = {404: f"no such page: {request.url.path}",
+                405: f"{request.method} is not allowed on {request.url.path}"}  # fmt: skip
+        return error(exc.status_code, text.get(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc):
+        return error(422, f"invalid request: {exc.errors()[:1]}")
+
+    @app.exception_handler(Exception)
+    async def internal_error(request, exc):
+        log.exception("internal error on %s", request.url.path)
+        return error(500, "internal error (the server log has the details)")
+
+
+def create_app(
+    classifier,
+    limits: Limits | None = None,
+    workers: int = 1,
+    api_key: str | None = None,
+    model_card: str | None = None,
+):
+    """The FastAPI app serving ``classifier`` (a RelationClassifier)."""
     try:
         from fastapi import FastAPI, Request
-        from fastapi.responses import HTMLResponse, JSONResponse
+        from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
     except ImportError:
         raise ImportError(INSTALL_HINT) from None
 
-    app = FastAPI(title="anrc", docs_url=None, redoc_url=None)
-    lock = threading.Lock()
-    cfg = classifier.config
+    limits = limits or Limits()
+    app = FastAPI(title="anrc", docs_url=None, redoc_url=None, openapi_url=None)
+    worker = Worker(classifier, workers, limits.chunk_words)
+    labels = classifier.labels
     page = page_html()
 
     def error(status: int, message: str):
         return JSONResponse({"error": message}, status_code=status)
+
+    _install_error_handlers(app, error)
+    app.state.worker = worker
+
+    @app.middleware("http")
+    async def check_key(request: Request, call_next):
+        if request.url.path in ("/predict", "/labels", "/model-card") and not _authorised(
+            request.headers, api_key
+        ):
+            return error(401, "missing or wrong API key (Authorization: Bearer KEY)")
+        return await call_next(request)
 
     @app.get("/", response_class=HTMLResponse)
     def index():
@@ -98,36 +109,44 @@ def create_app(classifier, max_items: int = 64, max_bytes: int = 1_000_000):
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "encoder": cfg.model.encoder, "labels": len(classifier.labels)}
+        return {
+            "status": "ok",
+            "encoder": classifier.config.model.encoder,
+            "labels": len(labels),
+            "auth": bool(api_key),
+            "model_card": model_card is not None,
+            "limits": vars(limits),
+        }
 
     @app.get("/labels")
-    def labels():
-        return {"labels": classifier.labels.labels, "negative": classifier.labels.negative}
+    def label_list():
+        return {
+            "labels": list(labels),
+            "negative": labels.negative,
+            "descriptions": {lab: describe_label(lab, labels.negative) for lab in labels},
+        }
+
+    @app.get("/model-card")
+    def card():
+        if model_card is None:
+            return error(404, "this model has no model card")
+        return PlainTextResponse(model_card)
 
     @app.post("/predict")
     async def predict(request: Request):
         size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > max_bytes:
-            return error(413, f"request body of {size} bytes; at most {max_bytes}")
-        body = await request.body()
-        if len(body) > max_bytes:
-            return error(413, f"request body of {len(body)} bytes; at most {max_bytes}")
+        if size is not None and size.isdigit() and int(size) > limits.max_bytes:
+            return error(413, f"request body of {size} bytes; at most {limits.max_bytes}")
         try:
-            payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            return error(400, f"the body is not JSON ({err})")
-        try:
-            with lock:
-                return predict_payload(classifier, payload, max_items)
+            payload = parse_json(await request.body(), limits.max_bytes)
+            examples, many = parse_items(payload, limits)
+            preds = await worker.predict(examples, limits.timeout)
         except BadRequest as err:
             return error(err.status, str(err))
+        except Timeout as err:
+            return error(503, str(err))
+        if many:
+            return {"predictions": [p.to_json() for p in preds]}
+        return {"prediction": preds[0].to_json()}
 
     return app
-
-
-def serve(classifier, host: str, port: int, max_items: int, log_level: str = "warning") -> None:
-    try:
-        import uvicorn
-    except ImportError:
-        raise ImportError(INSTALL_HINT) from None
-    uvicorn.run(create_app(classifier, max_items), host=host, port=port, log_level=log_level)

@@ -42,8 +42,6 @@ class Encoder(nn.Module):
     registered_name = "base"
     #: the perturbation sites this encoder can expose through ``embed`` (adversarial.target)
     sites: tuple[str, ...] = ("word",)
-    #: why ``anrc export --onnx`` cannot export this encoder (None: it can)
-    onnx_unsupported: str | None = None
 
     def get_output_dim(self) -> int:
         raise NotImplementedError

@@ -28,11 +28,6 @@ from anrc.models.layers import masked_softmax, run_bilstm, span_mean
 
 @ENCODERS.register("entity-lstm")
 class EntityLSTMEncoder(Encoder):
-    onnx_unsupported = (
-        "its self-attention (torch.nn.MultiheadAttention) exports with a reshape that "
-        "onnxruntime rejects for other batch sizes"
-    )
-
     def __init__(self, cfg, featurizer, word_dim: int):
         super().__init__()
         m = cfg.model

@@ -205,8 +205,6 @@ class PieceFeaturizer(Featurizer):
 
 @ENCODERS.register("transformer")
 class TransformerEncoder(Encoder):
-    onnx_unsupported = "export the Hugging Face body with its own tools (optimum); not done here"
-
     def __init__(self, cfg, featurizer: PieceFeaturizer, word_dim: int = 0):
         super().__init__()
         transformers = _require("transformers")

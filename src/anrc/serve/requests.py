@@ -1,0 +1,94 @@
+"""A /predict request body -> examples, with every limit checked before any prediction.
+
+Pure functions, no web framework: a bad body raises :class:`BadRequest` with the
+HTTP status and one message that names the item (``item 3: ...``) when the body
+holds many.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from anrc.data import Example
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask for (``anrc serve --help`` sets each)."""
+
+    max_bytes: int = 1_000_000  # request body
+    max_items: int = 64  # sentences in one request
+    max_words: int = 512  # words in one sentence
+    timeout: float = 30.0  # seconds for one request's predictions
+    chunk_words: int = 1024  # words a worker predicts at a time (anrc.serve.worker)
+
+
+def parse_json(body: bytes, max_bytes: int) -> object:
+    """The body as JSON; too large, not UTF-8, not JSON or nested too deep is a BadRequest."""
+    if len(body) > max_bytes:
+        raise BadRequest(f"request body of {len(body)} bytes; at most {max_bytes}", 413)
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequest(f"the body is not JSON ({err})") from None
+    except RecursionError:
+        raise BadRequest(
+            "the body's JSON nests too deeply (arrays or objects within each other)"
+        ) from None
+
+
+def _items(payload: object) -> tuple[list, bool]:
+    """(items, many) from a request body."""
+    if isinstance(payload, dict) and "items" in payload:
+        items = payload["items"]
+        if not isinstance(items, list) or not items:
+            raise BadRequest('"items" must be a non-empty list')
+        return items, True
+    if isinstance(payload, list):
+        if not payload:
+            raise BadRequest("an empty list: nothing to predict")
+        return payload, True
+    return [payload], False
+
+
+def _example(obj: object, default_id: str) -> Example:
+    """One item (a tagged sentence, {"sentence": ...} or an OpenNRE item) -> Example."""
+    from anrc.inference.api import to_example
+
+    if isinstance(obj, dict) and "sentence" in obj:
+        obj = obj["sentence"]
+    if not isinstance(obj, str | dict):
+        raise ValueError("expected a tagged sentence or an OpenNRE item")
+    try:
+        return to_example(obj, default_id)
+    except RecursionError:
+        raise ValueError("the item nests too deeply") from None
+
+
+def parse_items(payload: object, limits: Limits) -> tuple[list[Example], bool]:
+    """(examples, many): the request's sentences, each within ``limits.max_words``."""
+    items, many = _items(payload)
+    if len(items) > limits.max_items:
+        raise BadRequest(f"{len(items)} items; at most {limits.max_items} a request", 413)
+    examples = []
+    for i, raw in enumerate(items):
+        where = f"item {i}" if many else "request"
+        try:
+            ex = _example(raw, str(i))
+        except ValueError as err:
+            raise BadRequest(f"{where}: {err}") from None
+        if len(ex.tokens) > limits.max_words:
+            raise BadRequest(
+                f"{where}: a sentence of {len(ex.tokens):,} words; at most "
+                f"{limits.max_words:,} (anrc serve --max-words)",
+                413,
+            )
+        examples.append(ex)
+    return examples, many

@@ -1,0 +1,117 @@
+"""Predictions off the event loop: /health answers while the model works, a large
+request's chunks interleave with a small one's, and a request past its deadline is a
+503 that leaves the service serving. A stand-in classifier blocks on events, so no
+test depends on how fast this machine is."""
+
+import http.client
+import json
+import threading
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from helpers import live  # noqa: E402
+
+from anrc.data import Example  # noqa: E402
+from anrc.serve.app import create_app  # noqa: E402
+from anrc.serve.requests import Limits  # noqa: E402
+from anrc.serve.worker import chunks  # noqa: E402
+
+
+class Gate:
+    """A stand-in classifier: records each chunk's first word and, while closed, blocks."""
+
+    def __init__(self, classifier):
+        self.real = classifier
+        self.config, self.labels = classifier.config, classifier.labels
+        self.open = threading.Event()
+        self.entered = threading.Event()
+        self.calls: list[str] = []
+
+    def predict_many(self, examples, with_saliency=False):
+        self.calls.append(examples[0].tokens[0])
+        self.entered.set()
+        assert self.open.wait(30)
+        return self.real.predict_many(examples, with_saliency=with_saliency)
+
+
+def _post(url, body, out, key):
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.request("POST", "/predict", json.dumps(body), {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    out[key] = (r.status, json.loads(r.read()))
+
+
+def _get(url, path):
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request("GET", path)
+    r = conn.getresponse()
+    return r.status, json.loads(r.read())
+
+
+def _wait(predicate, seconds=20):
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out waiting"
+        time.sleep(0.01)
+
+
+def sentence(first: str, words: int = 6) -> str:
+    rest = " ".join(["x"] * (words - 4))
+    return f"{first} <e1>a</e1> {rest} <e2>b</e2> ."
+
+
+def test_chunks_hold_at_most_the_word_budget():
+    exs = [Example(str(i), ["w"] * n, (0, 1), (1, 2)) for i, n in enumerate([3, 3, 5, 9, 1])]
+    got = [[len(e.tokens) for e in c] for c in chunks(exs, 6)]
+    assert got == [[3, 3], [5], [9], [1]]  # a longer sentence is a chunk on its own
+
+
+def test_health_answers_while_the_model_works(classifier):
+    gate = Gate(classifier)
+    with live(create_app(gate)) as url:
+        out = {}
+        t = threading.Thread(target=_post, args=(url, sentence("one"), out, "p"))
+        t.start()
+        assert gate.entered.wait(20)
+        assert _get(url, "/health")[0] == 200  # the prediction still blocks its thread
+        gate.open.set()
+        t.join(30)
+    assert out["p"][0] == 200 and out["p"][1]["prediction"]["label"] in classifier.labels
+
+
+def test_a_small_request_does_not_wait_for_a_large_one(classifier):
+    gate = Gate(classifier)
+    app = create_app(gate, Limits(chunk_words=6))
+    with live(app) as url:
+        out = {}
+        large = {"items": [sentence(f"large{i}") for i in range(3)]}  # three chunks
+        a = threading.Thread(target=_post, args=(url, large, out, "large"))
+        a.start()
+        assert gate.entered.wait(20)  # the large request's first chunk is running
+        b = threading.Thread(target=_post, args=(url, sentence("small"), out, "small"))
+        b.start()
+        _wait(lambda: app.state.worker.limiter.statistics().tasks_waiting == 1)
+        gate.open.set()
+        a.join(30), b.join(30)
+    assert gate.calls == ["large0", "small", "large1", "large2"]
+    assert out["large"][0] == out["small"][0] == 200
+    assert len(out["large"][1]["predictions"]) == 3
+
+
+def test_a_request_past_its_deadline_is_a_503_and_the_service_goes_on(classifier):
+    gate = Gate(classifier)
+    with live(create_app(gate, Limits(timeout=0.5))) as url:
+        out = {}
+        _post(url, sentence("slow"), out, "slow")  # the gate stays closed: it cannot finish
+        status, body = out["slow"]
+        assert status == 503 and "longer than 0.5 s" in body["error"]
+        gate.open.set()
+        _post(url, sentence("next"), out, "next")
+        assert out["next"][0] == 200

@@ -1,0 +1,28 @@
+"""Packaging: the licence file matches pyproject, and the Dockerfile's command is one the
+CLI accepts (the image itself is not built here: no Docker engine)."""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from anrc.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_license_file_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert all(url.startswith("https://") for url in project["urls"].values())
+
+
+def test_dockerfile_serves_the_shipped_model_with_a_valid_command():
+    text = (ROOT / "Dockerfile").read_text()
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
+    assert cmd[:3] == ["anrc", "serve", "semeval"]
+    args = build_parser().parse_args(cmd[1:])
+    assert args.host == "0.0.0.0" and args.port == 8000
+    assert "'.[serve]'" in text and "torch==2.13.0" in text
+    assert re.search(r"^USER (?!root)", text, re.M)  # not as root
