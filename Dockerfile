@@ -22,4 +22,4 @@ USER anrc
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"
-CMD ["anrc", "serve", "semeval", "--host", "0.0.0.0", "--port", "8000", "--threads", "2"]
+CMD ["anrc", "serve", "semeval", "--host", "0.0.0.0", "--port", "8000"]

@@ -13,7 +13,6 @@ PyTorch, sentences with PyTorch's label, sentences/s and speed-up over PyTorch.
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,4 +73,4 @@ for name in classifiers:
         f"| {name} | {size} | {f1[name]:.2f} | {f1[name] - f1['pytorch']:+.2f} | "
         f"{same:,} of {len(test):,} | {len(test) / med:,.0f} | {base / med:.2f}x |"
     )
-report(lines, args.out and Path(args.out), " ".join(["python", *sys.argv]))
+report(lines, args.out and Path(args.out))

@@ -15,7 +15,7 @@ requests' count and statuses, and /health's p99 (probed every 0.1 s), and the ra
 of the two phases' normal p99: how much the long requests slow everyone else.
 
     .venv/bin/python benchmarks/bench_serve.py semeval [--clients 4] [--long-clients 2]
-        [--seconds 20] [--threads 2] [--out results/benchmarks/serve.txt]
+        [--seconds 20] [--threads 1] [--workers 2] [--out results/benchmarks/serve.txt]
 """
 
 import argparse
@@ -40,7 +40,8 @@ ap.add_argument("--long-clients", type=int, default=2)
 ap.add_argument("--long-items", type=int, default=64)
 ap.add_argument("--long-words", type=int, default=500)
 ap.add_argument("--seconds", type=float, default=20)
-ap.add_argument("--threads", type=int, default=2, help="the server's torch threads")
+ap.add_argument("--threads", type=int, default=1, help="the server's torch threads")
+ap.add_argument("--workers", type=int, default=0, help="the server's --workers (0: its default)")
 ap.add_argument("--out", help="also write the report here")
 args = ap.parse_args()
 
@@ -49,6 +50,7 @@ with socket.socket() as s:
     port = s.getsockname()[1]
 command = [sys.executable, "-m", "anrc", "serve", args.model, "--port", str(port),
            "--threads", str(args.threads)]  # fmt: skip
+command += ["--workers", str(args.workers)] if args.workers else []
 server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
 test = read(ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT").examples
 LONG = json.dumps(
@@ -156,7 +158,9 @@ finally:
     server.terminate()
     server.wait(timeout=30)
 lines = [
-    f"anrc serve {args.model} --threads {args.threads}: {args.clients} clients of one test "
+    f"anrc serve {args.model} --threads {args.threads}"
+    + (f" --workers {args.workers}" if args.workers else "")
+    + f": {args.clients} clients of one test "
     f"sentence a request, {args.seconds:g} s a phase; long requests: {args.long_items} "
     f"sentences x {args.long_words} words",
     "| phase | normal requests | p50 ms | p99 ms | errors | long requests (statuses) "
@@ -166,4 +170,4 @@ lines = [
     mixed[0],
     f"normal p99 with long requests / alone: {mixed[1] / alone[1]:.1f}x",
 ]
-report(lines, args.out and Path(args.out), " ".join(sys.argv))
+report(lines, args.out and Path(args.out))

@@ -27,7 +27,7 @@ def median_time(fn, repeats):
     return statistics.median(times), times
 
 
-def report(lines, out=None, command=""):
+def report(lines, out=None):
     """Print ``lines``; with ``out``, also write them there under the command, the date
     and the machine (so a committed figure names what produced it)."""
     import datetime
@@ -36,6 +36,7 @@ def report(lines, out=None, command=""):
 
     import torch
 
+    command = " ".join([".venv/bin/python", *sys.argv])
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if out is None:

@@ -51,6 +51,13 @@ def test_one_item_in_each_form_gives_the_same_answer(client, classifier):
     assert p["roles"] == ["", "e1", "", "", "e2", ""]  # no markers: the tiny model strips them
 
 
+def test_saliency_can_be_skipped(client):
+    p = client.post("/predict", json={"sentence": TAGGED, "saliency": False}).json()["prediction"]
+    assert "saliency" not in p and p["tokens"]
+    r = client.post("/predict", json={"items": [TAGGED], "saliency": "no"})
+    assert r.status_code == 400 and "saliency" in r.json()["error"]
+
+
 def test_many_items(client):
     r = client.post("/predict", json={"items": [TAGGED, OPENNRE]})
     assert r.status_code == 200 and len(r.json()["predictions"]) == 2

@@ -97,7 +97,7 @@ def test_a_small_request_does_not_wait_for_a_large_one(classifier):
         assert gate.entered.wait(20)  # the large request's first chunk is running
         b = threading.Thread(target=_post, args=(url, sentence("small"), out, "small"))
         b.start()
-        _wait(lambda: app.state.worker.limiter.statistics().tasks_waiting == 1)
+        _wait(lambda: app.state.worker.waiting() == 1)
         gate.open.set()
         a.join(30), b.join(30)
     assert gate.calls == ["large0", "small", "large1", "large2"]

@@ -11,6 +11,7 @@ from anrc.errors import AnrcInputError
 from anrc.serve.requests import Limits
 
 DEFAULTS = Limits()
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,10 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="require this key on /predict, /labels and /model-card (Authorization: Bearer "
         "KEY); default: $ANRC_API_KEY, none when unset",
     )
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument(
-        "--workers", type=int, default=1, help="predictions that may run at once (threads)"
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads of each worker (1 is fastest for "
+        "single sentences: benchmarks/bench_serve.py)",
     )
+    p.add_argument(
+        "--workers", type=int, default=WORKERS,
+        help="predictions that run at once, each on its own thread (default: the cores, at most 4)",
+    )  # fmt: skip
     add_device_option(p)
     p.set_defaults(func=run)
 

@@ -8,9 +8,10 @@
     POST /predict     one item, or {"items": [...]} for many; an item is a tagged
                       sentence ("The <e1>..</e1> ... <e2>..</e2> .", or {"sentence": ...})
                       or an OpenNRE item ({"text", "h": {"pos"}, "t": {"pos"}} or
-                      {"token", "h", "t"}). Answers {"prediction": {...}} or
-                      {"predictions": [...]}; each has label, score, scores, tokens,
-                      attention (or null), saliency, entities and their spans.
+                      {"token", "h", "t"}); "saliency": false skips the saliency.
+                      Answers {"prediction": {...}} or {"predictions": [...]}; each
+                      has label, score, scores, tokens, attention (or null),
+                      saliency, entities, their spans and each token's role.
 
 Every error, whatever its status, is ``{"error": "one line"}``: a bad request gets a
 4xx naming the problem (and the item, for many) and the service keeps serving.
@@ -26,11 +27,15 @@ import hmac
 import logging
 from importlib import resources
 
+import anyio.to_thread
+
 from anrc.data.labels import describe_label
-from anrc.serve.requests import BadRequest, Limits, parse_items, parse_json
+from anrc.serve.requests import BadRequest, Limits, parse_request
 from anrc.serve.worker import Timeout, Worker
 
 INSTALL_HINT = "anrc serve needs the extra: pip install -e '.[serve]'"
+#: bodies smaller than this are parsed on the event loop (a thread hop costs more)
+INLINE_PARSE_BYTES = 16_384
 log = logging.getLogger("anrc.serve")
 
 
@@ -78,8 +83,8 @@ def create_app(
 ):
     """The FastAPI app serving ``classifier`` (a RelationClassifier)."""
     try:
-        from fastapi import FastAPI, Request
-        from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+        from fastapi import Depends, FastAPI, HTTPException, Request
+        from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
     except ImportError:
         raise ImportError(INSTALL_HINT) from None
 
@@ -95,13 +100,11 @@ def create_app(
     _install_error_handlers(app, error)
     app.state.worker = worker
 
-    @app.middleware("http")
-    async def check_key(request: Request, call_next):
-        if request.url.path in ("/predict", "/labels", "/model-card") and not _authorised(
-            request.headers, api_key
-        ):
-            return error(401, "missing or wrong API key (Authorization: Bearer KEY)")
-        return await call_next(request)
+    def require_key(request: Request) -> None:
+        if not _authorised(request.headers, api_key):
+            raise HTTPException(401, "missing or wrong API key (Authorization: Bearer KEY)")
+
+    keyed = [Depends(require_key)] if api_key else []
 
     @app.get("/", response_class=HTMLResponse)
     def index():
@@ -118,7 +121,7 @@ def create_app(
             "limits": vars(limits),
         }
 
-    @app.get("/labels")
+    @app.get("/labels", dependencies=keyed)
     def label_list():
         return {
             "labels": list(labels),
@@ -126,27 +129,32 @@ def create_app(
             "descriptions": {lab: describe_label(lab, labels.negative) for lab in labels},
         }
 
-    @app.get("/model-card")
+    @app.get("/model-card", dependencies=keyed)
     def card():
         if model_card is None:
             return error(404, "this model has no model card")
         return PlainTextResponse(model_card)
 
-    @app.post("/predict")
+    @app.post("/predict", dependencies=keyed)
     async def predict(request: Request):
         size = request.headers.get("content-length")
         if size is not None and size.isdigit() and int(size) > limits.max_bytes:
             return error(413, f"request body of {size} bytes; at most {limits.max_bytes}")
+        body = await request.body()
         try:
-            payload = parse_json(await request.body(), limits.max_bytes)
-            examples, many = parse_items(payload, limits)
-            preds = await worker.predict(examples, limits.timeout)
+            if len(body) < INLINE_PARSE_BYTES:
+                req = parse_request(body, limits)
+            else:  # parsing a large body takes a while: off the event loop too
+                req = await anyio.to_thread.run_sync(parse_request, body, limits)
+            preds = await worker.predict(req.examples, limits.timeout, req.saliency)
         except BadRequest as err:
             return error(err.status, str(err))
         except Timeout as err:
             return error(503, str(err))
-        if many:
-            return {"predictions": [p.to_json() for p in preds]}
-        return {"prediction": preds[0].to_json()}
+        if req.many:
+            text = '{"predictions": [' + ", ".join(preds) + "]}"
+        else:
+            text = '{"prediction": ' + preds[0] + "}"
+        return Response(text, media_type="application/json")
 
     return app

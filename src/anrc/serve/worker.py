@@ -1,23 +1,26 @@
 """Predictions off the event loop, in chunks, under a deadline.
 
-The model runs on worker threads (``workers`` of them; 1 by default, so the model
-is never used by two threads at once and torch's own threads do the parallel
-work). A request's sentences are cut into chunks of at most ``chunk_words``
-words; each chunk waits its turn for a worker in arrival order, so the chunks
-of a large request and those of small ones interleave: a small request waits
-for at most one chunk per worker, not for the whole large request. The event
-loop only parses and answers, so ``/health`` answers at once while a model
-works. A request that passes its deadline stops between chunks and is answered
-503; the chunk already running finishes in the background (threads cannot be
-stopped), which the chunk size bounds.
+The model runs on worker threads of its own (``workers`` of them: ``anrc serve``
+runs one per core, at most 4, each with one torch thread, the fastest setting on 2
+cores in ``benchmarks/bench_serve.py``; the model is shared, in eval mode, and
+saliency takes input gradients only, so no thread writes to it). A request's
+sentences are cut into chunks of at most ``chunk_words`` words (a longer sentence
+is a chunk of its own); each chunk waits its turn for a worker in arrival order,
+so the chunks of the requests in progress take turns: a small request waits for
+about one chunk of each other request, not for the whole of a large one. Each
+chunk's predictions are also turned into JSON on the worker, so the event loop
+only routes bytes and ``/health`` answers at once while the model works. A
+request that passes its deadline stops between chunks and is answered 503; the
+chunk already running finishes in the background (threads cannot be stopped),
+which the chunk size bounds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator, Sequence
-
-import anyio
-import anyio.to_thread
+from concurrent.futures import ThreadPoolExecutor
 
 from anrc.data import Example
 
@@ -43,28 +46,45 @@ def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[Examp
 
 
 class Worker:
-    """Runs ``classifier.predict_many`` for requests, chunk by chunk, on worker threads."""
+    """Runs ``classifier.predict_many`` for requests, chunk by chunk, on its own threads.
 
-    def __init__(self, classifier, workers: int = 1, chunk_words: int = 1024):
+    Its own threads, always the same ones: torch's OpenMP thread team belongs to the
+    thread that calls it, and a fresh calling thread per chunk (a shared pool) made
+    single-sentence requests 40% slower on 2 cores (teams spinning against each other).
+    """
+
+    def __init__(self, classifier, workers: int = 1, chunk_words: int = 256):
+        import torch
+
         self.classifier = classifier
         self.chunk_words = chunk_words
-        self.limiter = anyio.CapacityLimiter(max(1, workers))
+        threads = torch.get_num_threads()
+        self.pool = ThreadPoolExecutor(
+            max(1, workers), "anrc-model", initializer=torch.set_num_threads, initargs=(threads,)
+        )
 
-    def _predict(self, chunk: list[Example]) -> list:
-        return self.classifier.predict_many(chunk, with_saliency=True)
+    def waiting(self) -> int:
+        """Chunks queued for a worker thread."""
+        return self.pool._work_queue.qsize()
 
-    async def predict(self, examples: Sequence[Example], timeout: float) -> list:
-        """Predictions for ``examples`` (Timeout past ``timeout`` seconds)."""
-        out: list = []
-        try:
-            with anyio.fail_after(timeout):
-                for chunk in chunks(examples, self.chunk_words):
-                    out += await anyio.to_thread.run_sync(
-                        self._predict, chunk, limiter=self.limiter, abandon_on_cancel=True
-                    )
-        except TimeoutError:
-            raise Timeout(
-                f"the prediction took longer than {timeout:g} s (anrc serve --timeout); send "
-                "fewer or shorter sentences"
-            ) from None
+    def _predict(self, chunk: list[Example], saliency: bool) -> list[str]:
+        preds = self.classifier.predict_many(chunk, with_saliency=saliency)
+        return [json.dumps(p.to_json()) for p in preds]
+
+    async def predict(
+        self, examples: Sequence[Example], timeout: float, saliency: bool = True
+    ) -> list[str]:
+        """Each example's prediction as JSON text (Timeout past ``timeout`` seconds)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        out: list[str] = []
+        for chunk in chunks(examples, self.chunk_words):
+            job = loop.run_in_executor(self.pool, self._predict, chunk, saliency)
+            try:  # on timeout a queued chunk is dropped; a running one finishes
+                out += await asyncio.wait_for(job, max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise Timeout(
+                    f"the prediction took longer than {timeout:g} s (anrc serve --timeout); "
+                    "send fewer or shorter sentences"
+                ) from None
         return out
