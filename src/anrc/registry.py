@@ -21,10 +21,11 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean X?)`` for the closest of ``known`` to a mistyped ``name``, or ''."""
+def did_you_mean(name: str, known: Iterable[str], prefix: str = "") -> str:
+    """`` (did you mean PREFIX+X?)`` for the closest X of ``known`` to a mistyped ``name``,
+    or ''."""
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return f" (did you mean {prefix}{close[0]}?)" if close else ""
 
 
 class Registry(Generic[T]):

@@ -8,7 +8,7 @@ is checked against the model the config describes before it is used.
 from __future__ import annotations
 
 import json
-import tomllib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +16,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from anrc import __version__
+from anrc.builder import build_model, encoder_class, read_config
 from anrc.config import Config, to_toml
 from anrc.data.labels import LabelSet
 from anrc.fsio import atomic_save, atomic_write_text
-from anrc.models.classifier import ENCODERS, RelationModel, build_model
+from anrc.models.classifier import RelationModel
+from anrc.version import __version__
 
 FORMAT_VERSION = 2
 
@@ -74,13 +75,15 @@ def _read_config(run_dir: Path) -> tuple[Config, dict]:
             f"{run_dir}: saved by an older anrc (format {version}, before the encoder "
             f"redesign); train it again with this version"
         )
+    path = run_dir / "config.toml"
     try:
-        with open(run_dir / "config.toml", "rb") as f:
-            return Config.from_dict(tomllib.load(f)), meta
+        with warnings.catch_warnings():  # a run saved before the per-component sections
+            warnings.simplefilter("ignore", FutureWarning)
+            return read_config(path), meta
     except FileNotFoundError:
-        raise RunLoadError(f"{run_dir / 'config.toml'}: missing") from None
-    except (tomllib.TOMLDecodeError, ValueError, TypeError) as err:
-        raise RunLoadError(f"{run_dir / 'config.toml'}: {err}") from None
+        raise RunLoadError(f"{path}: missing") from None
+    except (ValueError, TypeError) as err:
+        raise RunLoadError(f"{path}: {err}") from None
 
 
 def _check_weights(path: Path, state: dict, expected: dict) -> None:
@@ -106,15 +109,15 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     if not run_dir.is_dir():
         raise RunLoadError(f"{run_dir}: not a run directory")
     cfg, meta = _read_config(run_dir)
-    encoder_cls = ENCODERS.get(cfg.model.encoder)
+    encoder_cls = encoder_class(cfg.model.encoder)
     try:
-        featurizer = encoder_cls.featurizer_class().load(run_dir, cfg, read_json)
+        featurizer = encoder_cls.load_featurizer(run_dir, cfg.encoder, cfg.data, read_json)
         labels = LabelSet.from_json(read_json(run_dir / "labels.json"))
     except (KeyError, ValueError, TypeError) as err:
         if isinstance(err, RunLoadError):
             raise
         raise RunLoadError(f"{run_dir}: bad featuriser or label file ({err})") from None
-    word_dim = int(meta.get("word_dim", cfg.model.word_dim))
+    word_dim = int(meta.get("word_dim", encoder_cls.word_dim_for(cfg.encoder, None)))
     model = build_model(cfg, featurizer, labels, word_dim)
     path = run_dir / "model.safetensors"
     if not path.is_file():

@@ -5,17 +5,24 @@ import random
 import numpy as np
 import pytest
 import torch
-from helpers import batch_of, tiny, tiny_config
+from helpers import (
+    backward_all,
+    batch_of,
+    one_step,
+    tiny,
+    tiny_config,
+    train_minibatch,
+    word_dim,
+)
 
 from anrc.adversarial.geometry import per_example_norm, radius
 from anrc.adversarial.methods import METHODS, make_method
 from anrc.adversarial.vat import kl_to
+from anrc.builder import build_model, encoder_class
 from anrc.config import AdversarialConfig
 from anrc.data import Example
 from anrc.data.labels import LabelSet
-from anrc.models.classifier import ENCODERS, build_model
 from anrc.training.setup import make_optimizer
-from anrc.training.step import train_step
 
 ALL = METHODS.choices()
 PERTURBING = [m for m in ALL if m != "none"]
@@ -32,9 +39,7 @@ def test_perturbation_within_its_bound_and_zero_on_padding(name, scale):
     model, feat, labels, exs, cfg = tiny("cnn", dropout=0.0)
     b = batch_of(exs, feat, labels)
     method = make_method(_adv(name, scale=scale, random_start=True))
-    for _ in range(method.replays):  # free: the second replay trains on a moved r
-        model.zero_grad()
-        method.backward(model, b)
+    backward_all(method, model, b)  # free: the second replay trains on a moved r
     r = method.last_r
     assert r.shape == model.embed(b).shape and not r.requires_grad
     bound = radius(model.embed(b).detach(), b.mask, 0.5, scale == "relative")
@@ -52,7 +57,7 @@ def test_ascent_never_lowers_the_loss_of_its_start(name, random_start):
     model.eval()  # a fixed function: no dropout
     b = batch_of(exs, feat, labels)
     method = make_method(_adv(name, epsilon=0.3, steps=4, random_start=random_start))
-    method.backward(model, b)
+    method.backward(model, one_step(model, b))
     start = method.trace[1] if (name == "pgd" and random_start) else method.trace[0]
     assert method.trace[-1] >= start
     assert len(method.trace) >= 4
@@ -64,10 +69,10 @@ def test_pgd_one_step_is_fgm():
     model.eval()
     b = batch_of(exs, feat, labels)
     fgm = make_method(_adv("fgm"))
-    fgm.backward(model, b)
+    fgm.backward(model, one_step(model, b))
     pgd = make_method(_adv("pgd", steps=1, step_size=0.5))
     model.zero_grad()
-    pgd.backward(model, b)
+    pgd.backward(model, one_step(model, b))
     torch.testing.assert_close(pgd.last_r, fgm.last_r)
 
 
@@ -97,7 +102,7 @@ def test_free_with_one_replay_is_plain_training():
         method = make_method(_adv(name, replays=1))
         torch.manual_seed(1)
         for _ in range(5):
-            train_step(model, batch_of(exs, feat, labels), opt, method, 0.0)
+            train_minibatch(model, batch_of(exs, feat, labels), opt, method)
         runs.append(_params(model))
     for a, b in zip(*runs, strict=True):
         assert torch.equal(a, b)
@@ -128,17 +133,16 @@ def test_every_method_trains_above_the_majority_class(name):
     train, test = _synthetic(240, 0), _synthetic(120, 1)
     cfg = tiny_config("cnn", hidden=16, filters=16)
     cfg.adversarial = _adv(name, epsilon=0.1, steps=2)
-    feat = ENCODERS.get("cnn").build_featurizer(cfg, train, None)
+    feat = encoder_class("cnn").build_featurizer(cfg.encoder, cfg.data, train, None)
     labels = LabelSet.from_labels([ex.label for ex in train])
     torch.manual_seed(0)
-    model = build_model(cfg, feat, labels, cfg.model.word_dim)
+    model = build_model(cfg, feat, labels, word_dim(cfg))
     opt, _ = make_optimizer(cfg, model)
     method = make_method(cfg.adversarial)
     rng = np.random.default_rng(0)
     for _epoch in range(8):
         for _, b in feat.batches(train, 16, labels, rng):
-            for _ in range(method.replays):
-                train_step(model, b, opt, method, 0.0)
+            train_minibatch(model, b, opt, method)
     model.eval()
     with torch.no_grad():
         pred = model(feat(test, labels)).logits.argmax(1)

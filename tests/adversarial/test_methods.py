@@ -2,12 +2,11 @@
 
 import pytest
 import torch
-from helpers import batch_of, tiny
+from helpers import batch_of, tiny, train_minibatch
 
 from anrc.adversarial.geometry import normalise
 from anrc.adversarial.methods import METHODS, make_method
 from anrc.config import AdversarialConfig
-from anrc.training.step import train_step
 
 
 def _embeds_and_grad(target="word"):
@@ -25,7 +24,7 @@ def _embeds_and_grad(target="word"):
 @pytest.mark.parametrize("target", ["word", "word_position", "window"])
 def test_norm_is_epsilon_per_example_on_real_tokens(name, target):
     model, b, x, out = _embeds_and_grad(target)
-    method = make_method(AdversarialConfig(method=name, epsilon=0.02, target=target))
+    method = make_method(AdversarialConfig(method=name, epsilon=0.02))
     r = normalise(method.direction(x.detach(), x.grad), b.mask, 0.02)
     assert r.shape == x.shape
     torch.testing.assert_close(r.flatten(1).norm(dim=1), torch.full((len(b),), 0.02))
@@ -77,7 +76,7 @@ def test_at_step_costs_two_forward_two_backward(method, passes, objective):
     opt = torch.optim.Adam(model.parameters())
     b = batch_of(exs, feat, labels)
     before = [p.detach().clone() for p in model.parameters()]
-    res = train_step(model, b, opt, make_method(adv), 0.0)
+    (res,) = train_minibatch(model, b, opt, make_method(adv))
     assert res.finite
     fwd, bwd = passes
     assert counts["fwd"] == fwd

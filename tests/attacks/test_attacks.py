@@ -12,8 +12,8 @@ import anrc
 from anrc.adversarial.geometry import radius
 from anrc.attacks.embedding import evaluate_under_attack, fgm_attack, pgd_attack
 from anrc.attacks.word import Neighbours, budget, candidate_positions, greedy_attack, random_attack
+from anrc.builder import load_config
 from anrc.cli import main
-from anrc.config import load_config
 from anrc.training.loop import train
 
 
@@ -65,7 +65,7 @@ def small_run(tmp_path_factory, data_dir):
             "data.test=",
             "data.train_limit=600",
             "data.embeddings=none",
-            "model.hidden=32",
+            "encoder.hidden=32",
             "train.batch_size=16",
             "train.lr=0.003",
             "train.max_epochs=4",

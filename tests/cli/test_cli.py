@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from conftest import write
+from helpers import write
 
 from anrc.cli import main
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import write
+from helpers import write
 
 GOOD = [
     ("The <e1>singer</e1> caused a <e2>commotion</e2> .", "Cause-Effect(e1,e2)"),

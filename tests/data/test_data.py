@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import write
+from helpers import write
 
 from anrc.data import Example, parse_tagged, read, write_jsonl, write_semeval
 from anrc.data.labels import LabelSet, flip_direction, strip_direction

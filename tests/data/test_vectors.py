@@ -44,10 +44,9 @@ def test_packaged_glove_loads():
 def test_extra_pretrained_words_are_looked_up_and_frozen(tmp_path):
     import torch
 
-    from anrc.config import Config
+    from anrc.builder import build_model, load_config
     from anrc.data import Example
     from anrc.data.labels import LabelSet
-    from anrc.models.classifier import build_model
     from anrc.models.featurizers import WordFeaturizer
 
     (tmp_path / "g.txt").write_text("the 0.1 0.2 0.3\ncat 1 2 3\ndog 4 5 6\n")
@@ -57,10 +56,11 @@ def test_extra_pretrained_words_are_looked_up_and_frozen(tmp_path):
     assert vocab.itos[vocab.n_trainable :] == ["dog"]
     feat = WordFeaturizer(vocab, 50)
     labels = LabelSet.from_labels(["Other"])
-    model = build_model(Config(), feat, labels, 3)
+    cfg = load_config()
+    model = build_model(cfg, feat, labels, 3)
     embedder = model.encoder.embedder
     assert embedder.word.num_embeddings == vocab.n_trainable
-    model.encoder.init_pretrained(Config(), feat, v, seed=0)
+    model.encoder.init_pretrained(cfg.encoder, feat, v, seed=0)
     test = Example("2", ["the", "dog", "cat"], (1, 2), (2, 3))
     w = model.embed(feat([test]))
     torch.testing.assert_close(w[0, 1], torch.tensor([4.0, 5.0, 6.0]))

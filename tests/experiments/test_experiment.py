@@ -25,7 +25,7 @@ baseline = "plain"
 "data.test" = "{test}"
 "data.train_limit" = 160
 "data.embeddings" = "none"
-"model.hidden" = 8
+"encoder.hidden" = 8
 "train.batch_size" = 32
 "train.max_epochs" = 2
 [variants.plain]
@@ -66,7 +66,7 @@ def test_tiny_grid_runs_resumes_and_reports(grid_file, tmp_path, capsys):
     assert main(["experiment", str(grid_file), "--out", str(out)]) == 0
     assert "4 already finished, 0 to run" in capsys.readouterr().err
     # Other settings in the same folder are refused.
-    assert main(["experiment", str(grid_file), "--out", str(out), "--set", "model.hidden=4"]) == 2
+    assert main(["experiment", str(grid_file), "--out", str(out), "--set", "encoder.hidden=4"]) == 2
     # --report-only rewrites the report from what is there and trains nothing.
     (out / "report.md").unlink()
     assert main(["experiment", str(grid_file), "--out", str(out), "--report-only"]) == 0
@@ -88,7 +88,7 @@ def test_axis_grid_and_validation(tmp_path):
         "runs/a/train_limit=20/seed3",
     ]
     assert "data.train_limit=20" in runs[1].overrides
-    p.write_text('config = "x"\n[variants.a]\n"model.nope" = 1\n')
+    p.write_text('config = "configs/anrc.toml"\n[variants.a]\n"model.nope" = 1\n')
     with pytest.raises(ValueError, match="unknown setting"):
         load_grid(str(p))
 
@@ -213,7 +213,7 @@ def test_grid_attacks_every_model_and_reuses_identical_runs(grid_file, tmp_path,
     # A different configuration is not reused.
     out3 = tmp_path / "exp3"
     args = ["experiment", str(grid_file), "--out", str(out3), "--reuse", str(out), "--seeds", "1"]
-    assert main([*args, "--set", "model.hidden=6"]) == 0
+    assert main([*args, "--set", "encoder.hidden=6"]) == 0
     assert "reused" not in capsys.readouterr().err
 
 
@@ -294,10 +294,10 @@ def test_stopping_the_runner_stops_its_runs(tmp_path, sig):
     runner = f"""
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from anrc.experiments.grid import _CHILDREN, _stop_children_on_signal
+from anrc.experiments.runner import CHILDREN, _stop_children_on_signal
 codes = [{child!r}, "open({str(second)!r}, 'w')"]
 with _stop_children_on_signal(), ThreadPoolExecutor(max_workers=1) as pool:
-    list(pool.map(lambda code: _CHILDREN.call([sys.executable, "-c", code], None), codes))
+    list(pool.map(lambda code: CHILDREN.call([sys.executable, "-c", code], None), codes))
 """
     proc = subprocess.Popen([sys.executable, "-c", runner])
     deadline = time.monotonic() + 30

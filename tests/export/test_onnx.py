@@ -3,13 +3,13 @@ onnxruntime gives PyTorch's probabilities; int8 quantisation; the ONNX classifie
 what the PyTorch one takes."""
 
 import pytest
-from helpers import TINY_WORDS, tiny
+from helpers import TINY_WORDS, tiny, word_dim
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 from anrc.errors import AnrcInputError  # noqa: E402
-from anrc.export.onnx import (  # noqa: E402
+from anrc.export.onnx_export import (  # noqa: E402
     OnnxClassifier,
     export_here,
     export_onnx,
@@ -31,7 +31,7 @@ def _saved(name, folder, **kw):
         kw.update(attention_heads=2, latent_types=2)
     model, feat, labels, exs, cfg = tiny(name, MARKERS.get(name, "none"), **kw)
     model.eval()
-    save_run(folder, cfg, model, feat, labels, word_dim=cfg.model.word_dim)
+    save_run(folder, cfg, model, feat, labels, word_dim=word_dim(cfg))
     return model, feat, labels, exs
 
 

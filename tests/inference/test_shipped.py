@@ -10,7 +10,7 @@ import anrc
 from anrc.data import read
 from anrc.data.answers import read_answers
 from anrc.metrics.scorer import score
-from anrc.pretrained import resolve, shipped
+from anrc.pretrained import find_model, shipped
 
 README_SENTENCES = {
     "The <e1>singer</e1> caused a <e2>commotion</e2> .": "Cause-Effect(e1,e2)",
@@ -20,7 +20,7 @@ README_SENTENCES = {
 
 def test_semeval_ships():
     assert "semeval" in shipped()
-    folder = resolve("semeval")
+    folder = find_model("semeval")
     assert (folder / "MODEL_CARD.md").is_file()
     assert (folder / "model.safetensors").stat().st_size <= 10_000_000
 
@@ -36,7 +36,7 @@ def test_loads_by_name_and_answers():
 
 
 def test_card_figure_matches_the_committed_predictions(data_dir):
-    folder = resolve("semeval")
+    folder = find_model("semeval")
     card = (folder / "MODEL_CARD.md").read_text()
     figure = float(re.search(r"directions counted\): \*\*([0-9.]+)\*\*", card).group(1))
     key = {ex.id: ex.label for ex in read(data_dir / "TEST_FILE_FULL.TXT").examples}
@@ -49,7 +49,7 @@ def test_model_reproduces_its_committed_predictions(data_dir):
     """The shipped weights give the committed answers (up to rare near-ties across CPUs)."""
     model = anrc.load("semeval")
     test = read(data_dir / "TEST_FILE_FULL.TXT").examples[:500]
-    preds, _ = read_answers(Path(resolve("semeval") / "test_predictions.txt"))
+    preds, _ = read_answers(Path(find_model("semeval") / "test_predictions.txt"))
     ours = model.predict_labels(test)
     same = sum(p == preds[ex.id] for ex, p in zip(test, ours, strict=True))
     assert same >= 495
@@ -70,7 +70,7 @@ def test_a_mistyped_name_says_what_ships():
 
 def test_the_readme_and_the_card_state_the_computed_size():
     """One figure for the shipped model's size: its weights file in MB (10^6 bytes)."""
-    folder = resolve("semeval")
+    folder = find_model("semeval")
     size = f"{(folder / 'model.safetensors').stat().st_size / 1e6:.1f} MB"
     card = (folder / "MODEL_CARD.md").read_text()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -2,10 +2,10 @@
 
 import pytest
 import torch
-from helpers import batch_of, tiny
+from helpers import batch_of, tiny, word_dim
 
 from anrc.inference.api import RelationClassifier
-from anrc.models.classifier import ENCODERS
+from anrc.models.encoders import ENCODERS
 from anrc.rundir import load_run, save_run
 
 
@@ -70,7 +70,7 @@ def test_a_perturbation_on_embeds_changes_the_loss(name, markers):
 def test_save_load_identical_predictions(name, markers, tmp_path):
     model, feat, labels, exs, cfg = _tiny(name, markers)
     model.eval()
-    save_run(tmp_path, cfg, model, feat, labels, word_dim=cfg.model.word_dim)
+    save_run(tmp_path, cfg, model, feat, labels, word_dim=word_dim(cfg))
     run = load_run(tmp_path)
     before = RelationClassifier(cfg, model, feat, labels).predict_many(exs)
     after = RelationClassifier(run.config, run.model, run.featurizer, run.labels).predict_many(exs)

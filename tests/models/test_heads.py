@@ -2,13 +2,12 @@
 
 import torch
 
-from anrc.config import ModelConfig
-from anrc.models.heads import HEADS, RankingHead
+from anrc.models.heads import HEADS, RankingHead, RankingParams
 
 
 def _ranking(n_labels=4):
     torch.manual_seed(0)
-    return RankingHead(3, n_labels, 0, ModelConfig())
+    return RankingHead(3, n_labels, 0, RankingParams())
 
 
 def test_registry_names():

@@ -13,7 +13,7 @@ from anrc.models.encoders import transformer as tr  # noqa: E402
 
 def _featurizer(markers="tags", max_length=128):
     cfg = tiny_config("transformer", markers, max_length=max_length)
-    return tr.TransformerEncoder.build_featurizer(cfg, [], None)
+    return tr.TransformerEncoder.build_featurizer(cfg.encoder, cfg.data, [], None)
 
 
 @pytest.mark.parametrize("markers", ["tags", "punct"])
@@ -90,7 +90,7 @@ def test_pretrained_weights_are_loaded():
     model, feat, labels, exs, cfg = tiny("transformer", "tags")
     from safetensors.torch import load_file
 
-    state = load_file(str(tr.resolve_pretrained(cfg.model.pretrained) / "model.safetensors"))
+    state = load_file(str(tr.resolve_pretrained(cfg.encoder.pretrained) / "model.safetensors"))
     own = model.encoder.body.state_dict()
     key = "encoder.layer.0.attention.self.query.weight"
     assert (own[key] == state[key]).all()

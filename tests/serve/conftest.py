@@ -1,5 +1,5 @@
 import pytest
-from helpers import tiny
+from helpers import tiny, word_dim
 
 from anrc.inference.api import RelationClassifier
 from anrc.rundir import load_run, save_run
@@ -7,7 +7,7 @@ from anrc.rundir import load_run, save_run
 
 def _saved_and_loaded(encoder: str, folder) -> RelationClassifier:
     model, feat, labels, exs, cfg = tiny(encoder)
-    save_run(folder, cfg, model, feat, labels, word_dim=cfg.model.word_dim)
+    save_run(folder, cfg, model, feat, labels, word_dim=word_dim(cfg))
     run = load_run(folder)
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
 

@@ -5,17 +5,17 @@ import copy
 
 import pytest
 import torch
-from helpers import batch_of, tiny
+from helpers import batch_of, tiny, train_minibatch, word_dim
 
 from anrc.adversarial.methods import METHODS, make_method
 from anrc.attacks.embedding import evaluate_under_attack
-from anrc.config import AdversarialConfig, load_config
-from anrc.device import place, resolve
+from anrc.builder import load_config
+from anrc.config import AdversarialConfig
+from anrc.device import place, torch_device
 from anrc.inference.predict import predict_probs
-from anrc.models.classifier import ENCODERS
+from anrc.models.encoders import ENCODERS
 from anrc.rundir import load_run, save_run
 from anrc.training.setup import make_optimizer
-from anrc.training.step import train_step
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible")
 CPU = torch.device("cpu")
@@ -31,8 +31,8 @@ def _tiny(name, **kw):
 def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no CUDA GPU is visible"):
-        resolve("cuda")
-    assert resolve("auto") == CPU and resolve("cpu") == CPU
+        torch_device("cuda")
+    assert torch_device("auto") == CPU and torch_device("cpu") == CPU
 
 
 def test_cuda_without_a_gpu_is_one_line_from_the_cli(tmp_path, monkeypatch, capsys, data_dir):
@@ -69,7 +69,7 @@ def test_gpu_logits_match_the_cpu(name):
     model.eval()
     on_cpu = model(batch_of(exs, feat, labels)).logits
     gpu_model, gpu_feat = copy.deepcopy(model), copy.deepcopy(feat)
-    place(gpu_model, gpu_feat, resolve("cuda"))
+    place(gpu_model, gpu_feat, torch_device("cuda"))
     out = gpu_model(batch_of(exs, gpu_feat, labels)).logits
     assert out.device.type == "cuda"
     torch.testing.assert_close(out.cpu(), on_cpu, rtol=1e-3, atol=1e-4)
@@ -82,14 +82,13 @@ def test_gpu_logits_match_the_cpu(name):
 @pytest.mark.parametrize("name", ENCODERS.choices())
 def test_every_method_trains_every_encoder_on_the_gpu(name, method):
     model, feat, labels, exs, cfg = _tiny(name)
-    place(model, feat, resolve("cuda"))
+    place(model, feat, torch_device("cuda"))
     adv = AdversarialConfig(method=method, epsilon=0.5, steps=2, replays=2, random_start=True)
     m = make_method(adv)
     opt, _ = make_optimizer(cfg, model)
     b = batch_of(exs, feat, labels)
     before = [p.detach().clone() for p in model.parameters()]
-    for _ in range(m.replays):
-        res = train_step(model, b, opt, m, 1.0, b if method == "vat" else None)
+    for res in train_minibatch(model, b, opt, m, 1.0, b if method == "vat" else None):
         assert res.finite
     moved = [not torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True)]
     assert any(moved) and all(p.device.type == "cuda" for p in model.parameters())
@@ -98,10 +97,10 @@ def test_every_method_trains_every_encoder_on_the_gpu(name, method):
 @needs_gpu
 def test_saved_gpu_run_loads_on_the_cpu_with_the_same_predictions(tmp_path):
     model, feat, labels, exs, cfg = _tiny("transformer")
-    place(model, feat, resolve("cuda"))
+    place(model, feat, torch_device("cuda"))
     model.eval()
     gpu_probs, _ = predict_probs(model, feat, exs)
-    save_run(tmp_path, cfg, model, feat, labels, cfg.model.word_dim)
+    save_run(tmp_path, cfg, model, feat, labels, word_dim(cfg))
     run = load_run(tmp_path)
     assert all(p.device == CPU for p in run.model.parameters())
     cpu_probs, _ = predict_probs(run.model, run.featurizer, exs)

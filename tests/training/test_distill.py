@@ -6,31 +6,48 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import grouped_vectors, tiny, write_vectors
+from helpers import grouped_vectors, tiny, word_dim, write_vectors
 from test_reliability import tiny_overrides
 
-from anrc.config import load_config
+from anrc.builder import load_config
 from anrc.data.labels import LabelSet
 from anrc.errors import AnrcInputError
 from anrc.rundir import save_run
-from anrc.training.distill import Distillation, teacher_probs, transfer_set
+from anrc.training.distill import teacher_probs, transfer_set
 from anrc.training.loop import train
+from anrc.training.loss import Distillation, Loss
 from anrc.training.setup import prepare
+
+
+class Fixed(Loss):
+    """An inner loss of a given value (the head's loss, already computed)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, logits, batch):
+        return self.value
+
+
+def mix(weight, temperature, hard, logits, soft):
+    """The distilled loss of one batch whose teacher targets are ``soft`` (B, C)."""
+    loss = Distillation(Fixed(hard), soft.numpy(), weight, temperature)
+    return loss.at(list(range(len(soft))))(logits, None)
 
 
 def test_weight_zero_is_the_hard_loss_and_one_hot_targets_at_t1_are_cross_entropy():
     torch.manual_seed(0)
     logits, y = torch.randn(5, 4), torch.tensor([0, 3, 1, 1, 2])
     hard = F.cross_entropy(logits, y)
-    assert torch.equal(Distillation(0.0, 2.0).mix(hard, logits, torch.full((5, 4), 0.25)), hard)
+    assert torch.equal(mix(0.0, 2.0, hard, logits, torch.full((5, 4), 0.25)), hard)
     one_hot = F.one_hot(y, 4).float()
-    torch.testing.assert_close(Distillation(0.7, 1.0).mix(hard, logits, one_hot), hard)
+    torch.testing.assert_close(mix(0.7, 1.0, hard, logits, one_hot), hard)
 
 
 def test_soft_term_pulls_the_student_towards_the_teacher():
     logits = torch.zeros(1, 3, requires_grad=True)
     soft = torch.tensor([[0.1, 0.8, 0.1]])
-    Distillation(1.0, 2.0).mix(torch.zeros(()), logits, soft).backward()
+    mix(1.0, 2.0, torch.zeros(()), logits, soft).backward()
     assert logits.grad[0, 1] < 0 < logits.grad[0, 0]  # descent raises the teacher's class
 
 
@@ -38,7 +55,7 @@ def test_soft_term_pulls_the_student_towards_the_teacher():
 def teacher_run(tmp_path_factory):
     model, feat, labels, exs, cfg = tiny("cnn")
     out = tmp_path_factory.mktemp("teacher")
-    save_run(out, cfg, model.eval(), feat, labels, cfg.model.word_dim)
+    save_run(out, cfg, model.eval(), feat, labels, word_dim(cfg))
     return out, model, feat, labels, exs
 
 
@@ -67,7 +84,7 @@ def test_teacher_predictions_are_cached(teacher_run, tmp_path, monkeypatch):
     def no_predicting(*a, **k):
         raise AssertionError("predicted again")
 
-    monkeypatch.setattr("anrc.inference.predict.predict_probs", no_predicting)
+    monkeypatch.setattr("anrc.training.distill.predict_probs", no_predicting)
     np.testing.assert_array_equal(teacher_probs(str(out), exs, labels, 2.0), first)
     with pytest.raises(AssertionError, match="predicted again"):  # other sentences: a new key
         teacher_probs(str(out), exs[:2], labels, 2.0)
@@ -138,7 +155,7 @@ def _vectors_file(data_dir, path):
 
 def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, data_dir, capsys):
     vectors = {"data.embeddings": str(_vectors_file(data_dir, tmp_path / "vectors.txt"))}
-    extra = {**vectors, "model.word_dim": "8"}
+    extra = {**vectors, "encoder.word_dim": "8"}
     teacher = tmp_path / "teacher"
     train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), teacher)
     student = tmp_path / "student"
@@ -152,7 +169,7 @@ def test_a_student_trains_on_a_transfer_set_labelled_by_its_teacher(tmp_path, da
     st = prepare(load_config("configs/anrc.toml", _overrides(data_dir, **extra)))
     copies = st.train[st.originals :]
     assert len(copies) == summary["transfer_examples"] and all("~" in ex.id for ex in copies)
-    teacher_says = [st.labels.labels[i] for i in st.soft[st.originals :].argmax(axis=1)]
+    teacher_says = [st.labels.labels[i] for i in st.loss.soft[st.originals :].argmax(axis=1)]
     assert [ex.label for ex in copies] == teacher_says  # a copy's label is the teacher's
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from anrc.config import load_config
+from anrc.builder import load_config
 from anrc.training.loop import train
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from anrc.config import load_config
+from anrc.builder import load_config
 from anrc.training import step as train_mod
 from anrc.training.checkpoint import CheckpointError, load_checkpoint
 from anrc.training.loop import Interrupted, resume_config, train
@@ -26,7 +26,7 @@ def tiny_overrides(data_dir, **extra):
         "data.test": "",
         "data.train_limit": "320",
         "data.embeddings": "none",
-        "model.hidden": "16",
+        "encoder.hidden": "16",
         "train.batch_size": "32",
         "train.max_epochs": "3",
         "train.patience": "0",

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import anrc
-from anrc.config import load_config
+from anrc.builder import load_config
 from anrc.data import read
 from anrc.rundir import RunLoadError, load_run
 from anrc.training.loop import train

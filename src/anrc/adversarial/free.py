@@ -1,7 +1,7 @@
 """Adversarial training for free (Shafahi et al. 2019), L2 version on the embedded input.
 
-Each minibatch is replayed m times (``adversarial.replays``; the training loop
-does the replays, one optimiser step each). The single backward pass of a
+Each minibatch is replayed m times (``adversarial.replays``): the :meth:`steps`
+hook gives the training loop m optimiser steps on it. The single backward pass of a
 replay gives both the parameter gradient and the gradient g with respect to the
 perturbation, which moves r for the next replay:
 
@@ -18,30 +18,32 @@ from __future__ import annotations
 import torch
 
 from anrc.adversarial.geometry import normalise, project
-from anrc.adversarial.methods import METHODS, AdversarialMethod, StepLoss
-from anrc.models.batch import Batch
+from anrc.adversarial.methods import METHODS, AdversarialMethod, Step, StepLoss
 
 
 @METHODS.register("free")
 class FreeAT(AdversarialMethod):
     def __init__(self, cfg):
         super().__init__(cfg)
-        self.replays = cfg.replays
-        self._calls = 0  # replays so far; r resets at every multiple of m
-        self._r: torch.Tensor | None = None
+        self._r: torch.Tensor | None = None  # carried from replay to replay of a minibatch
 
     def describe(self) -> str:
         c = self.cfg
-        return f"free(epsilon={c.epsilon}, scale={c.scale}, replays={c.replays}, target={c.target})"
+        return f"free(epsilon={c.epsilon}, scale={c.scale}, replays={c.replays})"
 
-    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
+    def steps(self, batch, loss, unlabelled) -> list[Step]:
+        """m replays of the minibatch; r starts at zero for each minibatch."""
+        self._r = None
+        return [Step(batch, loss)] * self.cfg.replays
+
+    def backward(self, model, step: Step) -> StepLoss:
+        batch = step.batch
         x = model.embed(batch)  # (B, L, D)
-        if self._calls % self.replays == 0 or self._r is None or self._r.shape != x.shape:
+        if self._r is None:
             self._r = torch.zeros_like(x.detach())
-        self._calls += 1
         r = self._r.requires_grad_()
         self.last_r = self._r.detach()  # the perturbation this replay trains on
-        loss = model(batch, embeds=x + r, targets=batch.labels).loss
+        loss = step.loss(model(batch, embeds=x + r).logits, batch)
         loss.backward()
         with torch.no_grad():
             eps = self.radius(x, batch)

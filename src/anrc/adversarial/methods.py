@@ -1,16 +1,23 @@
 """Adversarial training methods (Liu et al., section 3.3, and what followed).
 
 A method owns its inner loop: :meth:`AdversarialMethod.backward` computes the
-training objective for one batch and back-propagates it, so parameter gradients
-are in place when it returns; the training step only zeroes, clips and steps.
-Every method perturbs the model's input through the one seam
+training objective for one optimiser step and back-propagates it, so parameter
+gradients are in place when it returns; the training step only zeroes, clips and
+steps. The loss it minimises on each pass is handed to it (``step.loss(logits,
+batch)``, :mod:`anrc.training.loss`): a method knows how to perturb, not what is
+minimised. Every method perturbs the model's input through the one seam
 (``model(batch, embeds=model.embed(batch) + r)``), so it works with every encoder.
+
+One hook, :meth:`AdversarialMethod.steps`, says what the optimiser steps of a
+minibatch work on: one step by default; free AT replays the minibatch m times;
+VAT adds a batch of unlabelled sentences.
 
 Methods register by name in :data:`METHODS`; ``adversarial.method`` picks one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -20,6 +27,19 @@ from anrc.models.batch import Batch
 from anrc.registry import Registry
 
 METHODS: Registry[type[AdversarialMethod]] = Registry("adversarial method")
+
+
+#: loss(logits (B, C), batch) -> the scalar minimised (anrc.training.loss.Loss)
+LossFn = Callable[[torch.Tensor, Batch], torch.Tensor]
+
+
+@dataclass
+class Step:
+    """What one optimiser step trains on."""
+
+    batch: Batch
+    loss: LossFn
+    extra: Batch | None = None  # unlabelled sentences (vat), when the run has any
 
 
 @dataclass
@@ -42,14 +62,12 @@ class AdversarialMethod:
         c = self.cfg
         return (
             f"{self.registered_name}(epsilon={c.epsilon}, weight={c.weight}, "
-            f"objective={c.objective}, target={c.target})"
+            f"objective={c.objective})"
         )
 
     def __repr__(self) -> str:
         return self.describe()
 
-    #: times the training loop replays each minibatch (``free`` sets it to m)
-    replays = 1
     #: the perturbation of the last batch (None: the method adds none)
     last_r: torch.Tensor | None = None
 
@@ -57,11 +75,18 @@ class AdversarialMethod:
         """eps as a radius for this batch (a number, or (B,) with ``scale = relative``)."""
         return radius(x, batch.mask, self.epsilon, self.cfg.scale == "relative")
 
-    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
-        """Objective and gradients for one batch (``unlabelled``: extra sentences, VAT only)."""
-        loss = model(batch, targets=batch.labels).loss
-        loss.backward()
-        d = loss.detach()
+    def steps(
+        self, batch: Batch, loss: LossFn, unlabelled: Callable[[int], Batch | None]
+    ) -> list[Step]:
+        """Hook: the optimiser steps of one minibatch. ``unlabelled(n)`` draws n unlabelled
+        sentences for this minibatch (None when the run has none). One step here."""
+        return [Step(batch, loss)]
+
+    def backward(self, model, step: Step) -> StepLoss:
+        """Objective and gradients for one optimiser step."""
+        value = step.loss(model(step.batch).logits, step.batch)
+        value.backward()
+        d = value.detach()
         return StepLoss(d, d)
 
 
@@ -94,10 +119,10 @@ class OneStepPerturbation(AdversarialMethod):
     def direction(self, x: torch.Tensor, grad: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
-    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
-        c = self.cfg
+    def backward(self, model, step: Step) -> StepLoss:
+        c, batch = self.cfg, step.batch
         x = embed_for_gradient(model, batch)  # (B, L, D)
-        clean = model(batch, embeds=x, targets=batch.labels).loss
+        clean = step.loss(model(batch, embeds=x).logits, batch)
         grad = None
         if c.objective == "sum":
             clean.backward()
@@ -107,7 +132,7 @@ class OneStepPerturbation(AdversarialMethod):
         with torch.no_grad():  # theta-hat: no gradient flows through r
             r = normalise(self.direction(x.detach(), grad), batch.mask, self.radius(x, batch))
         self.last_r = r
-        adv = model(batch, embeds=model.embed(batch) + r, targets=batch.labels).loss
+        adv = step.loss(model(batch, embeds=model.embed(batch) + r).logits, batch)
         weighted = c.weight * adv
         weighted.backward()
         total = clean + weighted if c.objective == "sum" else weighted

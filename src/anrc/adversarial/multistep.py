@@ -20,6 +20,7 @@ from anrc.adversarial.geometry import normalise, project, random_in_ball
 from anrc.adversarial.methods import (
     METHODS,
     AdversarialMethod,
+    Step,
     StepLoss,
     embed_for_gradient,
 )
@@ -29,7 +30,7 @@ from anrc.models.batch import Batch
 class MultiStep(AdversarialMethod):
     def __init__(self, cfg):
         super().__init__(cfg)
-        self.steps = cfg.steps
+        self.ascents = cfg.steps
         #: the loss at each point visited on the last batch (for inspection and tests)
         self.trace: list[float] = []
 
@@ -39,14 +40,14 @@ class MultiStep(AdversarialMethod):
         return (
             f"{self.registered_name}(epsilon={c.epsilon}, scale={c.scale}, steps={c.steps}, "
             f"step_size={alpha}, random_start={c.random_start}, weight={c.weight}, "
-            f"objective={c.objective}, target={c.target})"
+            f"objective={c.objective})"
         )
 
     def alpha(self, eps):
         """The step size: adversarial.step_size scaled like eps, or 2.5 eps / K (Madry)."""
         if self.cfg.step_size:
             return eps * (self.cfg.step_size / self.epsilon) if self.epsilon else 0.0
-        return 2.5 * eps / self.steps
+        return 2.5 * eps / self.ascents
 
     def start(self, x: torch.Tensor, batch: Batch, eps) -> torch.Tensor:
         if self.cfg.random_start:
@@ -67,11 +68,11 @@ class PGD(MultiStep):
     first step's gradient, so K = 1 with alpha >= eps is FGM.
     """
 
-    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
-        c, y = self.cfg, batch.labels
+    def backward(self, model, step: Step) -> StepLoss:
+        c, batch, loss_of = self.cfg, step.batch, step.loss
         x = embed_for_gradient(model, batch)
         eps = self.radius(x, batch)
-        clean = model(batch, embeds=x, targets=y).loss
+        clean = loss_of(model(batch, embeds=x).logits, batch)
         r = self.start(x, batch, eps)
         g = None
         if c.objective == "sum":
@@ -80,16 +81,16 @@ class PGD(MultiStep):
                 g = x.grad
         self.trace = [float(clean.detach())]
         x0 = x.detach()
-        for k in range(self.steps):
+        for k in range(self.ascents):
             if g is None or k > 0:  # from a zero start the clean pass gave the first g
                 r = r.detach().requires_grad_()
-                loss = model(batch, embeds=x0 + r, targets=y).loss
+                loss = loss_of(model(batch, embeds=x0 + r).logits, batch)
                 (g,) = torch.autograd.grad(loss, r)
                 if k > 0 or c.random_start:
                     self.trace.append(float(loss.detach()))
             r = self.ascend(r, g, batch, eps)
         self.last_r = r.detach()
-        adv = model(batch, embeds=model.embed(batch) + self.last_r, targets=y).loss
+        adv = loss_of(model(batch, embeds=model.embed(batch) + self.last_r).logits, batch)
         self.trace.append(float(adv.detach()))
         (c.weight * adv).backward()
         total = clean + c.weight * adv if c.objective == "sum" else c.weight * adv
@@ -101,20 +102,20 @@ class FreeLB(MultiStep):
     """Zhu et al. (2020), Alg. 1: the parameter gradient is the mean over the K ascent steps
     of the gradient of L(x + r_t); r starts at 0 (or at random in the ball)."""
 
-    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
-        y = batch.labels
+    def backward(self, model, step: Step) -> StepLoss:
+        batch = step.batch
         eps = self.radius(model.embed(batch).detach(), batch)
         r = self.start(model.embed(batch), batch, eps)
         total, first = torch.zeros((), device=batch.ids.device), None
         self.trace = []
-        for t in range(self.steps):
+        for t in range(self.ascents):
             r = r.detach().requires_grad_()
-            loss = model(batch, embeds=model.embed(batch) + r, targets=y).loss
-            (loss / self.steps).backward()  # parameter gradients accumulate: their mean
-            total = total + loss.detach() / self.steps
+            loss = step.loss(model(batch, embeds=model.embed(batch) + r).logits, batch)
+            (loss / self.ascents).backward()  # parameter gradients accumulate: their mean
+            total = total + loss.detach() / self.ascents
             first = loss.detach() if first is None else first
             self.trace.append(float(loss.detach()))
-            if t < self.steps - 1:
+            if t < self.ascents - 1:
                 r = self.ascend(r, r.grad, batch, eps)
         self.last_r = r.detach()
         return StepLoss(total, first)

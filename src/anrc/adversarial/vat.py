@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from anrc.adversarial.geometry import normalise
-from anrc.adversarial.methods import METHODS, AdversarialMethod, StepLoss
+from anrc.adversarial.methods import METHODS, AdversarialMethod, Step, StepLoss
 from anrc.models.batch import Batch
 
 
@@ -35,7 +35,7 @@ class VAT(AdversarialMethod):
         c = self.cfg
         return (
             f"vat(epsilon={c.epsilon}, scale={c.scale}, power_iterations={c.steps}, "
-            f"xi={c.vat_xi}, weight={c.weight}, target={c.target})"
+            f"xi={c.vat_xi}, weight={c.weight})"
         )
 
     def smoothness(self, model, batch: Batch, clean_logits: torch.Tensor) -> torch.Tensor:
@@ -52,13 +52,19 @@ class VAT(AdversarialMethod):
         self.last_r = r
         return kl_to(clean_logits, model(batch, embeds=x + r).logits)
 
-    def backward(self, model, batch: Batch, unlabelled: Batch | None = None) -> StepLoss:
-        out = model(batch, targets=batch.labels)
-        lds = self.smoothness(model, batch, out.logits)
-        if unlabelled is not None:
+    def steps(self, batch, loss, unlabelled) -> list[Step]:
+        """One step, with as many unlabelled sentences as the batch has (data.unlabelled)."""
+        return [Step(batch, loss, unlabelled(len(batch)))]
+
+    def backward(self, model, step: Step) -> StepLoss:
+        batch = step.batch
+        logits = model(batch).logits
+        clean = step.loss(logits, batch)
+        lds = self.smoothness(model, batch, logits)
+        if step.extra is not None:
             with torch.no_grad():
-                u_logits = model(unlabelled).logits
-            lds = (lds + self.smoothness(model, unlabelled, u_logits)) / 2
-        total = out.loss + self.cfg.weight * lds
+                u_logits = model(step.extra).logits
+            lds = (lds + self.smoothness(model, step.extra, u_logits)) / 2
+        total = clean + self.cfg.weight * lds
         total.backward()
-        return StepLoss(total.detach(), out.loss.detach())
+        return StepLoss(total.detach(), clean.detach())

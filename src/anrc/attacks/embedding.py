@@ -28,6 +28,8 @@ from anrc.progress import progress
 from anrc.registry import Registry
 
 EMBEDDING_ATTACKS: Registry = Registry("embedding attack")
+#: the radii ``anrc attack`` sweeps when none are given (0: the clean score)
+DEFAULT_RADII = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
 def _loss_and_grad(
@@ -108,15 +110,11 @@ def evaluate_under_attack(
     }
 
 
-def epsilon_grid() -> list[float]:
-    return [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
-
-
 __all__ = [
     "EMBEDDING_ATTACKS",
     "fgm_attack",
     "pgd_attack",
     "project",
     "evaluate_under_attack",
-    "epsilon_grid",
+    "DEFAULT_RADII",
 ]

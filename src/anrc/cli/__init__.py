@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
-from anrc import __version__
 from anrc.cli import (
     attack,
     data,
@@ -21,6 +21,7 @@ from anrc.cli import (
     train,
 )
 from anrc.errors import AnrcInputError
+from anrc.version import __version__
 
 # One module per verb, each with register(subparsers) and a run function.
 VERBS = (score, data, train, evaluate, predict, models, experiment, attack, ensemble, serve, export)
@@ -84,7 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr (no source line, no location)."""
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

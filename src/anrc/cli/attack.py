@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anrc.attacks.embedding import EMBEDDING_ATTACKS
 from anrc.cli.common import add_device_option, load_classifier
 from anrc.errors import AnrcInputError
 
@@ -16,7 +17,7 @@ from anrc.errors import AnrcInputError
 def _neighbours(clf, top: int, spec: str = ""):
     """The word attack's substitution space: ``spec`` (a vector spec, e.g.
     ``glove-6b-50d``), else the run's pretrained vectors, else its own input vectors."""
-    from anrc.attacks.word import Neighbours
+    from anrc.data.neighbours import Neighbours
     from anrc.data.vectors import load_vectors
 
     spec = spec or clf.config.data.embeddings
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         f"Run `{args.run_dir}`, data `{path}` ({len(examples)} labelled examples).",
         "",
     ]
-    if args.method in ("fgm", "pgd"):
+    if args.method in EMBEDDING_ATTACKS:
         lines += _embedding_attack(args, clf, examples, summary)
     else:
         lines += _word_attack(args, clf, examples, summary, out)
@@ -157,9 +158,15 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     from anrc.attacks import attack_names
+    from anrc.attacks.embedding import DEFAULT_RADII
+    from anrc.config import SCALES
+
+    embedding = "/".join(EMBEDDING_ATTACKS.choices())
 
     p = sub.add_parser("attack", help="measure robustness of a trained run")
-    p.add_argument("run_dir", help="a trained run directory, or a shipped model: semeval")
+    p.add_argument(
+        "run_dir", help="a trained run directory, or a shipped model (anrc models lists them)"
+    )
     p.add_argument(
         "--method", choices=attack_names(), required=True, help="the attack (a registered name)"
     )
@@ -175,14 +182,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--eps",
         type=float,
         nargs="+",
-        default=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0],
-        help="radii for fgm/pgd",
+        default=list(DEFAULT_RADII),
+        help=f"radii for {embedding}",
     )
     p.add_argument(
         "--scale",
-        choices=("absolute", "relative"),
-        default="absolute",
-        help="fgm/pgd: eps is a radius, or relative to the size of the input (eps times the "
+        choices=SCALES,
+        default=SCALES[0],
+        help=f"{embedding}: eps is a radius, or relative to the size of the input (eps times the "
         "mean token-vector norm times sqrt(tokens): comparable across encoders)",
     )
     p.add_argument("--steps", type=int, default=10, help="PGD steps")

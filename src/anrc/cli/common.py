@@ -29,7 +29,9 @@ def add_device_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=["semeval", "jsonl"], help="default: from the suffix")
+    from anrc.data import FORMATS
+
+    p.add_argument("--format", choices=FORMATS.choices(), help="default: from the file")
     p.add_argument("--negative", default="Other", help="name of the negative class")
     p.add_argument(
         "--skip-invalid", action="store_true", help="skip malformed examples and count them"

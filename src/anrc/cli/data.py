@@ -7,6 +7,7 @@ import json
 import sys
 
 from anrc.cli.common import add_data_options, read_for_cli
+from anrc.data import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = dsub.add_parser("convert", help="SemEval format <-> JSON lines")
     p.add_argument("input", help="the file to read")
     p.add_argument("output", help="the file to write (its format from --to or the suffix)")
-    p.add_argument("--to", choices=["semeval", "jsonl"], help="default: from the output suffix")
+    p.add_argument("--to", choices=FORMATS.choices(), help="default: from the output suffix")
     p.add_argument(
         "--rel2id",
         metavar="FILE",

@@ -12,7 +12,9 @@ from anrc.errors import AnrcInputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="official report of a trained run on a labelled file")
-    p.add_argument("run_dir", help="a trained run directory, or a shipped model: semeval")
+    p.add_argument(
+        "run_dir", help="a trained run directory, or a shipped model (anrc models lists them)"
+    )
     p.add_argument("--data", help="labelled file (default: the run's test file)")
     p.add_argument("--predictions", help="also write ID<TAB>LABEL predictions here")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")

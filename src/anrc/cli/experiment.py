@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from anrc.cli.common import add_set_option
@@ -10,7 +11,13 @@ from anrc.errors import AnrcInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("experiment", help="run a grid of training runs from experiments/NAME.toml")
+    p = sub.add_parser(
+        "experiment",
+        help="run a grid of training runs from experiments/NAME.toml",
+        description="The runs go through an Optuna study (a queue in SQLite beside the runs, "
+        "or any database with --storage), so several workers, on one machine or several "
+        "sharing the folder, can run one grid, and an interrupted grid resumes.",
+    )
     p.add_argument("name", help="experiments/NAME.toml, or a path to a grid file")
     p.add_argument("--out", required=True, help="folder for the runs and the report")
     p.add_argument("--seeds", type=int, help="use seeds 1..N instead of the grid's")
@@ -36,40 +43,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="copy finished runs with the identical configuration from here instead of training",
     )
+    p.add_argument(
+        "--storage",
+        default="",
+        metavar="URL",
+        help="the Optuna storage the workers share (an SQLAlchemy URL, e.g. "
+        "postgresql://host/db); default: sqlite in --out",
+    )
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="stop the runs in progress after this long (they checkpoint and resume on the "
+        "next call) and write the report of what finished; 0 = none",
+    )
+    p.add_argument(
+        "--heartbeat",
+        type=int,
+        default=30,
+        metavar="SECONDS",
+        help="a worker's heartbeat; a run whose worker is silent 3 times as long is retried",
+    )
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import shlex
-
-    from anrc.experiments.grid import load_grid, run_grid
-    from anrc.experiments.report import write_report
-
-    try:
-        grid = load_grid(args.name)
-    except (ValueError, KeyError) as err:
-        raise AnrcInputError(str(err)) from None
-    if args.seeds:
-        grid.seeds = list(range(1, args.seeds + 1))
-    out = Path(args.out)
-    try:
-        if args.report_only:
-            from anrc.experiments.grid import grid_runs
-
-            if not out.is_dir():
-                raise ValueError(f"{out}: no such experiment folder")
-            runs = grid_runs(grid, out, args.set)
-        else:
-            runs = run_grid(
-                grid,
-                out,
-                args.jobs,
-                args.set,
-                reuse=[Path(r) for r in args.reuse],
-                threads=args.threads,
-            )
-    except ValueError as err:
-        raise AnrcInputError(str(err)) from None
+def _command(args: argparse.Namespace) -> str:
     parts = ["anrc", "experiment", args.name, "--out", args.out, "--jobs", str(args.jobs)]
     if args.seeds:
         parts += ["--seeds", str(args.seeds)]
@@ -79,7 +78,30 @@ def run(args: argparse.Namespace) -> int:
         parts += ["--threads", str(args.threads)]
     for r in args.reuse:
         parts += ["--reuse", r]
-    command = " ".join(shlex.quote(p) for p in parts)
-    summary = write_report(grid, runs, out, command, args.bootstrap)
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    from anrc.experiments.grid import load_grid
+    from anrc.experiments.runner import Options, run_experiment
+
+    try:
+        grid = load_grid(args.name)
+    except (ValueError, KeyError) as err:
+        raise AnrcInputError(str(err)) from None
+    if args.seeds:
+        grid.seeds = list(range(1, args.seeds + 1))
+    if args.jobs < 1 or args.heartbeat < 1 or args.deadline < 0:
+        raise AnrcInputError("--jobs and --heartbeat must be >= 1, --deadline >= 0")
+    out = Path(args.out)
+    opts = Options(
+        jobs=args.jobs, threads=args.threads, extra=tuple(args.set),
+        reuse=tuple(Path(r) for r in args.reuse), storage=args.storage,
+        heartbeat=args.heartbeat, deadline=args.deadline,
+    )  # fmt: skip
+    try:
+        summary = run_experiment(grid, out, opts, _command(args), args.bootstrap, args.report_only)
+    except ValueError as err:
+        raise AnrcInputError(str(err)) from None
     print(f"{out / 'report.md'}: {summary['finished']} of {summary['runs']} runs finished")
     return 0 if summary["finished"] == summary["runs"] else 1

@@ -7,10 +7,12 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anrc.export.onnx import QUANTIZE
+    from anrc.export.onnx_export import QUANTIZE
 
     p = sub.add_parser("export", help="export a trained run to ONNX (every encoder)")
-    p.add_argument("run_dir", help="a trained run directory, or a shipped model")
+    p.add_argument(
+        "run_dir", help="a trained run directory, or a shipped model (anrc models lists them)"
+    )
     p.add_argument("--onnx", required=True, metavar="OUT", help="the .onnx file to write")
     p.add_argument(
         "--quantize",
@@ -23,12 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.export.onnx import export_here
+    from anrc.export.onnx_export import export_here
 
     done = export_here(args.run_dir, args.onnx, args.quantize)  # this process is fresh
     print(
         f"{done.describe()}; vocabulary and labels stay in {args.run_dir}: "
-        "anrc.export.onnx.OnnxClassifier reads both",
+        "anrc.export.onnx_export.OnnxClassifier reads both",
         file=sys.stderr,
     )
     return 0

@@ -16,9 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def describe(name: str) -> dict:
     """A shipped model's name, encoder, AT method, official test F1 and size, from its files."""
-    from anrc.pretrained import resolve
+    from anrc.pretrained import find_model
 
-    folder = resolve(name)
+    folder = find_model(name)
     cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
     scores = json.loads((folder / "scores.json").read_text(encoding="utf-8"))["summary"]
     size = (folder / "model.safetensors").stat().st_size

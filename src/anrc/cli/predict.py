@@ -12,7 +12,9 @@ from anrc.errors import AnrcInputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="label tagged sentences (one a line) or JSON lines")
-    p.add_argument("run_dir", help="a trained run directory, or a shipped model: semeval")
+    p.add_argument(
+        "run_dir", help="a trained run directory, or a shipped model (anrc models lists them)"
+    )
     p.add_argument("--input", default="-", help="file, or - for standard input")
     p.add_argument("--json", action="store_true", help="all label probabilities and attention")
     p.add_argument("--batch-size", type=int, default=256, help="sentences per forward pass")

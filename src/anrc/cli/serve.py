@@ -65,9 +65,9 @@ def _check(args: argparse.Namespace) -> Limits:
 
 def model_card(model: str) -> str | None:
     """The model's MODEL_CARD.md, if its folder has one."""
-    from anrc.pretrained import resolve
+    from anrc.pretrained import find_model
 
-    path = resolve(model) / "MODEL_CARD.md"
+    path = find_model(model) / "MODEL_CARD.md"
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 

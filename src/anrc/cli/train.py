@@ -11,8 +11,25 @@ from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
 
 
+def _registered() -> str:
+    """The names a config may choose, from the registries (nothing typed here)."""
+    from anrc.adversarial.methods import METHODS
+    from anrc.models.encoders import ENCODERS
+    from anrc.models.heads import HEADS
+    from anrc.models.pooling import POOLERS
+
+    return (
+        f"model.encoder: {', '.join(ENCODERS.choices())}; model.head: "
+        f"{', '.join(HEADS.choices())}; adversarial.method: {', '.join(METHODS.choices())}; "
+        f"encoder.pooling parts: {', '.join(POOLERS.choices())}. Each encoder's settings "
+        "(the [encoder] section): anrc train --show-config --set model.encoder=NAME"
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a model; writes a run directory")
+    p = sub.add_parser(
+        "train", help="train a model; writes a run directory", description=_registered()
+    )
     p.add_argument("--config", help="TOML file (configs/anrc.toml is the paper)")
     add_set_option(p, "override a setting, e.g. --set adversarial.epsilon=0.05")
     p.add_argument("--out", required=False, default="runs/anrc", help="run directory")
@@ -53,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace):
-    from anrc.config import load_config
+    from anrc.builder import load_config
     from anrc.training.loop import resume_config
 
     try:

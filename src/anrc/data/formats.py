@@ -25,8 +25,17 @@ from pathlib import Path
 from anrc.data.examples import Example, example_from_json, example_to_json, parse_tagged  # noqa: F401
 from anrc.data.labels import check_label
 from anrc.errors import AnrcInputError
+from anrc.registry import Registry
 
-FORMATS = ("semeval", "jsonl")
+
+@dataclass(frozen=True)
+class Format:
+    read: object  # (path, negative=, labelled=, skip_invalid=) -> ReadResult
+    write: object  # (examples, path) -> None
+
+
+#: the file formats, by name (data.format, --format, --to)
+FORMATS: Registry[Format] = Registry("format")
 _ID_LINE = re.compile(r"^(\S+)\t(.*)$")
 
 
@@ -234,12 +243,9 @@ def read(
     skip_invalid: bool = False,
 ) -> ReadResult:
     """Read ``path`` in ``fmt`` (guessed from the suffix when None)."""
-    fmt = fmt or guess_format(path)
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    reader = FORMATS.get(fmt or guess_format(path)).read
     if not Path(path).is_file():
         raise AnrcInputError("no such file", str(path))
-    reader = read_semeval if fmt == "semeval" else read_jsonl
     return reader(path, negative=negative, labelled=labelled, skip_invalid=skip_invalid)
 
 
@@ -264,8 +270,11 @@ def write_jsonl(examples: Iterable[Example], path: str | Path) -> None:
 
 
 def write(examples: Iterable[Example], path: str | Path, fmt: str | None = None) -> None:
-    fmt = fmt or guess_format(path)
-    (write_semeval if fmt == "semeval" else write_jsonl)(examples, path)
+    FORMATS.get(fmt or guess_format(path)).write(examples, path)
+
+
+FORMATS.register("semeval")(Format(read_semeval, write_semeval))
+FORMATS.register("jsonl")(Format(read_jsonl, write_jsonl))
 
 
 def iter_labels(examples: Iterable[Example]) -> Iterator[str]:

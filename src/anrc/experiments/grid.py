@@ -46,25 +46,22 @@ attack of another variant wrote (``"data.augment" =
 config, overrides and seed) equals that of a finished run found there is copied
 instead of trained again. Training is deterministic for a given configuration, so
 the copy is the run this grid would have trained.
+
+A grid may let the dev split choose a setting per variant before the seeds run
+(``[select]``) and ensemble dev's pick afterwards (``ensemble = true``):
+:mod:`anrc.experiments.selection`. This module only reads the declaration;
+:mod:`anrc.experiments.runner` runs it, through :mod:`anrc.experiments.engine`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import threading
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from anrc.config import Config, apply_overrides, load_config
+from anrc.attacks import attack_names
+from anrc.builder import load_config
 
 # Keys of an [[attack]] table, with the ``anrc attack`` option each becomes.
 ATTACK_OPTIONS = {
@@ -95,6 +92,8 @@ class Grid:
     axis_values: list = field(default_factory=list)
     axis_baseline: object = None
     attacks: list[dict] = field(default_factory=list)
+    select: object = None  # a selection.Select: what dev chooses per variant first
+    ensemble: bool = False  # ensemble the seeds of dev's pick at the end
 
     def key_name(self, variant: str, value: object) -> str:
         """A report row's name: the variant, with the axis value where the grid has one."""
@@ -102,7 +101,9 @@ class Grid:
 
 
 @dataclass
-class Run:
+class GridRun:
+    """One run of a grid: a variant, an axis value and a seed, in its folder."""
+
     variant: str
     axis_value: object
     seed: int
@@ -110,10 +111,17 @@ class Run:
     path: Path
     after_others: bool = False  # reads another run's output ({out} in an override)
     config: str = ""  # the base config of this run (the variant's, or the grid's)
+    attack_names: tuple[str, ...] = ()  # the grid's attacks of this run
 
     @property
     def done(self) -> bool:
+        """Trained: its scores are written."""
         return (self.path / "scores.json").is_file()
+
+    @property
+    def pending(self) -> bool:
+        """Not trained yet, or an attack of it not run yet."""
+        return not self.done or any(not self.attacked(n) for n in self.attack_names)
 
     def attack_dir(self, name: str) -> Path:
         return self.path / "attack" / name
@@ -123,10 +131,11 @@ class Run:
 
     def attacks(self, grid: Grid) -> list[dict]:
         """The grid's attacks that apply to this run's variant."""
-        return [a for a in grid.attacks if self.variant in a.get("variants", [self.variant])]
+        return [a for a in grid.attacks if a["name"] in self.attack_names]
 
 
-def _fmt(v: object) -> str:
+def format_value(v: object) -> str:
+    """A setting's value as ``--set`` and folder names write it."""
     return json.dumps(v) if isinstance(v, bool) else str(v)
 
 
@@ -166,8 +175,6 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         raise ValueError(f"{path}: axis baseline {axis['baseline']!r} is not one of the values")
     attacks = d.get("attack", [])
     for a in attacks:
-        from anrc.attacks import attack_names
-
         if a.get("method") not in attack_names():
             raise ValueError(f"{path}: attack method must be one of {', '.join(attack_names())}")
         unknown = set(a) - {*ATTACK_KEYS, *ATTACK_OPTIONS}
@@ -191,15 +198,30 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         axis_values=list(axis.get("values", [])),
         axis_baseline=axis.get("baseline"),
         attacks=attacks,
+        select=_select(d, variants, path),
+        ensemble=bool(d.get("ensemble", False)),
     )
-    for v in grid_runs(grid, Path("/nonexistent"), []):  # validate every override now
-        apply_overrides({}, v.overrides)
+    for v in grid_runs(grid, Path("/nonexistent"), []):  # validate every run's config now
         if not Path(v.config).is_file():
             raise ValueError(f"{path}: variant {v.variant!r}: no such config {v.config}")
+        try:
+            load_config(v.config, v.overrides)
+        except ValueError as err:
+            raise ValueError(f"{path}: variant {v.variant!r}: {err}") from None
     return grid
 
 
-def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[Run]:
+def _select(d: dict, variants: dict, path: Path):
+    if "select" not in d:
+        return None
+    from anrc.experiments.selection import Select
+
+    if "axis" in d:
+        raise ValueError(f"{path}: a grid has [axis] or [select], not both")
+    return Select.from_dict(d["select"], variants, str(path))
+
+
+def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[GridRun]:
     runs = []
     axis_values = grid.axis_values if grid.axis_setting else [None]
     for variant, sets in grid.variants.items():
@@ -209,221 +231,17 @@ def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[Run]:
         for value in axis_values:
             for seed in grid.seeds:
                 o = [
-                    f"{k}={_fmt(v).replace('{seed}', str(seed)).replace('{out}', str(out))}"
+                    f"{k}={format_value(v).replace('{seed}', str(seed)).replace('{out}', str(out))}"
                     for k, v in merged.items()
                 ]
                 sub = Path(variant)
                 if grid.axis_setting:
-                    o.append(f"{grid.axis_setting}={_fmt(value)}")
+                    o.append(f"{grid.axis_setting}={format_value(value)}")
                     sub = sub / f"{grid.axis_setting.split('.')[-1]}={value}"
                 o += list(extra) + [f"train.seed={seed}"]
                 path = out / "runs" / sub / f"seed{seed}"
-                runs.append(Run(variant, value, seed, o, path, dep, config))
+                names = tuple(
+                    a["name"] for a in grid.attacks if variant in a.get("variants", [variant])
+                )
+                runs.append(GridRun(variant, value, seed, o, path, dep, config, names))
     return runs
-
-
-def reusable_runs(folders: list[Path]) -> list[tuple[dict, Path]]:
-    """(saved configuration, run folder) of every finished run under ``folders``."""
-    found = []
-    for folder in folders:
-        for cfg_path in sorted(Path(folder).rglob("config.toml")):
-            if not (cfg_path.parent / "scores.json").is_file():
-                continue
-            try:
-                with open(cfg_path, "rb") as f:
-                    found.append((Config.from_dict(tomllib.load(f)).to_dict(), cfg_path.parent))
-            except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError):
-                continue
-    return found
-
-
-class _Children:
-    """The runner's ``anrc train`` / ``anrc attack`` processes.
-
-    Stopping the runner (SIGTERM, Ctrl-C) stops them too: each gets SIGTERM, on
-    which training saves a checkpoint and exits, and no new one starts. Without
-    this a killed runner leaves its runs training, unseen, on the cores.
-    """
-
-    def __init__(self) -> None:
-        self.procs: set[subprocess.Popen] = set()
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-
-    def call(self, cmd: list[str], out) -> int:
-        with self.lock:
-            if self.stopping.is_set():
-                return 128 + signal.SIGTERM
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-            self.procs.add(proc)
-        try:
-            return proc.wait()
-        finally:
-            with self.lock:
-                self.procs.discard(proc)
-
-    def stop(self) -> None:
-        with self.lock:
-            self.stopping.set()
-            for proc in self.procs:
-                proc.terminate()
-
-
-_CHILDREN = _Children()
-
-
-def _device_of(run: Run) -> str:
-    """The run's train.device: its attacks run where it was trained."""
-    return load_config(run.path / "config.toml").train.device
-
-
-def _attack(run: Run, attack: dict, threads: int, log) -> int:
-    method, name = attack["method"], attack["name"]
-    out = run.attack_dir(name)
-    out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "anrc", "attack", str(run.path), "--method", method]
-    cmd += ["--out", str(out), "--threads", str(threads), "--device", _device_of(run)]
-    for key, opt in ATTACK_OPTIONS.items():
-        if key in attack:
-            v = attack[key]
-            cmd += [opt, *map(str, v if isinstance(v, list) else [v])]
-    with open(out / "attack.log", "a") as f:
-        rc = _CHILDREN.call(cmd, f)
-    status = "done" if rc == 0 and run.attacked(name) else f"failed (exit {rc}, see {out})"
-    print(f"{out}: {status}", file=log, flush=True)
-    return rc
-
-
-def _execute(run: Run, grid: Grid, threads: int, log, reusable: list[tuple[dict, Path]]) -> int:
-    run.path.mkdir(parents=True, exist_ok=True)
-    # Two runners on one grid folder must not resume the same run at once: the
-    # first holds an exclusive lock on the run for as long as it works on it.
-    with open(run.path / ".lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"{run.path}: busy in another runner; skipped", file=log, flush=True)
-            return 1
-        return _execute_locked(run, grid, threads, log, reusable)
-
-
-def _reuse(run: Run, want: dict, reusable: list[tuple[dict, Path]], log) -> None:
-    for have, source in reusable:
-        if have == want and source.resolve() != run.path.resolve():
-            ignore = shutil.ignore_patterns("attack", ".lock")
-            shutil.copytree(source, run.path, dirs_exist_ok=True, ignore=ignore)
-            (run.path / "reused_from.txt").write_text(f"{source}\n")
-            print(f"{run.path}: reused {source} (same configuration)", file=log, flush=True)
-            return
-
-
-def _execute_locked(
-    run: Run, grid: Grid, threads: int, log, reusable: list[tuple[dict, Path]]
-) -> int:
-    overrides = [*run.overrides, f"train.threads={threads}"]
-    rc = 0
-    resume = (run.path / "checkpoint.pt").is_file()
-    if not run.done and not resume and reusable:
-        _reuse(run, load_config(run.config, overrides).to_dict(), reusable, log)
-    if not run.done:
-        cmd = [sys.executable, "-m", "anrc", "train"]
-        if resume:
-            cmd += ["--resume", str(run.path)]
-        else:
-            cmd += ["--config", run.config, "--out", str(run.path)]
-            for o in overrides:
-                cmd += ["--set", o]
-        with open(run.path / "run.log", "a") as f:
-            rc = _CHILDREN.call(cmd, f)
-        status = (
-            "done" if rc == 0 and run.done else f"failed (exit {rc}, see {run.path / 'run.log'})"
-        )
-        print(f"{run.path}: {status}", file=log, flush=True)
-    if run.done:
-        for attack in run.attacks(grid):
-            if not run.attacked(attack["name"]):
-                rc = _attack(run, attack, threads, log) or rc
-    return rc
-
-
-def _pending(run: Run, grid: Grid) -> bool:
-    return not run.done or any(not run.attacked(a["name"]) for a in run.attacks(grid))
-
-
-def run_grid(
-    grid: Grid,
-    out: Path,
-    jobs: int = 1,
-    extra: list[str] | None = None,
-    log=None,
-    reuse: list[Path] | None = None,
-    threads: int = 0,
-) -> list[Run]:
-    """Run (and attack) every unfinished run of the grid, ``jobs`` at a time."""
-    log = log or sys.stderr
-    extra = list(extra or [])
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {"grid": grid.name, "config": grid.config, "extra": extra}
-    meta_path = out / "grid.json"
-    if meta_path.exists():
-        old = json.loads(meta_path.read_text())
-        if old.get("extra") != extra or old.get("config") != grid.config:
-            raise ValueError(
-                f"{out} holds runs of {old}; the same folder needs the same settings "
-                "(use another --out)"
-            )
-    meta_path.write_text(json.dumps(meta, indent=1))
-    runs = grid_runs(grid, out, extra)
-    todo = [r for r in runs if _pending(r, grid)]
-    print(
-        f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo)} already finished, "
-        f"{len(todo)} to run, {jobs} at a time",
-        file=log,
-        flush=True,
-    )
-    threads = threads or max(1, (os.cpu_count() or 1) // max(1, jobs))
-    reusable = reusable_runs(reuse or [])  # scanned once, not once per run
-    # Runs that read other runs' outputs start once all the others have finished.
-    finished = [len(runs) - len(todo)]
-    lock = threading.Lock()
-
-    def execute(r: Run) -> None:
-        if _CHILDREN.stopping.is_set():
-            return
-        _execute(r, grid, threads, log, reusable)
-        with lock:
-            finished[0] += 1
-            print(f"{grid.name}: {finished[0]}/{len(runs)} runs done", file=log, flush=True)
-
-    with _stop_children_on_signal():
-        for wave in ([r for r in todo if not r.after_others], [r for r in todo if r.after_others]):
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                list(pool.map(execute, wave))
-    return runs
-
-
-@contextlib.contextmanager
-def _stop_children_on_signal():
-    """Within: SIGTERM or Ctrl-C stops the runs in progress (they checkpoint), starts
-    none of the queued ones, and then ends the runner.
-
-    The handler stops the children itself: the exception it raises only reaches the
-    runner after the thread pool has waited for its runs and drained its queue.
-    """
-
-    def on_signal(signum, frame):
-        _CHILDREN.stop()
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise SystemExit(128 + signum)
-
-    _CHILDREN.stopping.clear()
-    old = {}
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-            old[sig] = signal.signal(sig, on_signal)
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)

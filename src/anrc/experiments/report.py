@@ -10,14 +10,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from anrc.data.answers import read_answers
-from anrc.experiments.grid import Grid, Run
+from anrc.experiments.grid import Grid, GridRun
 from anrc.experiments.robustness import robustness_section
 from anrc.metrics.significance import mean_std, paired_bootstrap, sign_test
 
 FIGURES = ("test_f1", "test_accuracy", "dev_f1", "train_f1", "train_accuracy")
 
 
-def collect(runs: list[Run]) -> dict:
+def collect(runs: list[GridRun]) -> dict:
     """Per (variant, axis value): per-seed summaries and epoch curves of finished runs."""
     groups: dict = defaultdict(lambda: {"seeds": {}, "curves": {}})
     for r in runs:
@@ -44,7 +44,7 @@ def _references(grid: Grid, groups: dict) -> list[tuple]:
     return [(key, ref) for key, ref in pairs if ref in groups]
 
 
-def compare(grid: Grid, runs: list[Run], groups: dict, bootstrap: int = 1000) -> list[dict]:
+def compare(grid: Grid, runs: list[GridRun], groups: dict, bootstrap: int = 1000) -> list[dict]:
     """Paired by seed: test-F1 differences, sign test and paired bootstrap per seed."""
     by_key = {(r.variant, r.axis_value, r.seed): r for r in runs if r.done}
     out = []
@@ -88,17 +88,16 @@ def compare(grid: Grid, runs: list[Run], groups: dict, bootstrap: int = 1000) ->
     return out
 
 
-def _gold(run: Run) -> dict[str, str] | None:
+def _gold(run: GridRun) -> dict[str, str] | None:
     """Gold test labels, from the test file the run's config names."""
     import tomllib
 
-    from anrc.config import Config
-
     with open(run.path / "config.toml", "rb") as f:
-        cfg = Config.from_dict(tomllib.load(f))
-    if not cfg.data.test or not Path(cfg.data.test).is_file():
+        data = tomllib.load(f).get("data", {})
+    cfg_test, negative = data.get("test", ""), data.get("negative", "Other")
+    if not cfg_test or not Path(cfg_test).is_file():
         return None
-    return _read_gold(cfg.data.test, cfg.data.negative)
+    return _read_gold(cfg_test, negative)
 
 
 @functools.cache
@@ -268,9 +267,11 @@ def _comparison_lines(grid: Grid, comparisons: list[dict]) -> list[str]:
 
 
 def write_report(
-    grid: Grid, runs: list[Run], out: Path, command: str, bootstrap: int = 1000
-) -> dict:
-    """Write OUT/summary.json and OUT/report.md (tables, comparisons, robustness, plots)."""
+    grid: Grid, runs: list[GridRun], out: Path, command: str, bootstrap: int = 1000,
+    notes: list[str] = (),
+) -> dict:  # fmt: skip
+    """Write OUT/summary.json and OUT/report.md (tables, comparisons, robustness, plots);
+    ``notes`` are report lines placed before the tables (what dev chose)."""
     groups = collect(runs)
     rows = _rows(groups)
     comparisons = compare(grid, runs, groups, bootstrap)
@@ -300,6 +301,7 @@ def write_report(
         "Official SemEval-2010 Task 8 macro-F1 and accuracy in %, mean ± std over seeds; "
         "the epoch of each run is selected on its dev split.",
         "",
+        *notes,
         *_table_lines(grid, rows),
         *_comparison_lines(grid, comparisons),
         *robust_lines,

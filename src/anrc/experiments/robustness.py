@@ -12,10 +12,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from anrc.experiments.grid import Grid, Run
+from anrc.attacks.embedding import EMBEDDING_ATTACKS
+from anrc.experiments.grid import Grid, GridRun
 from anrc.metrics.significance import mean_std
 
-EMBEDDING = ("fgm", "pgd")
+EMBEDDING = EMBEDDING_ATTACKS.choices()
 WORD_FIGURES = (
     ("accuracy_before", "accuracy before", 1.0),
     ("accuracy_after", "accuracy after", 1.0),
@@ -31,7 +32,7 @@ def _ms(xs: list[float]) -> str:
     return "{:.2f} ± {:.2f}".format(*mean_std(xs))
 
 
-def collect_attacks(grid: Grid, runs: list[Run]) -> dict:
+def collect_attacks(grid: Grid, runs: list[GridRun]) -> dict:
     """attack name -> row (variant, and axis value) -> seed -> the attack's summary.json."""
     out: dict = defaultdict(lambda: defaultdict(dict))
     for r in runs:
@@ -52,7 +53,9 @@ def _curves(per_seed: dict) -> dict[float, list[tuple[float, float]]]:
     return dict(sorted(by_eps.items()))
 
 
-def robustness_section(grid: Grid, runs: list[Run], out: Path) -> tuple[list[str], dict, list[str]]:
+def robustness_section(
+    grid: Grid, runs: list[GridRun], out: Path
+) -> tuple[list[str], dict, list[str]]:
     """Markdown lines, a JSON-able summary and the plot files of the attacks."""
     data = collect_attacks(grid, runs)
     if not data:

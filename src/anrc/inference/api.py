@@ -135,11 +135,10 @@ class RelationClassifier:
 def load(run_dir: str | Path, device: str = "cpu") -> RelationClassifier:
     """Load a trained run directory, or a shipped model by name (``"semeval"``), on
     ``device`` (cpu, cuda or auto); safetensors + JSON, no code is executed."""
-    from anrc.device import place
-    from anrc.device import resolve as resolve_device
-    from anrc.pretrained import resolve
+    from anrc.device import place, torch_device
+    from anrc.pretrained import find_model
     from anrc.rundir import load_run
 
-    run = load_run(resolve(run_dir))
-    place(run.model, run.featurizer, resolve_device(device))
+    run = load_run(find_model(run_dir))
+    place(run.model, run.featurizer, torch_device(device))
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)

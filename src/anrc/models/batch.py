@@ -27,7 +27,6 @@ class Batch:
     labels: torch.Tensor | None = None  # (B,)
     pos1: torch.Tensor | None = None  # (B, L) clipped distance to e1, shifted to >= 0
     pos2: torch.Tensor | None = None  # (B, L)
-    soft: torch.Tensor | None = None  # (B, C) a teacher's distribution (distillation)
 
     @property
     def mask(self) -> torch.Tensor:

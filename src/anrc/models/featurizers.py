@@ -139,6 +139,6 @@ class WordFeaturizer(Featurizer):
         write_text(run_dir / "vocab.json", json.dumps(self.vocab.to_json()))
 
     @classmethod
-    def load(cls, run_dir: Path, cfg, read_json) -> WordFeaturizer:
+    def load(cls, run_dir: Path, max_distance: int, markers: str, read_json) -> WordFeaturizer:
         vocab = Vocab.from_json(read_json(run_dir / "vocab.json"))
-        return cls(vocab, cfg.model.max_distance, cfg.data.markers)
+        return cls(vocab, max_distance, markers)

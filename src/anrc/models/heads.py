@@ -9,17 +9,27 @@ so prediction (argmax) and probabilities (softmax) are the same for both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from anrc.config import setting
 from anrc.registry import Registry
 
 HEADS: Registry[type[Head]] = Registry("head")
 
 
+@dataclass
+class HeadParams:
+    """A head's own settings (the ``[head]`` section); softmax has none."""
+
+
 class Head(nn.Module):
-    def __init__(self, in_dim: int, n_labels: int, negative_index: int, cfg):
+    Params: type[HeadParams] = HeadParams
+
+    def __init__(self, in_dim: int, n_labels: int, negative_index: int, params: HeadParams):
         super().__init__()
         self.n_labels = n_labels
 
@@ -29,8 +39,8 @@ class Head(nn.Module):
 
 @HEADS.register("softmax")
 class SoftmaxHead(Head):
-    def __init__(self, in_dim, n_labels, negative_index, cfg):
-        super().__init__(in_dim, n_labels, negative_index, cfg)
+    def __init__(self, in_dim, n_labels, negative_index, params):
+        super().__init__(in_dim, n_labels, negative_index, params)
         self.linear = nn.Linear(in_dim, n_labels)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -39,6 +49,13 @@ class SoftmaxHead(Head):
     def loss(self, logits, targets):
         # Eq. 5, averaged over the batch: the negative log-likelihood of the gold labels.
         return F.cross_entropy(logits, targets)
+
+
+@dataclass
+class RankingParams(HeadParams):
+    margin_pos: float = setting(2.5, "m+: the margin a gold relation's score must reach (CR-CNN)")
+    margin_neg: float = setting(0.5, "m-: the margin under which wrong relations must stay")
+    gamma: float = setting(2.0, "gamma: the scale of the margins")
 
 
 @HEADS.register("ranking")
@@ -51,11 +68,13 @@ class RankingHead(Head):
     class vector: it is learnt only as 'no relation scores above 0').
     """
 
-    def __init__(self, in_dim, n_labels, negative_index, cfg):
-        super().__init__(in_dim, n_labels, negative_index, cfg)
+    Params = RankingParams
+
+    def __init__(self, in_dim, n_labels, negative_index, params: RankingParams):
+        super().__init__(in_dim, n_labels, negative_index, params)
         self.negative = negative_index
-        self.margin_pos, self.margin_neg = cfg.ranking_margin_pos, cfg.ranking_margin_neg
-        self.gamma = cfg.ranking_gamma
+        self.margin_pos, self.margin_neg = params.margin_pos, params.margin_neg
+        self.gamma = params.gamma
         self.linear = nn.Linear(in_dim, n_labels, bias=False)  # the row of the negative is unused
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,13 @@ def pooling_parts(spec: str) -> list[str]:
     return parts
 
 
+def check_pooling(spec: str, recurrent: bool = True) -> None:
+    """ValueError on an unknown part, or on ``final`` for an encoder that is not recurrent."""
+    parts = pooling_parts(spec)
+    if not recurrent and "final" in parts:
+        raise ValueError("encoder.pooling 'final' needs a recurrent encoder (use cls, max, ...)")
+
+
 class Pooler(nn.Module):
     """One way to pool: ``forward(H, mask, batch, final) -> (B, out_dim)``."""
 

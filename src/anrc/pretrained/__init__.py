@@ -24,7 +24,7 @@ def shipped() -> list[str]:
     return sorted(p.name for p in _root().iterdir() if (p / "model.safetensors").is_file())
 
 
-def resolve(model: str | Path) -> Path:
+def find_model(model: str | Path) -> Path:
     """A run directory for ``model``: an existing path, or the name of a shipped model
     (AnrcInputError naming the shipped models when it is neither)."""
     path = Path(model)

@@ -1,17 +1,13 @@
-"""Knowledge distillation (Hinton et al. 2015) from trained runs into the model being trained.
+"""Knowledge distillation (Hinton et al. 2015): the teachers' targets for the training
+sentences, and the transfer set.
 
 ``train.teacher`` names one or more run directories (comma-separated): each is loaded
 as a run (safetensors and JSON, no code), predicts the training sentences once
-before training, and their probabilities are averaged. The student then minimises
-
-    (1 - w) * CE(y, z) + w * T^2 * KL(p_T || softmax(z / T))
-
-per batch, with ``w = train.distill_weight``, ``T = train.distill_temperature``,
-``z`` the student's logits and ``p_T`` the teacher's distribution at temperature T
-(``softmax(log p / T)``, the same as dividing the teacher's logits by T). The T^2
-keeps the soft term's gradient on the scale of the hard term's. Adversarial methods
-need no change: their perturbed losses are the model's loss, which includes this term.
-The teacher predicts training sentences only, never dev or test.
+before training, and their probabilities are averaged; ``p_T`` is that distribution
+at temperature T (``softmax(log p / T)``, the same as dividing the teacher's logits
+by T). The student's loss mixes it in (:class:`anrc.training.loss.Distillation`);
+adversarial methods need no change, since every pass they make goes through that
+loss. The teacher predicts training sentences only, never dev or test.
 
 ``train.transfer_copies`` adds a transfer set (Tang et al. 2019, "Distilling
 Task-Specific Knowledge from BERT into Simple Neural Networks", section 3.2): copies of
@@ -28,31 +24,18 @@ import contextlib
 import hashlib
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from anrc.data import Example
 from anrc.data.labels import LabelSet
+from anrc.data.neighbours import Neighbours, candidate_positions
 from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
-
-
-@dataclass
-class Distillation:
-    weight: float  # w
-    temperature: float  # T
-
-    def mix(self, hard: torch.Tensor, logits: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
-        """(1 - w) * hard + w * T^2 * KL(soft || softmax(logits / T)); soft: (B, C)."""
-        T = self.temperature
-        log_q = F.log_softmax(logits / T, dim=-1)  # (B, C)
-        kl = F.kl_div(log_q, soft, reduction="batchmean")
-        return (1 - self.weight) * hard + self.weight * T * T * kl
+from anrc.inference.predict import predict_probs
+from anrc.rundir import RunLoadError, load_run
 
 
 def teacher_dirs(teachers: str) -> list[str]:
@@ -88,9 +71,6 @@ def teacher_probs(
     log: TextIO | None = None,
 ) -> np.ndarray:  # fmt: skip
     """(N, C) the teachers' mean distribution over ``labels`` at ``temperature``."""
-    from anrc.inference.predict import predict_probs
-    from anrc.rundir import RunLoadError, load_run
-
     total = np.zeros((len(examples), len(labels)), dtype=np.float64)
     dirs = teacher_dirs(teachers)
     for d in dirs:
@@ -121,7 +101,6 @@ def transfer_set(
     ``vectors`` (cosine >= 0.6; words the word attack may change: not in an entity, not a
     stop word, alphabetic). Unlabelled. The same set for every seed (a fixed generator),
     so the runs of a grid share the teacher's predictions of it."""
-    from anrc.attacks.word import Neighbours, candidate_positions
 
     neighbours = Neighbours(vectors.words[:top], vectors.matrix[:top])
     rng = np.random.default_rng(0)

@@ -23,7 +23,6 @@ import os
 import signal
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 
 from anrc.adversarial.methods import AdversarialMethod, make_method
+from anrc.builder import read_config
 from anrc.config import Config, to_toml
 from anrc.data.answers import write_answers
 from anrc.fsio import atomic_write_text
@@ -81,14 +81,13 @@ def _progress(stream: TextIO, text: str, final: bool = False) -> None:
 def resume_config(run_dir: str | Path) -> Config:
     path = Path(run_dir) / "config.toml"
     try:
-        with open(path, "rb") as f:
-            return Config.from_dict(tomllib.load(f))
+        return read_config(path)
     except FileNotFoundError:
         raise ValueError(f"{path}: missing; is {run_dir} a run directory?") from None
 
 
 @dataclass
-class Run:
+class TrainingRun:
     """What the loop works on: the set-up, the optimiser, the RNG and the typed state."""
 
     cfg: Config
@@ -160,7 +159,7 @@ def train_run(
         torch.manual_seed(cfg.train.seed * 1000 + world.rank)
     steps = -(-len(setup.train) // cfg.train.batch_size) // world.size
     optimizer, scheduler = make_optimizer(cfg, setup.model, steps)
-    run = Run(
+    run = TrainingRun(
         cfg, out, setup, make_method(cfg.adversarial), optimizer, scheduler,
         np.random.default_rng(cfg.train.seed), TrainState(), log, saved or cfg, world,
     )  # fmt: skip
@@ -194,7 +193,7 @@ def train_run(
     return finish(run)
 
 
-def _describe(run: Run) -> None:
+def _describe(run: TrainingRun) -> None:
     st = run.setup
     n_params = sum(p.numel() for p in st.model.parameters())
     print(
@@ -227,7 +226,7 @@ def _device_name(device: torch.device) -> str:
     return device.type
 
 
-def train_epoch(run: Run, signals: _Signals) -> dict:
+def train_epoch(run: TrainingRun, signals: _Signals) -> dict:
     """Train the rest of the current epoch, score it, update the selection; the metrics row."""
     s, st, tc = run.state, run.setup, run.cfg.train
     epoch = s.epoch
@@ -238,7 +237,7 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
     while s.batch < run.steps_per_epoch():
         idx = s.order[s.batch * run.world.size + run.world.rank]  # this process's shard
         batch = st.train_batch(idx)
-        _train_batch(run, batch)
+        _train_batch(run, batch, idx)
         if signals.received is not None:
             run.checkpoint()
             raise Interrupted(
@@ -255,13 +254,17 @@ def train_epoch(run: Run, signals: _Signals) -> dict:
     return end_epoch(run, t0)
 
 
-def _train_batch(run: Run, batch) -> None:
-    """The optimiser steps of one minibatch (``method.replays`` of them: free AT)."""
+def _train_batch(run: TrainingRun, batch, idx: list[int]) -> None:
+    """The optimiser steps of one minibatch (the method's ``steps`` hook says how many)."""
     s, st, tc = run.state, run.setup, run.cfg.train
-    extra = st.unlabelled_batch(len(batch), tc.seed, s.step)
+    step = s.step
+
+    def unlabelled(size: int):
+        return st.unlabelled_batch(size, tc.seed, step)
+
     results = [
-        train_step(st.model, batch, run.optimizer, run.method, tc.grad_clip, extra, run.world)
-        for _ in range(run.method.replays)
+        train_step(st.model, one, run.optimizer, run.method, tc.grad_clip, run.world)
+        for one in run.method.steps(batch, st.loss.at(idx), unlabelled)
     ]
     s.batch += 1
     s.step += 1
@@ -280,7 +283,7 @@ def _train_batch(run: Run, batch) -> None:
         run.scheduler.step()
 
 
-def end_epoch(run: Run, t0: float) -> dict:
+def end_epoch(run: TrainingRun, t0: float) -> dict:
     """Score the epoch on dev (and test), keep the best weights, decide whether to stop."""
     s, st, tc = run.state, run.setup, run.cfg.train
     epoch = s.epoch
@@ -318,7 +321,7 @@ def end_epoch(run: Run, t0: float) -> dict:
     return row
 
 
-def finish(run: Run) -> dict:
+def finish(run: TrainingRun) -> dict:
     """Restore the selected epoch, write predictions, scores and the model."""
     st, s, out = run.setup, run.state, run.out
     model = st.model

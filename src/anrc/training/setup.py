@@ -1,4 +1,5 @@
-"""Setting up a run from its config: data, labels, featuriser, a fresh model, the optimiser."""
+"""Setting up a run from its config: data, labels, featuriser, a fresh model, the loss, the
+optimiser."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from typing import TextIO
 import numpy as np
 import torch
 
+from anrc.builder import build_model, encoder_class
 from anrc.config import Config
 from anrc.data import Example
 from anrc.data.formats import read
 from anrc.data.labels import LabelSet, check_label_set
 from anrc.data.splits import load_training_data
 from anrc.data.vectors import load_vectors
-from anrc.device import place, resolve
+from anrc.device import place, torch_device
 from anrc.errors import AnrcInputError
-from anrc.models.classifier import ENCODERS, RelationModel, build_model
-from anrc.models.encoders.base import word_dim_for
-from anrc.training.distill import Distillation, teacher_probs, transfer_set
+from anrc.models.classifier import RelationModel
+from anrc.training.distill import teacher_probs, transfer_set
+from anrc.training.loss import Distillation, Loss
 
 
 def seed_everything(seed: int) -> None:
@@ -40,14 +42,11 @@ class Setup:
     pretrained: int  # vocabulary rows initialised from the vectors
     unlabelled: list[Example]  # data.unlabelled (VAT), [] when not set
     originals: int  # train[:originals] is the data's, the rest a transfer set
-    soft: np.ndarray | None = None  # (N, C) the teachers' distribution per training sentence
+    loss: Loss  # what training minimises (loss.at(idx): a batch's)
 
     def train_batch(self, idx: list[int]):
-        """The training batch of these indices, with the teachers' soft targets if any."""
-        batch = self.featurizer([self.train[i] for i in idx], self.labels)
-        if self.soft is not None:
-            batch.soft = torch.from_numpy(self.soft[idx]).to(batch.ids.device)
-        return batch
+        """The training batch of these indices."""
+        return self.featurizer([self.train[i] for i in idx], self.labels)
 
     def unlabelled_batch(self, size: int, seed: int, step: int):
         """The unlabelled sentences of one step: drawn from (seed, step), so resume repeats them."""
@@ -101,32 +100,35 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     log = log or sys.stderr
     seed_everything(cfg.train.seed)
     train, dev, test, labels = data or load_data(cfg, log)
-    encoder_cls = ENCODERS.get(cfg.model.encoder)
+    encoder_cls = encoder_class(cfg.model.encoder)
     vectors = load_vectors(cfg.data.embeddings)
     originals = len(train)
     train = train + _transfer(cfg, train, vectors, log)
-    featurizer = encoder_cls.build_featurizer(cfg, train, vectors)
-    word_dim = word_dim_for(cfg, vectors)
+    featurizer = encoder_cls.build_featurizer(cfg.encoder, cfg.data, train, vectors)
+    word_dim = encoder_cls.word_dim_for(cfg.encoder, vectors)
     model = build_model(cfg, featurizer, labels, word_dim)
-    found = model.encoder.init_pretrained(cfg, featurizer, vectors, cfg.train.seed)
-    place(model, featurizer, resolve(cfg.train.device))
+    found = model.encoder.init_pretrained(cfg.encoder, featurizer, vectors, cfg.train.seed)
+    place(model, featurizer, torch_device(cfg.train.device))
     unlabelled = []
     if cfg.data.unlabelled:
         unlabelled = read(
             cfg.data.unlabelled, negative=cfg.data.negative, skip_invalid=cfg.data.skip_invalid
         ).examples
-    soft = _teach(cfg, model, train, originals, labels, log) if cfg.train.teacher else None
+    loss = Loss(model.head)
+    if cfg.train.teacher:
+        tc = cfg.train
+        soft = _teach(cfg, train, originals, labels, log)
+        loss = Distillation(loss, soft, tc.distill_weight, tc.distill_temperature)
     return Setup(
-        train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, originals, soft
+        train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, originals, loss
     )
 
 
-def _teach(cfg, model, train: list[Example], originals: int, labels: LabelSet, log) -> np.ndarray:
+def _teach(cfg, train: list[Example], originals: int, labels: LabelSet, log) -> np.ndarray:
     """The teachers' (N, C) targets for ``train``; a transfer-set copy (past ``originals``)
     is labelled with the teachers' most probable class, in place."""
     tc = cfg.train
     soft = teacher_probs(tc.teacher, train, labels, tc.distill_temperature, log)
-    model.distill = Distillation(tc.distill_weight, tc.distill_temperature)
     best = soft[originals:].argmax(axis=1)
     train[originals:] = [
         replace(ex, label=labels.labels[int(c)])

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import torch
 
-from anrc.adversarial.methods import AdversarialMethod
+from anrc.adversarial.methods import AdversarialMethod, Step
 from anrc.inference.predict import predict_labels
 from anrc.metrics.scorer import accuracy, score
-from anrc.models.batch import Batch
 from anrc.training.distributed import World, average_gradients, mean_over_processes
 
 
@@ -27,18 +26,17 @@ class StepResult:
 
 def train_step(
     model,
-    batch: Batch,
+    step: Step,
     optimizer: torch.optim.Optimizer,
     method: AdversarialMethod,
     grad_clip: float,
-    unlabelled: Batch | None = None,
     world: World | None = None,
 ) -> StepResult:
     """Zero the gradients, let the method compute its objective and gradients, (average
     them over the processes of a torchrun job,) clip, step."""
     model.train()
     optimizer.zero_grad(set_to_none=True)
-    res = method.backward(model, batch, unlabelled)
+    res = method.backward(model, step)
     value = float(res.objective)
     if world is not None and world.distributed:
         average_gradients(model, world)

@@ -6,27 +6,60 @@ Networks for Relation Classification").
     -> attention pooling: M = tanh(H), alpha = softmax(w^T M), r = H alpha^T,
        h* = tanh(r) (Eq. 9-12) -> dropout -> softmax head
 
-``model.pooling`` may name other poolers (e.g. ``entity_start+attention``).
+``encoder.pooling`` may name other poolers (e.g. ``entity_start+attention``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from anrc.config import check_fraction, setting
 from anrc.models.batch import Batch
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.encoders.base import (
+    ENCODERS,
+    Encoder,
+    EncoderOutput,
+    Inputs,
+    WordParams,
+    check_positive,
+    embed_dropout,
+    lstm_hidden,
+    word_embedder,
+)
 from anrc.models.layers import run_bilstm
-from anrc.models.pooling import Pooling
+from anrc.models.pooling import Pooling, check_pooling
+
+
+@dataclass
+class AttBLSTMParams(WordParams):
+    hidden: int = lstm_hidden()
+    pooling: str = setting(
+        "final",
+        "registered poolers joined by '+': attention (Zhou et al.'s Eq. 9-12), final (the "
+        "last states of both directions, summed), max, mean, entity_mean, entity_start",
+    )
+    embed_dropout: float = embed_dropout()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_fraction("encoder.embed_dropout", self.embed_dropout)
+        check_pooling(self.pooling)
+        check_positive(hidden=self.hidden)
 
 
 @ENCODERS.register("att-blstm")
 class AttBLSTMEncoder(Encoder):
-    def __init__(self, cfg, featurizer, word_dim: int):
+    Params = AttBLSTMParams
+
+    def __init__(self, params: AttBLSTMParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = cfg.model
-        self.cfg, self.word_dim = m, word_dim
-        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        m = params
+        self.cfg, self.word_dim = m, inputs.word_dim
+        word_dim = inputs.word_dim
+        self.embedder = word_embedder(featurizer, inputs)
         self.embed_dropout = nn.Dropout(m.embed_dropout)
         self.lstm = nn.LSTM(word_dim, m.hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(m.dropout)

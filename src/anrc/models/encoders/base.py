@@ -1,4 +1,4 @@
-"""The encoder base class and its registry.
+"""The encoder base class, its settings, and its registry.
 
 An encoder turns a featurised :class:`~anrc.models.batch.Batch` into a sentence
 vector h. It exposes one perturbation seam, the pattern of Hugging Face's
@@ -9,9 +9,11 @@ vector h. It exposes one perturbation seam, the pattern of Hugging Face's
 
 Training perturbations and test-time attacks both go through it; nothing outside
 the encoder reaches into its weights by name. Each encoder is one file that
-registers itself in :data:`ENCODERS` and names the featuriser that builds its
-batches (:meth:`Encoder.build_featurizer`), so training, prediction and attacks
-share one path.
+registers itself in :data:`ENCODERS`, declares its settings as a ``Params``
+dataclass beside its code (the config's ``[encoder]`` section, and nothing else,
+is what it is built from) and names the featuriser that builds its batches
+(:meth:`Encoder.build_featurizer`), so training, prediction and attacks share one
+path.
 """
 
 from __future__ import annotations
@@ -21,13 +23,81 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from anrc.config import check_fraction, setting
 from anrc.data.vectors import Vectors
 from anrc.data.vocab import Vocab, initial_embeddings
 from anrc.models.batch import Batch
+from anrc.models.embedders import WordEmbedder
 from anrc.models.featurizers import WordFeaturizer
 from anrc.registry import Registry
 
 ENCODERS: Registry[type[Encoder]] = Registry("encoder")
+
+
+@dataclass
+class Params:
+    """An encoder's own settings (the ``[encoder]`` section); each encoder subclasses it."""
+
+
+@dataclass
+class WordParams(Params):
+    """Settings every word-vector encoder shares."""
+
+    word_dim: int = setting(50, "word embedding size when data.embeddings = 'none'")
+    dropout: float = setting(0.5, "dropout on the encoder's output h (and, per encoder, inside)")
+
+    def __post_init__(self) -> None:
+        check_fraction("encoder.dropout", self.dropout)
+        if self.word_dim < 1:
+            raise ValueError("encoder.word_dim must be >= 1")
+
+
+@dataclass
+class PositionParams(WordParams):
+    """Word vectors and two relative-position embeddings (to e1, to e2) per token."""
+
+    position_dim: int = setting(20, "size of each word position embedding (to e1, to e2); 0 = none")
+    max_distance: int = setting(50, "relative distances are clipped to [-max, max]")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.position_dim < 0 or self.max_distance < 1:
+            raise ValueError("encoder.position_dim must be >= 0 and max_distance >= 1")
+
+
+def _max_distance(params: Params) -> int:
+    """Relative positions are computed for every word encoder; clipped as its settings say."""
+    return getattr(params, "max_distance", PositionParams.max_distance)
+
+
+def lstm_hidden():
+    """The ``hidden`` setting of a recurrent encoder."""
+    return setting(100, "LSTM hidden size per direction")
+
+
+def embed_dropout():
+    """The ``embed_dropout`` setting: dropout on the embedded input."""
+    return setting(0.0, "dropout on the embedded input (0 = none)")
+
+
+def check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if value < 1:
+            raise ValueError(f"encoder.{name} must be >= 1")
+
+
+def check_odd(name: str, value: int) -> None:
+    if value < 1 or value % 2 == 0:
+        raise ValueError(f"encoder.{name} must be a positive odd number")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What an encoder is told besides its own settings."""
+
+    word_dim: int  # size of the word vectors (the pretrained ones, or encoder.word_dim)
+    site: str = "word"  # model.target: the tensor embed() returns
+    normalize_embeddings: bool = False  # model.normalize_embeddings
 
 
 @dataclass
@@ -37,10 +107,11 @@ class EncoderOutput:
 
 
 class Encoder(nn.Module):
-    """Base class. Subclasses set up their layers in ``__init__(cfg, featurizer, ...)``."""
+    """Base class. Subclasses set up their layers in ``__init__(params, featurizer, inputs)``."""
 
     registered_name = "base"
-    #: the perturbation sites this encoder can expose through ``embed`` (adversarial.target)
+    Params: type[Params] = Params
+    #: the perturbation sites this encoder can expose through ``embed`` (model.target)
     sites: tuple[str, ...] = ("word",)
 
     def get_output_dim(self) -> int:
@@ -71,39 +142,37 @@ class Encoder(nn.Module):
 
     # -- featuriser ---------------------------------------------------------------------
     @classmethod
-    def build_featurizer(cls, cfg, train_tokens, vectors: Vectors | None):
-        """A featuriser fitted on the training data (e.g. its vocabulary)."""
-        probe = WordFeaturizer(Vocab([]), cfg.model.max_distance, cfg.data.markers)
+    def build_featurizer(cls, params: Params, data, train_tokens, vectors: Vectors | None):
+        """A featuriser fitted on the training data (e.g. its vocabulary); ``data`` is the
+        config's [data] section (markers, lower-casing, vocabulary size)."""
+        probe = WordFeaturizer(Vocab([]), _max_distance(params), data.markers)
         sentences = (probe.marked(ex).tokens for ex in train_tokens)
-        vocab = Vocab.build(sentences, cfg.data.lowercase, vectors, cfg.data.vectors_vocab)
-        return WordFeaturizer(vocab, cfg.model.max_distance, cfg.data.markers)
+        vocab = Vocab.build(sentences, data.lowercase, vectors, data.vectors_vocab)
+        return WordFeaturizer(vocab, _max_distance(params), data.markers)
 
     @classmethod
-    def featurizer_class(cls):
-        return WordFeaturizer
+    def load_featurizer(cls, run_dir, params: Params, data, read_json):
+        """The featuriser a run directory holds (:meth:`build_featurizer`'s, saved)."""
+        return WordFeaturizer.load(run_dir, _max_distance(params), data.markers, read_json)
 
     @classmethod
-    def create(cls, cfg, featurizer, word_dim: int) -> Encoder:
-        """A freshly initialised encoder for ``featurizer`` (used by training and loading)."""
-        return cls(cfg, featurizer, word_dim)
+    def word_dim_for(cls, params: Params, vectors: Vectors | None) -> int:
+        """The size of the word vectors: the pretrained ones', or ``encoder.word_dim``."""
+        return vectors.dim if vectors is not None else params.word_dim
 
-    def init_pretrained(self, cfg, featurizer, vectors: Vectors | None, seed: int) -> int:
+    def init_pretrained(
+        self, params: Params, featurizer, vectors: Vectors | None, seed: int
+    ) -> int:
         """Copy pretrained vectors into the word embedder; returns how many rows were found."""
         emb, found = initial_embeddings(featurizer.vocab, vectors, self.word_dim, seed)
         self.embedder.load_vectors(torch.from_numpy(emb))
         return found
 
 
-def word_dim_for(cfg, vectors: Vectors | None) -> int:
-    return vectors.dim if vectors is not None else cfg.model.word_dim
-
-
-def word_embedder(cfg, featurizer: WordFeaturizer, word_dim: int):
-    """The word embedder of a word-vector encoder (frequency-normalised if the config says so)."""
-    from anrc.models.embedders import WordEmbedder
-
+def word_embedder(featurizer: WordFeaturizer, inputs: Inputs):
+    """The word embedder of a word-vector encoder (frequency-normalised if asked for)."""
     vocab = featurizer.vocab
     freqs = None
-    if cfg.adversarial.normalize_embeddings:
+    if inputs.normalize_embeddings:
         freqs = torch.from_numpy(vocab.frequencies())
-    return WordEmbedder(len(vocab), word_dim, vocab.n_trainable, freqs)
+    return WordEmbedder(len(vocab), inputs.word_dim, vocab.n_trainable, freqs)

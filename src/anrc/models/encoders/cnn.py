@@ -10,13 +10,50 @@ f = [lexical; g] -> dropout -> softmax head (Eq. 5)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from anrc.config import setting
 from anrc.models.batch import Batch
 from anrc.models.embedders import optional_positions, positions_dim, with_positions
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.encoders.base import (
+    ENCODERS,
+    Encoder,
+    EncoderOutput,
+    Inputs,
+    PositionParams,
+    check_odd,
+    check_positive,
+    word_embedder,
+)
 from anrc.models.layers import MaskedConv, masked_max, span_mean
+
+
+@dataclass
+class ConvParams(PositionParams):
+    """A convolution over windows of tokens (cnn, crcnn)."""
+
+    filters: int = setting(230, "convolution filters")
+    kernel: int = setting(3, "convolution width in tokens (odd)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_odd("kernel", self.kernel)
+        check_positive(filters=self.filters)
+
+
+@dataclass
+class CNNParams(ConvParams):
+    hidden: int = setting(100, "n2: size of the tanh layer over the pooled filters (Eq. 4)")
+    lexical: bool = setting(
+        True, "add Zeng et al.'s lexical features (the entity words and their neighbours)"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_positive(hidden=self.hidden)
 
 
 def lexical_features(w: torch.Tensor, batch: Batch) -> torch.Tensor:
@@ -38,11 +75,14 @@ def lexical_features(w: torch.Tensor, batch: Batch) -> torch.Tensor:
 
 @ENCODERS.register("cnn")
 class CNNEncoder(Encoder):
-    def __init__(self, cfg, featurizer, word_dim: int):
+    Params = CNNParams
+
+    def __init__(self, params: CNNParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = cfg.model
-        self.cfg, self.word_dim = m, word_dim
-        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        m = params
+        self.cfg, self.word_dim = m, inputs.word_dim
+        word_dim = inputs.word_dim
+        self.embedder = word_embedder(featurizer, inputs)
         self.position = optional_positions(m)
         in_dim = word_dim + positions_dim(self.position)
         self.conv = MaskedConv(in_dim, m.filters, m.kernel)

@@ -17,17 +17,21 @@ from torch import nn
 
 from anrc.models.batch import Batch
 from anrc.models.embedders import optional_positions, positions_dim, with_positions
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, word_embedder
+from anrc.models.encoders.cnn import ConvParams
 from anrc.models.layers import MaskedConv, masked_max
 
 
 @ENCODERS.register("crcnn")
 class CRCNNEncoder(Encoder):
-    def __init__(self, cfg, featurizer, word_dim: int):
+    Params = ConvParams
+
+    def __init__(self, params: ConvParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = cfg.model
-        self.cfg, self.word_dim = m, word_dim
-        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        m = params
+        self.cfg, self.word_dim = m, inputs.word_dim
+        word_dim = inputs.word_dim
+        self.embedder = word_embedder(featurizer, inputs)
         self.position = optional_positions(m)
         in_dim = word_dim + positions_dim(self.position)
         self.conv = MaskedConv(in_dim, m.filters, m.kernel)

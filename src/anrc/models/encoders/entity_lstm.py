@@ -17,27 +17,57 @@ embeddings (``position_dim``) of each token to e1 and e2.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from anrc.config import check_fraction, setting
 from anrc.models.batch import Batch
 from anrc.models.embedders import PositionEmbedder
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.encoders.base import (
+    ENCODERS,
+    Encoder,
+    EncoderOutput,
+    Inputs,
+    PositionParams,
+    check_positive,
+    embed_dropout,
+    lstm_hidden,
+    word_embedder,
+)
 from anrc.models.layers import masked_softmax, run_bilstm, span_mean
+
+
+@dataclass
+class EntityLSTMParams(PositionParams):
+    hidden: int = lstm_hidden()
+    attention_heads: int = setting(4, "heads of the self-attention over the words")
+    latent_types: int = setting(0, "number of latent entity types (0 = no typing)")
+    embed_dropout: float = embed_dropout()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_fraction("encoder.embed_dropout", self.embed_dropout)
+        check_positive(hidden=self.hidden, attention_heads=self.attention_heads)
+        if self.latent_types < 0:
+            raise ValueError("encoder.latent_types must be >= 0")
 
 
 @ENCODERS.register("entity-lstm")
 class EntityLSTMEncoder(Encoder):
-    def __init__(self, cfg, featurizer, word_dim: int):
+    Params = EntityLSTMParams
+
+    def __init__(self, params: EntityLSTMParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = cfg.model
+        m, word_dim = params, inputs.word_dim
         if word_dim % m.attention_heads:
             raise ValueError(
-                f"model.attention_heads ({m.attention_heads}) must divide the word vector "
+                f"encoder.attention_heads ({m.attention_heads}) must divide the word vector "
                 f"size ({word_dim})"
             )
         self.cfg, self.word_dim = m, word_dim
-        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        self.embedder = word_embedder(featurizer, inputs)
         self.embed_dropout = nn.Dropout(m.embed_dropout)
         self.self_attention = nn.MultiheadAttention(word_dim, m.attention_heads, batch_first=True)
         self.norm = nn.LayerNorm(word_dim)

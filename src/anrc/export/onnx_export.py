@@ -128,7 +128,7 @@ def export_onnx(run_dir: str | Path, out: str | Path, quantize: str = "none") ->
     after exporting one LSTM model, the next one's length came out fixed).
     """
     code = (
-        "import json, sys; from anrc.export.onnx import export_here; "
+        "import json, sys; from anrc.export.onnx_export import export_here; "
         "e = export_here(sys.argv[1], sys.argv[2], sys.argv[3]); "
         "print(json.dumps({'inputs': e.inputs}))"
     )
@@ -161,7 +161,7 @@ def _check_target(out: Path) -> None:
 
 def export_here(run_dir: str | Path, out: str | Path, quantize: str = "none") -> Exported:
     """:func:`export_onnx` in this process (the CLI's own process is fresh)."""
-    from anrc.pretrained import resolve
+    from anrc.pretrained import find_model
     from anrc.rundir import load_run
 
     if quantize not in QUANTIZE:
@@ -170,7 +170,7 @@ def export_here(run_dir: str | Path, out: str | Path, quantize: str = "none") ->
         import onnxscript  # noqa: F401  (torch.onnx's dynamo exporter needs it)
     except ImportError:
         raise AnrcInputError(INSTALL_HINT) from None
-    run = load_run(resolve(run_dir))
+    run = load_run(find_model(run_dir))
     out = Path(out)
     _check_target(out)
     model = run.model.eval()
@@ -242,10 +242,10 @@ class OnnxClassifier:
     OpenNRE items or Examples), without attention or saliency."""
 
     def __init__(self, onnx_path: str | Path, run_dir: str | Path, threads: int = 0):
-        from anrc.pretrained import resolve
+        from anrc.pretrained import find_model
         from anrc.rundir import load_run
 
-        run = load_run(resolve(run_dir))
+        run = load_run(find_model(run_dir))
         self.config, self.featurizer, self.labels = run.config, run.featurizer, run.labels
         self.session = _session(onnx_path, threads)
         self.inputs = [i.name for i in self.session.get_inputs()]

@@ -3,32 +3,80 @@
     word + position embeddings -> window of k (Eq. 1) -> entity word-level
     attention (Eq. 2-3) -> BiLSTM -> h (pooling)
 
-``embed`` returns the tensor at the perturbation site ``adversarial.target``:
+``embed`` returns the tensor at the perturbation site ``model.target``:
 the word embeddings (``word``, the paper's reading), the word and position
 embeddings (``word_position``), or the window vectors z (``window``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
+from anrc.config import check_choice, check_fraction, setting
 from anrc.models.batch import Batch
 from anrc.models.embedders import optional_positions, positions_dim, with_positions
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, word_embedder
+from anrc.models.encoders.base import (
+    ENCODERS,
+    Encoder,
+    EncoderOutput,
+    Inputs,
+    PositionParams,
+    check_odd,
+    check_positive,
+    embed_dropout,
+    lstm_hidden,
+    word_embedder,
+)
 from anrc.models.layers import masked_softmax, run_bilstm, span_mean, window_concat, zero_padding
-from anrc.models.pooling import Pooling
+from anrc.models.pooling import Pooling, check_pooling
+
+
+@dataclass
+class ANRCParams(PositionParams):
+    window: int = setting(
+        3, "k: z_n concatenates the k inputs centred on token n (Eq. 1); 1 = none"
+    )
+    attention: bool = setting(True, "entity word-level attention (Eq. 2-3)")
+    attention_scale: str = setting(
+        "paper",
+        "paper: r_i = z_i * alpha_i (Eq. 3); scaled: scores / sqrt(Dw) and r_i = n * z_i * "
+        "alpha_i (weights average 1, so the LSTM input keeps its scale)",
+    )
+    entity_repr: str = setting(
+        "mean", "multi-word entity embedding: mean of the span, or head (last word)"
+    )
+    hidden: int = lstm_hidden()
+    pooling: str = setting(
+        "final",
+        "h of Eq. 4, registered poolers joined by '+': final (last states of both LSTM "
+        "directions), max, mean, attention, entity_mean, entity_start",
+    )
+    embed_dropout: float = embed_dropout()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_odd("window", self.window)
+        check_choice("encoder.attention_scale", self.attention_scale, ("paper", "scaled"))
+        check_choice("encoder.entity_repr", self.entity_repr, ("mean", "head"))
+        check_fraction("encoder.embed_dropout", self.embed_dropout)
+        check_pooling(self.pooling)
+        check_positive(hidden=self.hidden)
 
 
 @ENCODERS.register("anrc")
 class ANRCEncoder(Encoder):
+    Params = ANRCParams
     sites = ("word", "word_position", "window")
 
-    def __init__(self, cfg, featurizer, word_dim: int):
+    def __init__(self, params: ANRCParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = cfg.model
-        self.cfg, self.site, self.word_dim = m, cfg.adversarial.target, word_dim
-        self.embedder = word_embedder(cfg, featurizer, word_dim)
+        m = params
+        self.cfg, self.site, self.word_dim = m, inputs.site, inputs.word_dim
+        word_dim = inputs.word_dim
+        self.embedder = word_embedder(featurizer, inputs)
         self.position = optional_positions(m)
         in_dim = word_dim + positions_dim(self.position)
         self.lstm = nn.LSTM(in_dim * m.window, m.hidden, batch_first=True, bidirectional=True)

@@ -1,0 +1,358 @@
+"""Running a grid: each run is an ``anrc train`` (then ``anrc attack``) subprocess, taken
+from the grid's Optuna study (:mod:`anrc.experiments.engine`) by ``jobs`` workers.
+
+A finished run is never redone; an interrupted one resumes from its checkpoint. A run
+whose resolved configuration equals a finished run's under a ``--reuse`` folder is
+copied instead of trained (training is deterministic for a configuration on one
+machine and thread count). Stopping the runner (SIGTERM, Ctrl-C, the ``deadline``)
+stops the runs in progress, each of which saves a checkpoint, and starts no other;
+a runner killed outright takes its runs with it (they get SIGTERM when it dies), and
+its trials are failed by the next worker once their heartbeats go stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from anrc.builder import load_config, read_config
+from anrc.experiments.engine import GridStudy, default_storage, study_name, work
+from anrc.experiments.grid import ATTACK_OPTIONS, Grid, GridRun, grid_runs
+from anrc.training.checkpoint import CHECKPOINT
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the runner's thread that started it dies (Linux)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Children:
+    """The runner's ``anrc train`` / ``anrc attack`` processes: stopped with it."""
+
+    def __init__(self) -> None:
+        self.procs: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def call(self, cmd: list[str], out) -> int:
+        with self.lock:
+            if self.stopping.is_set():
+                return 128 + signal.SIGTERM
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            )
+            self.procs.add(proc)
+        try:
+            return proc.wait()
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            for proc in self.procs:
+                proc.terminate()
+
+
+CHILDREN = Children()
+
+
+@dataclass
+class Options:
+    """How to run a grid (the ``anrc experiment`` options)."""
+
+    jobs: int = 1
+    threads: int = 0  # torch threads per run (0: the cores over jobs)
+    extra: tuple[str, ...] = ()  # --set for every run
+    reuse: tuple[Path, ...] = ()
+    storage: str = ""  # '' = sqlite in the grid's folder
+    heartbeat: int = 30  # seconds between a worker's heartbeats
+    deadline: float = 0.0  # seconds; 0 = none
+
+
+def reusable_runs(folders) -> list[tuple[dict, Path]]:
+    """(saved configuration, run folder) of every finished run under ``folders``."""
+    found = []
+    for folder in folders:
+        for cfg_path in sorted(Path(folder).rglob("config.toml")):
+            if not (cfg_path.parent / "scores.json").is_file():
+                continue
+            try:
+                with warnings.catch_warnings():  # runs saved before the per-component sections
+                    warnings.simplefilter("ignore", FutureWarning)
+                    found.append((read_config(cfg_path).to_dict(), cfg_path.parent))
+            except (OSError, ValueError, TypeError):
+                continue
+    return found
+
+
+def _reuse(run: GridRun, want: dict, reusable: list[tuple[dict, Path]], log) -> None:
+    for have, source in reusable:
+        if have == want and source.resolve() != run.path.resolve():
+            ignore = shutil.ignore_patterns("attack", ".lock")
+            shutil.copytree(source, run.path, dirs_exist_ok=True, ignore=ignore)
+            (run.path / "reused_from.txt").write_text(f"{source}\n")
+            print(f"{run.path}: reused {source} (same configuration)", file=log, flush=True)
+            return
+
+
+def _attack(run: GridRun, attack: dict, threads: int, log) -> int:
+    method, name = attack["method"], attack["name"]
+    out = run.attack_dir(name)
+    out.mkdir(parents=True, exist_ok=True)
+    device = load_config(run.path / "config.toml").train.device  # attack where it trained
+    cmd = [sys.executable, "-m", "anrc", "attack", str(run.path), "--method", method]
+    cmd += ["--out", str(out), "--threads", str(threads), "--device", device]
+    for key, opt in ATTACK_OPTIONS.items():
+        if key in attack:
+            v = attack[key]
+            cmd += [opt, *map(str, v if isinstance(v, list) else [v])]
+    with open(out / "attack.log", "a") as f:
+        rc = CHILDREN.call(cmd, f)
+    status = "done" if rc == 0 and run.attacked(name) else f"failed (exit {rc}, see {out})"
+    print(f"{out}: {status}", file=log, flush=True)
+    return rc
+
+
+def _train(run: GridRun, threads: int, log, reusable) -> int:
+    overrides = [*run.overrides, f"train.threads={threads}"]
+    resume = (run.path / CHECKPOINT).is_file()
+    if not resume and reusable:
+        _reuse(run, load_config(run.config, overrides).to_dict(), reusable, log)
+        if run.done:
+            return 0
+    cmd = [sys.executable, "-m", "anrc", "train"]
+    if resume:
+        cmd += ["--resume", str(run.path)]
+    else:
+        cmd += ["--config", run.config, "--out", str(run.path)]
+        for o in overrides:
+            cmd += ["--set", o]
+    with open(run.path / "run.log", "a") as f:
+        rc = CHILDREN.call(cmd, f)
+    status = "done" if rc == 0 and run.done else f"failed (exit {rc}, see {run.path / 'run.log'})"
+    print(f"{run.path}: {status}", file=log, flush=True)
+    return rc
+
+
+def execute(run: GridRun, grid: Grid, threads: int, log, reusable) -> int:
+    """Train (or resume, or copy) one run, then its attacks; the exit status."""
+    run.path.mkdir(parents=True, exist_ok=True)
+    # Two workers must never work on one run at once, whatever the queue says.
+    with open(run.path / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{run.path}: busy in another runner; skipped", file=log, flush=True)
+            return 1
+        rc = 0 if run.done else _train(run, threads, log, reusable)
+        if run.done:
+            for attack in run.attacks(grid):
+                if not run.attacked(attack["name"]):
+                    rc = _attack(run, attack, threads, log) or rc
+        return rc
+
+
+def _dev_f1(run: GridRun) -> float | None:
+    summary = json.loads((run.path / "scores.json").read_text())["summary"]
+    return summary.get("dev_f1")
+
+
+def _check_folder(grid: Grid, out: Path, extra: list[str]) -> None:
+    """A grid folder holds one grid with one set of extra settings."""
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"grid": grid.name, "config": grid.config, "extra": extra}
+    meta_path = out / "grid.json"
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old.get("extra") != extra or old.get("config") != grid.config:
+            raise ValueError(
+                f"{out} holds runs of {old}; the same folder needs the same settings "
+                "(use another --out)"
+            )
+    meta_path.write_text(json.dumps(meta, indent=1))
+
+
+def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
+    """Run (and attack) every unfinished run of the grid, ``opts.jobs`` at a time."""
+    log = log or sys.stderr
+    _check_folder(grid, out, list(opts.extra))
+    runs = grid_runs(grid, out, list(opts.extra))
+    todo = [r for r in runs if r.pending]
+    print(
+        f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo)} already finished, "
+        f"{len(todo)} to run, {opts.jobs} at a time",
+        file=log,
+        flush=True,
+    )
+    if not todo:
+        return runs
+    threads = opts.threads or max(1, (os.cpu_count() or 1) // max(1, opts.jobs))
+    reusable = reusable_runs(opts.reuse)  # scanned once, not once per run
+    keys = [r.path.relative_to(out).as_posix() for r in runs]
+    study = GridStudy(study_name(grid.name, keys), runs, out, opts.storage
+                      or default_storage(out), opts.heartbeat)  # fmt: skip
+    failed: set[Path] = set()  # each run is tried once by this runner
+
+    def wanted(run: GridRun) -> bool:
+        """Unfinished runs not failed here; a run that reads other runs' outputs once all
+        the others have finished."""
+        if not run.pending or run.path in failed:
+            return False
+        return not run.after_others or all(r.done for r in runs if not r.after_others)
+
+    def one(run: GridRun) -> int:
+        rc = execute(run, grid, threads, log, reusable)
+        if run.pending:
+            failed.add(run.path)
+        done = sum(not r.pending for r in runs)
+        print(f"{grid.name}: {done}/{len(runs)} runs done", file=log, flush=True)
+        return rc
+
+    with _stop_children_on_signal(), _deadline(opts.deadline, log):
+        workers = [
+            threading.Thread(target=work, args=(study, one, wanted, _dev_f1, CHILDREN.stopping))
+            for _ in range(max(1, opts.jobs))
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    return runs
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, log):
+    """Past ``seconds``, stop the runs in progress (they checkpoint) and start no other."""
+    if not seconds:
+        yield
+        return
+
+    def expire() -> None:
+        print(f"deadline of {seconds:g} s reached: stopping the runs", file=log, flush=True)
+        CHILDREN.stop()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+@contextlib.contextmanager
+def _stop_children_on_signal():
+    """Within: SIGTERM or Ctrl-C stops the runs in progress (they checkpoint), starts
+    none of the queued ones, and then ends the runner.
+
+    The handler stops the children itself: the exception it raises only reaches the
+    runner after its workers have finished their runs.
+    """
+
+    def on_signal(signum, frame):
+        CHILDREN.stop()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    CHILDREN.stopping.clear()
+    old = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            old[sig] = signal.signal(sig, on_signal)
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def run_experiment(
+    grid: Grid, out: Path, opts: Options, command: str, bootstrap: int = 1000,
+    report_only: bool = False, log=None,
+) -> dict:  # fmt: skip
+    """A grid's stages, then its report: the selection stage if it has one (dev chooses
+    each variant's setting), the grid, and dev's pick ensembled if it asks for it."""
+    from anrc.experiments.report import write_report
+    from anrc.experiments.selection import (
+        choice_section,
+        choose,
+        selection_grid,
+        with_choices,
+        write_choice,
+    )
+
+    log = log or sys.stderr
+    left = _time_left(opts.deadline)
+    notes: list[str] = []
+    if grid.select is not None:
+        stage, stage_out = selection_grid(grid), out / "select"
+        runs = _stage(stage, stage_out, opts, left, report_only, log)
+        write_report(stage, runs, stage_out, f"{command} (its selection stage)", bootstrap)
+        try:
+            choice = choose(stage, runs)
+        except ValueError as err:
+            print(f"{grid.name}: {err}; the grid waits for its selection stage", file=log)
+            return {"runs": len(runs), "finished": sum(r.done for r in runs)}
+        write_choice(stage_out / "choice.json", grid, choice)
+        grid = with_choices(grid, choice)
+        opts = replace(opts, reuse=(*opts.reuse, stage_out))
+        notes = choice_section(stage_out / "choice.json")
+    runs = _stage(grid, out, opts, left, report_only, log)
+    summary = write_report(grid, runs, out, command, bootstrap, notes)
+    if grid.ensemble and not report_only and summary["finished"] == summary["runs"]:
+        _ensemble_dev_pick(grid, out, summary, log)
+    return summary
+
+
+def _time_left(deadline: float):
+    """Seconds left of ``deadline`` (None: no deadline)."""
+    if not deadline:
+        return lambda: None
+    end = time.monotonic() + deadline
+    return lambda: max(0.0, end - time.monotonic())
+
+
+def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -> list[GridRun]:
+    if report_only:
+        if not out.is_dir():
+            raise ValueError(f"{out}: no such experiment folder")
+        return grid_runs(grid, out, list(opts.extra))
+    remaining = left()
+    if remaining is not None and remaining < 1:
+        print(f"{grid.name}: no time left before the deadline", file=log)
+        return grid_runs(grid, out, list(opts.extra))
+    return run_grid(grid, out, replace(opts, deadline=remaining or 0.0), log)
+
+
+def _ensemble_dev_pick(grid: Grid, out: Path, summary: dict, log) -> None:
+    """Ensemble the seeds of the variant with the best mean dev F1 (the test set picks
+    nothing), into OUT/ensembles/VARIANT, when its runs' weights are here."""
+    from anrc.experiments.selection import dev_pick
+
+    name = dev_pick([r for r in summary["rows"] if r["axis_value"] is None], len(grid.seeds))
+    if name is None:
+        return
+    dirs = [out / "runs" / name / f"seed{s}" for s in grid.seeds]
+    if not all((d / "model.safetensors").is_file() for d in dirs):
+        print(f"ensemble: {name}'s runs have no weights here (reused); skipped", file=log)
+        return
+    cmd = [sys.executable, "-m", "anrc", "ensemble", *map(str, dirs), "--dev"]
+    cmd += ["--out", str(out / "ensembles" / name)]
+    print(f"ensemble of {name}, dev's pick", file=log, flush=True)
+    CHILDREN.call(cmd, None)

@@ -1,0 +1,203 @@
+"""The grid runner on its engine (an Optuna study in SQLite beside the runs): a runner
+killed outright resumes to the same report, two workers share one grid, a deadline
+stops cleanly, and dev chooses a setting per variant ([select]) and what to ensemble."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from anrc.cli import main
+
+TINY = """
+description = "tiny engine grid"
+config = "configs/cnn.toml"
+seeds = 2
+baseline = "plain"
+{extra}
+[set]
+"data.train" = "{train}"
+"data.test" = "{test}"
+"data.train_limit" = 160
+"data.embeddings" = "none"
+"encoder.filters" = 8
+"encoder.hidden" = 8
+"train.batch_size" = 16
+"train.max_epochs" = {epochs}
+"train.patience" = 0
+[variants.plain]
+"adversarial.method" = "none"
+[variants.at]
+"adversarial.method" = "fgm"
+"adversarial.epsilon" = 1.0
+"""
+
+
+@pytest.fixture
+def make_grid(tmp_path, data_dir):
+    from anrc.data import read, write_semeval
+
+    test = tmp_path / "test.txt"
+    write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:100], test)
+
+    def make(name="g", epochs=2, extra=""):
+        p = tmp_path / f"{name}.toml"
+        train = data_dir / "TRAIN_FILE.TXT"
+        p.write_text(TINY.format(train=train, test=test, epochs=epochs, extra=extra))
+        return p
+
+    return make
+
+
+def _runner(grid, out, *extra):
+    cmd = [sys.executable, "-m", "anrc", "experiment", str(grid), "--out", str(out)]
+    return subprocess.Popen([*cmd, "--heartbeat", "1", *extra], stderr=subprocess.PIPE, text=True)
+
+
+def _rows(out):
+    """Every figure of the report but the timings."""
+    rows = json.loads((out / "summary.json").read_text())["rows"]
+    return [{k: v for k, v in r.items() if "seconds" not in k} for r in rows]
+
+
+def _wait(predicate, seconds=120):
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def _logs(out):
+    return {p.parent.relative_to(out).as_posix(): p.read_text() for p in out.rglob("run.log")}
+
+
+def test_a_killed_runner_resumes_to_the_same_report(make_grid, tmp_path):
+    grid = make_grid(epochs=8)
+    alone = tmp_path / "alone"
+    assert main(["experiment", str(grid), "--out", str(alone), "--seeds", "1"]) == 0
+    out = tmp_path / "killed"
+    proc = _runner(grid, out, "--seeds", "1")
+    running = [out / "runs" / v / "seed1" for v in ("plain", "at")]
+    _wait(lambda: any((r / "checkpoint.pt").is_file() and not (r / "scores.json").is_file()
+                      for r in running))  # fmt: skip
+    proc.send_signal(signal.SIGKILL)  # no clean-up: its run gets SIGTERM as it dies
+    proc.wait()
+    assert not all((r / "scores.json").is_file() for r in running)
+    assert (
+        main(["experiment", str(grid), "--out", str(out), "--seeds", "1", "--heartbeat", "1"]) == 0
+    )
+    assert any("resuming at epoch" in log for log in _logs(out).values())
+    assert _rows(out) == _rows(alone)  # bit for bit, as if never killed
+
+
+def test_two_workers_share_one_grid(make_grid, tmp_path):
+    import optuna
+
+    grid, out = make_grid(epochs=3), tmp_path / "shared"
+    workers = [_runner(grid, out), _runner(grid, out)]
+    errs = [w.communicate(timeout=300)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], errs
+    logs = _logs(out)
+    assert len(logs) == 4
+    for log in logs.values():  # each run trained once, by one worker
+        assert sum(line.startswith("train ") for line in log.splitlines()) == 1
+    study = optuna.load_study(
+        study_name=optuna.get_all_study_names(f"sqlite:///{out / 'optuna.db'}")[0],
+        storage=f"sqlite:///{out / 'optuna.db'}",
+    )
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert sorted(t.params["run"] for t in complete) == sorted(logs)
+    assert len({t.user_attrs["worker"] for t in complete}) == 2  # both took runs
+    for t in complete:  # the recorded value is the run's dev F1
+        run = out / t.params["run"]
+        summary = json.loads((run / "scores.json").read_text())["summary"]
+        assert t.value == pytest.approx(summary["dev_f1"])
+
+
+def test_a_deadline_stops_cleanly_and_the_grid_resumes(make_grid, tmp_path, capsys):
+    grid, out = make_grid(epochs=100), tmp_path / "late"
+    args = ["experiment", str(grid), "--out", str(out), "--seeds", "1", "--jobs", "2"]
+    assert main([*args, "--deadline", "8"]) == 1  # not finished
+    err = capsys.readouterr().err
+    assert "deadline of 8 s reached" in err
+    assert (out / "report.md").is_file()
+    unfinished = [p for p in (out / "runs").glob("*/seed1") if not (p / "scores.json").exists()]
+    stopped = [p for p in unfinished if (p / "checkpoint.pt").is_file()]
+    assert stopped  # stopped mid-training, with a checkpoint to resume from
+    assert main([*args, "--heartbeat", "1"]) == 0
+    logs = _logs(out)
+    assert all("resuming at epoch" in logs[p.relative_to(out).as_posix()] for p in stopped)
+
+
+SELECT = """
+ensemble = true
+[select]
+setting = "adversarial.epsilon"
+values = [0.1, 3.0]
+seeds = [1]
+variants = ["at"]
+"""
+
+
+def test_dev_chooses_each_variants_setting_then_the_ensemble(make_grid, tmp_path, capsys):
+    grid = make_grid(extra=SELECT)
+    grid.write_text(grid.read_text().replace('"adversarial.epsilon" = 1.0\n', ""))
+    out = tmp_path / "sel"
+    assert main(["experiment", str(grid), "--out", str(out)]) == 0
+    assert "reused" in capsys.readouterr().err  # the chosen value's seed-1 run
+    dev = {}
+    for eps in ("0.1", "3.0"):
+        scores = out / "select/runs/at" / f"epsilon={eps}" / "seed1/scores.json"
+        dev[eps] = json.loads(scores.read_text())["summary"]["dev_f1"]
+    best = max(dev, key=lambda e: (dev[e], e == "0.1"))  # a tie: the value listed first
+    choice = json.loads((out / "select/choice.json").read_text())["choice"]
+    assert str(choice["at"]["value"]) == best and set(choice) == {"at"}
+    assert f"epsilon = {float(best)!r}" in (out / "runs/at/seed2/config.toml").read_text()
+    assert "## Chosen on dev" in (out / "report.md").read_text()
+    rows = {r["variant"]: r for r in json.loads((out / "summary.json").read_text())["rows"]}
+    pick = max(rows, key=lambda v: rows[v]["dev_f1"]["mean"])
+    assert (out / "ensembles" / pick / "scores.json").is_file()
+    assert not (out / "ensembles" / ({"at", "plain"} - {pick}).pop()).exists()
+
+
+def test_select_is_validated(tmp_path):
+    from anrc.experiments.grid import load_grid
+
+    p = tmp_path / "g.toml"
+    p.write_text('config = "configs/cnn.toml"\n[variants.a]\n[select]\nsetting = "train.lr"\n')
+    with pytest.raises(ValueError, match=r"\[select\] takes setting, values"):
+        load_grid(str(p))
+    p.write_text(
+        'config = "configs/cnn.toml"\n[variants.a]\n[select]\nsetting = "train.lr"\n'
+        'values = [0.1]\nvariants = ["b"]\n'
+    )
+    with pytest.raises(ValueError, match="names a variant"):
+        load_grid(str(p))
+
+
+def test_runs_die_with_their_runner(tmp_path):
+    """A run started by a runner gets SIGTERM when the runner is killed outright."""
+    pidfile = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    code = (
+        "import sys; from anrc.experiments.runner import CHILDREN; "
+        f"CHILDREN.call([sys.executable, '-c', {child!r}], None)"
+    )
+    runner = subprocess.Popen([sys.executable, "-c", code])
+    _wait(lambda: pidfile.exists() and pidfile.read_text())
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    pid = int(pidfile.read_text())
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    _wait(gone, 20)

@@ -1,0 +1,137 @@
+"""The package's structure: layers that import only downwards, and no import cycle.
+
+Every ``import anrc...`` in the library counts, at module level or inside a
+function (a function-local import dodges a cycle at run time, not in the design);
+only ``if TYPE_CHECKING:`` blocks are left out.
+"""
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "anrc"
+
+#: lowest first; a part may import its own layer and the layers below it
+LAYERS = [
+    {"version", "errors", "registry", "fsio", "progress"},
+    {"device", "config"},
+    {"data"},
+    {"models", "metrics"},
+    {"adversarial"},
+    {"builder"},
+    {"rundir", "pretrained"},
+    {"inference"},
+    {"training", "attacks", "export", "serve"},
+    {"experiments"},
+    {"cli", "__main__"},
+]
+LEVEL = {part: i for i, layer in enumerate(LAYERS) for part in layer}
+
+
+def _module(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for sub in ast.walk(node):
+                lines.add(getattr(sub, "lineno", -1))
+    return lines
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    skip = _type_checking_lines(tree)
+    module = _module(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("anrc")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            if base.startswith("anrc"):
+                found.add(base)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module(p): p for p in SRC.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for imp in _imports(path):
+            while imp not in modules and "." in imp:  # "from anrc.data import read": the package
+                imp = imp.rpartition(".")[0]
+            if imp in modules and imp != name:
+                targets.add(imp)
+        graph[name] = targets
+    return graph
+
+
+def _part(module: str) -> str:
+    """The top-level part a module belongs to; ``__init__`` for the package's facade
+    (``anrc.load``, above every layer, imported by no library module)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_no_library_module_imports_the_facade():
+    assert [m for m, targets in _graph().items() if "anrc" in targets] == []
+
+
+def test_every_part_has_a_layer():
+    parts = {_part(m) for m in _graph()} - {"__init__"}
+    assert parts <= set(LEVEL), f"add {sorted(parts - set(LEVEL))} to LAYERS"
+
+
+def test_no_part_imports_a_higher_layer():
+    upward = [
+        f"{src} -> {dst}"
+        for src, targets in _graph().items()
+        for dst in targets
+        if "__init__" not in (_part(src), _part(dst)) and LEVEL[_part(dst)] > LEVEL[_part(src)]
+    ]
+    assert upward == []
+
+
+def test_no_import_cycle():
+    graph = _graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    assert cycles == []
