@@ -67,37 +67,43 @@ TINY_WORDS = [
 _PRETRAINED: dict[str, str] = {}
 
 
-def tiny_pretrained() -> str:
-    """A tiny randomly initialised BERT saved as a Hugging Face model folder (built once)."""
-    if "path" in _PRETRAINED:
-        return _PRETRAINED["path"]
+def tiny_pretrained(kind: str = "bert") -> str:
+    """A tiny randomly initialised BERT (or MPNet: ``kind="mpnet"``, the family of the
+    base-size all-mpnet-base-v2) saved as a Hugging Face model folder (built once)."""
+    if kind in _PRETRAINED:
+        return _PRETRAINED[kind]
     import json
     import tempfile
-    from pathlib import Path
 
     from safetensors.torch import save_file
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel
+    from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
 
-    folder = Path(tempfile.mkdtemp(prefix="anrc-tiny-bert-"))
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "$", "#", *TINY_WORDS]
-    tok = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
+    folder = Path(tempfile.mkdtemp(prefix=f"anrc-tiny-{kind}-"))
+    special = {"bert": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+               "mpnet": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]}[kind]  # fmt: skip
+    vocab = [*special, "$", "#", *TINY_WORDS]
+    unk, start, end = ("[UNK]", "[CLS]", "[SEP]") if kind == "bert" else ("<unk>", "<s>", "</s>")
+    ids = {w: i for i, w in enumerate(vocab)}
+    tok = Tokenizer(models.WordPiece(ids, unk_token=unk))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+        single=f"{start} $A {end}", special_tokens=[(start, ids[start]), (end, ids[end])]
     )
     tok.save(str(folder / "tokenizer.json"))
-    conf = BertConfig(
-        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=64,
-    )  # fmt: skip
+    size = dict(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2,
+                num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)  # fmt: skip
+    if kind == "bert":
+        conf, body = BertConfig(**size), BertModel
+    else:
+        conf, body = MPNetConfig(**size, pad_token_id=1, bos_token_id=0, eos_token_id=2), MPNetModel
     (folder / "config.json").write_text(json.dumps(conf.to_dict()))
     torch.manual_seed(0)
-    state = BertModel(conf).state_dict()
+    state = body(conf).state_dict()
     save_file({k: v.contiguous() for k, v in state.items()}, str(folder / "model.safetensors"))
-    _PRETRAINED["path"] = str(folder)
-    return _PRETRAINED["path"]
+    _PRETRAINED[kind] = str(folder)
+    return _PRETRAINED[kind]
 
 
 #: small sizes for each setting an encoder may have (each takes those it declares)
@@ -113,7 +119,8 @@ def tiny_config(
     own = {f.name for f in fields(encoder_class(encoder).Params)}
     settings = {k: v for k, v in SMALL.items() if k in own}
     if encoder == "transformer":
-        settings.update(pretrained=tiny_pretrained(), pooling="cls+entity_start")
+        body = encoder_kw.pop("body", "bert")
+        settings.update(pretrained=tiny_pretrained(body), pooling="cls+entity_start")
     d = {
         "model": {"encoder": encoder, "head": head},
         "encoder": {**settings, **encoder_kw},

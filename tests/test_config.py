@@ -128,3 +128,38 @@ def test_the_bare_config_holds_sections_not_names():
     """anrc.config knows no component: its Config keeps [encoder]/[head] as given."""
     c = Config()
     assert c.encoder == {} and c.head == {} and c.model.encoder == "anrc"
+
+
+def test_tuned_config_is_the_epsilon_grids_best_dev_setting():
+    """The README quotes the epsilon grid's eps-2.0 runs for configs/anrc-tuned.toml: that
+    holds only while the two resolve to the same settings (seed and threads aside)."""
+    from pathlib import Path
+
+    from anrc.experiments.archive import member
+
+    saved = member(
+        Path("results/experiments/epsilon/runs.tar.xz"), "runs/at/epsilon=2.0/seed1/config.toml"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConfigDeprecation)  # saved before the [encoder] section
+        ran = config_from_dict(tomllib.loads(saved))
+    assert load_config("configs/anrc-tuned.toml", ["train.seed=1", "train.threads=1"]) == ran
+
+
+def test_the_archive_rescores_a_committed_figure(data_dir, capsys):
+    """A grid's figures stay re-scorable from its archive alone (runs/ is not in git)."""
+    import json
+    from pathlib import Path
+
+    from anrc.cli import main
+
+    summary = json.loads(Path("results/experiments/encoders/summary.json").read_text())
+    row = next(r for r in summary["rows"] if (r["variant"], r["axis_value"]) == ("anrc", "fgm"))
+    member = "runs/anrc/method=fgm/seed1/test_predictions.txt"
+    key = str(data_dir / "TEST_FILE_KEY.TXT")
+    assert main(["score", f"results/experiments/encoders/runs.tar.xz:{member}", key, "--json"]) == 0
+    f1 = json.loads(capsys.readouterr().out)["official_macro_f1"]
+    assert f1 == pytest.approx(row["test_f1"]["per_seed"][0], abs=1e-6)
+    assert main(["score", "results/experiments/encoders/runs.tar.xz", key]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 30 and f"{f1:6.2f}  runs/anrc/method=fgm/seed1" in lines

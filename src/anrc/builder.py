@@ -190,7 +190,7 @@ def read_config(path: Path) -> Config:
     with open(path, "rb") as f:
         try:
             return config_from_dict(tomllib.load(f), where=str(path))
-        except tomllib.TOMLDecodeError as err:
+        except (tomllib.TOMLDecodeError, ValueError, TypeError) as err:
             raise ValueError(f"{path}: {err}") from None
 
 

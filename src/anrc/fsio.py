@@ -29,3 +29,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def cache_dir() -> Path:
+    """anrc's cache: ``$ANRC_CACHE``, or ``~/.cache/anrc`` (teachers' predictions,
+    assembled pretrained bodies)."""
+    return Path(os.environ.get("ANRC_CACHE") or Path.home() / ".cache" / "anrc")

@@ -82,8 +82,8 @@ def _read_config(run_dir: Path) -> tuple[Config, dict]:
             return read_config(path), meta
     except FileNotFoundError:
         raise RunLoadError(f"{path}: missing") from None
-    except (ValueError, TypeError) as err:
-        raise RunLoadError(f"{path}: {err}") from None
+    except (ValueError, TypeError) as err:  # read_config names the file
+        raise RunLoadError(str(err)) from None
 
 
 def _check_weights(path: Path, state: dict, expected: dict) -> None:

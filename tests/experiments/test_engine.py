@@ -169,7 +169,7 @@ def test_select_is_validated(tmp_path):
 
     p = tmp_path / "g.toml"
     p.write_text('config = "configs/cnn.toml"\n[variants.a]\n[select]\nsetting = "train.lr"\n')
-    with pytest.raises(ValueError, match=r"\[select\] takes setting, values"):
+    with pytest.raises(ValueError, match=r"\[select\] takes setting and values"):
         load_grid(str(p))
     p.write_text(
         'config = "configs/cnn.toml"\n[variants.a]\n[select]\nsetting = "train.lr"\n'
@@ -201,3 +201,33 @@ def test_runs_die_with_their_runner(tmp_path):
         return False
 
     _wait(gone, 20)
+
+
+AMONG = """
+refit = true
+[select]
+among = "variants"
+seeds = [1]
+"""
+
+
+def test_dev_chooses_a_variant_then_its_refit_reuses_its_runs(make_grid, tmp_path, capsys):
+    grid, out = make_grid(extra=AMONG), tmp_path / "among"
+    grid.write_text(grid.read_text().replace('baseline = "plain"\n', ""))
+    assert main(["experiment", str(grid), "--out", str(out)]) == 0
+    choice = json.loads((out / "select/choice.json").read_text())["choice"]
+    dev = {v: json.loads((out / f"select/runs/{v}/seed1/scores.json").read_text())["summary"]
+           ["dev_f1"] for v in ("plain", "at")}  # fmt: skip
+    pick = max(("plain", "at"), key=lambda v: dev[v])  # a tie: the one declared first
+    assert choice["variant"] == pick
+    variants = {p.name for p in (out / "runs").iterdir()}
+    assert variants == {pick, f"{pick}-refit"}  # only dev's pick, and its refit
+    for seed in (1, 2):
+        refit = out / "runs" / f"{pick}-refit" / f"seed{seed}"
+        summary = json.loads((refit / "scores.json").read_text())["summary"]
+        assert summary["dev_examples"] == 0 and "selection" in summary
+        # its selection pass is the grid's own run of the variant, copied, not retrained
+        source = (refit / "selection" / "reused_from.txt").read_text().strip()
+        assert source.endswith(f"runs/{pick}/seed{seed}")
+    report = (out / "report.md").read_text()
+    assert f"The variant **{pick}**" in report and f"| {pick}-refit | 2 |" in report

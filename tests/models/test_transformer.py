@@ -3,6 +3,7 @@
 import dataclasses
 
 import pytest
+import torch
 from helpers import tiny, tiny_config
 
 pytest.importorskip("transformers")
@@ -65,7 +66,7 @@ def test_needs_markers():
 
 
 def test_pretrained_must_be_local(tmp_path):
-    with pytest.raises(ValueError, match="neither a folder nor an installed package"):
+    with pytest.raises(ValueError, match="neither a folder, a fetched body nor an installed"):
         tr.resolve_pretrained("no-such-model-package")
     with pytest.raises(ValueError, match="no config.json"):
         tr.resolve_pretrained(str(tmp_path))
@@ -128,3 +129,33 @@ def test_without_layer_decay_the_body_is_one_group():
     groups = make_optimizer(cfg, model)[0].param_groups
     assert [g["lr"] for g in groups] == [1e-3, 1e-4]
     assert [id(p) for p in groups[1]["params"]] == [id(p) for p in model.encoder.body.parameters()]
+
+
+def test_an_mpnet_body_keeps_the_contract(tmp_path):
+    """The base-size body anrc can fetch (all-mpnet-base-v2) is an MPNet: the same seam,
+    markers and pooling work on it (a tiny MPNet built here)."""
+    from helpers import batch_of, word_dim
+
+    from anrc.inference.api import RelationClassifier
+    from anrc.rundir import load_run, save_run
+
+    model, feat, labels, exs, cfg = tiny("transformer", "punct", body="mpnet", dropout=0.0)
+    assert type(model.encoder.body).__name__ == "MPNetModel" and feat.pad_id == 1
+    model.eval()
+    together = model(batch_of(exs, feat, labels)).logits
+    for i, ex in enumerate(exs):  # padding never changes a prediction
+        torch.testing.assert_close(model(batch_of([ex], feat, labels)).logits[0], together[i],
+                                   rtol=1e-5, atol=1e-5)  # fmt: skip
+    b = batch_of(exs, feat, labels)
+    x = model.embed(b).detach().requires_grad_()
+    clean = model(b, embeds=x, targets=b.labels).loss
+    (g,) = torch.autograd.grad(clean, x)
+    after = model(b, embeds=x.detach() + 0.5 * g / g.norm(), targets=b.labels).loss
+    assert float(after.detach()) > float(clean.detach())
+    save_run(tmp_path, cfg, model, feat, labels, word_dim=word_dim(cfg))
+    run = load_run(tmp_path)
+    again = RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+    assert (
+        again.predict_many(exs)[0].scores
+        == RelationClassifier(cfg, model, feat, labels).predict_many(exs)[0].scores
+    )

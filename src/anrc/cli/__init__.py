@@ -14,6 +14,7 @@ from anrc.cli import (
     evaluate,
     experiment,
     export,
+    fetch,
     models,
     predict,
     score,
@@ -24,7 +25,10 @@ from anrc.errors import AnrcInputError
 from anrc.version import __version__
 
 # One module per verb, each with register(subparsers) and a run function.
-VERBS = (score, data, train, evaluate, predict, models, experiment, attack, ensemble, serve, export)
+VERBS = (
+    score, data, train, evaluate, predict, models, experiment, attack, ensemble, serve, export,
+    fetch,
+)  # fmt: skip
 
 
 # An example for every command's --help (every name here must be a registered verb).
@@ -42,6 +46,7 @@ EXAMPLES = {
     "serve": "anrc serve runs/anrc --port 8000   (then open http://127.0.0.1:8000/)",
     "export": "anrc export runs/cnn --onnx cnn.onnx",
     "models": "anrc models",
+    "fetch": "anrc fetch all-mpnet-base-v2, then --set encoder.pretrained=all-mpnet-base-v2",
 }
 
 

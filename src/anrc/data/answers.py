@@ -18,9 +18,15 @@ def read_answers(path: str | Path) -> tuple[dict[str, str], dict[str, int]]:
     path = Path(path)
     if not path.is_file():
         raise AnrcInputError("no such file", str(path))
+    return parse_answers(read_lines(path), str(path))
+
+
+def parse_answers(text_lines, where: str) -> tuple[dict[str, str], dict[str, int]]:
+    """:func:`read_answers` of lines already read (``where`` names them in errors)."""
+    path = where
     labels: dict[str, str] = {}
     lines: dict[str, int] = {}
-    for lineno, raw in enumerate(read_lines(path), start=1):
+    for lineno, raw in enumerate(text_lines, start=1):
         line = raw.strip()
         if not line:
             continue

@@ -44,8 +44,10 @@ attack of another variant wrote (``"data.augment" =
 
 ``reuse`` folders let grids share runs: a run whose resolved configuration (base
 config, overrides and seed) equals that of a finished run found there is copied
-instead of trained again. Training is deterministic for a given configuration, so
-the copy is the run this grid would have trained.
+instead of trained again. Training is deterministic for a given configuration on one
+machine (CPU model) and thread count, so there the copy is the run this grid would have
+trained; on another machine the floats differ in the last digits and the seeds drift
+apart over the epochs (docs/results.md, "Reproducing a figure").
 
 A grid may let the dev split choose a setting per variant before the seeds run
 (``[select]``) and ensemble dev's pick afterwards (``ensemble = true``):
@@ -80,6 +82,36 @@ ATTACK_KEYS = {"method", "name", "variants"}
 
 
 @dataclass
+class Select:
+    """What the dev split chooses before the seeds run: a setting's value per variant
+    (``setting`` and ``values``), or one of the variants (``among = "variants"``)."""
+
+    setting: str = ""
+    values: list = field(default_factory=list)
+    seeds: list[int] = field(default_factory=lambda: [1])
+    variants: list[str] = field(default_factory=list)  # [] = every variant
+    among: str = "values"  # or "variants"
+
+    @classmethod
+    def from_dict(cls, d: dict, variants: dict, where: str) -> Select:
+        unknown = set(d) - {"setting", "values", "seeds", "variants", "among"}
+        among = d.get("among", "values")
+        by_value = among == "values" and "setting" in d and d.get("values")
+        by_variant = among == "variants" and "setting" not in d and "values" not in d
+        if unknown or not (by_value or by_variant):
+            raise ValueError(
+                f"{where}: [select] takes setting and values (a non-empty list), or "
+                f'among = "variants"; and seeds, variants'
+                f"{f'; not {sorted(unknown)}' if unknown else ''}"
+            )
+        chosen = list(d.get("variants", []))
+        if not set(chosen) <= set(variants):
+            raise ValueError(f"{where}: [select] names a variant the grid does not have")
+        seeds = list(d.get("seeds", [1]))
+        return cls(d.get("setting", ""), list(d.get("values", [])), seeds, chosen, among)
+
+
+@dataclass
 class Grid:
     name: str
     description: str
@@ -92,8 +124,9 @@ class Grid:
     axis_values: list = field(default_factory=list)
     axis_baseline: object = None
     attacks: list[dict] = field(default_factory=list)
-    select: object = None  # a selection.Select: what dev chooses per variant first
+    select: Select | None = None  # what dev chooses before the seeds run
     ensemble: bool = False  # ensemble the seeds of dev's pick at the end
+    refit: bool = False  # each variant also retrained on train + dev ("VARIANT-refit")
 
     def key_name(self, variant: str, value: object) -> str:
         """A report row's name: the variant, with the axis value where the grid has one."""
@@ -200,6 +233,7 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         attacks=attacks,
         select=_select(d, variants, path),
         ensemble=bool(d.get("ensemble", False)),
+        refit=bool(d.get("refit", False)),
     )
     for v in grid_runs(grid, Path("/nonexistent"), []):  # validate every run's config now
         if not Path(v.config).is_file():
@@ -214,20 +248,32 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
 def _select(d: dict, variants: dict, path: Path):
     if "select" not in d:
         return None
-    from anrc.experiments.selection import Select
-
     if "axis" in d:
         raise ValueError(f"{path}: a grid has [axis] or [select], not both")
     return Select.from_dict(d["select"], variants, str(path))
 
 
+def _with_refit(grid: Grid) -> dict:
+    """The grid's variants, each followed by its ``-refit`` twin when the grid refits."""
+    if not grid.refit:
+        return grid.variants
+    out = {}
+    for name, sets in grid.variants.items():
+        out[name] = sets
+        out[f"{name}-refit"] = {**sets, "train.refit": True}
+    return out
+
+
 def grid_runs(grid: Grid, out: Path, extra: list[str]) -> list[GridRun]:
+    """Every run of the grid, in order. A ``-refit`` twin starts after the other runs,
+    so that its selection pass can be the finished run of its variant."""
     runs = []
     axis_values = grid.axis_values if grid.axis_setting else [None]
-    for variant, sets in grid.variants.items():
+    for variant, sets in _with_refit(grid).items():
         merged = {**grid.common, **sets}
         config = str(merged.pop("config", grid.config))
         dep = any("{out}" in str(v) for v in merged.values())  # reads another run's output
+        dep = dep or (grid.refit and variant.endswith("-refit"))
         for value in axis_values:
             for seed in grid.seeds:
                 o = [

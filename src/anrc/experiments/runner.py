@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from anrc.builder import load_config, read_config
+from anrc.experiments.archive import ARCHIVE, pack, unpack
 from anrc.experiments.engine import GridStudy, default_storage, study_name, work
 from anrc.experiments.grid import ATTACK_OPTIONS, Grid, GridRun, grid_runs
 from anrc.training.checkpoint import CHECKPOINT
@@ -100,14 +101,26 @@ def reusable_runs(folders) -> list[tuple[dict, Path]]:
     return found
 
 
-def _reuse(run: GridRun, want: dict, reusable: list[tuple[dict, Path]], log) -> None:
+def _reuse(target: Path, want: dict, reusable: list[tuple[dict, Path]], log) -> bool:
+    """Copy the first finished run whose resolved configuration is ``want`` into
+    ``target``; whether one was found."""
     for have, source in reusable:
-        if have == want and source.resolve() != run.path.resolve():
+        if have == want and source.resolve() != target.resolve():
             ignore = shutil.ignore_patterns("attack", ".lock")
-            shutil.copytree(source, run.path, dirs_exist_ok=True, ignore=ignore)
-            (run.path / "reused_from.txt").write_text(f"{source}\n")
-            print(f"{run.path}: reused {source} (same configuration)", file=log, flush=True)
-            return
+            shutil.copytree(source, target, dirs_exist_ok=True, ignore=ignore)
+            (target / "reused_from.txt").write_text(f"{source}\n")
+            print(f"{target}: reused {source} (same configuration)", file=log, flush=True)
+            return True
+    return False
+
+
+def _refit_selection(run: GridRun, cfg, reusable, own: Path, log) -> None:
+    """A refit run's selection pass is a finished run of the same configuration without
+    refit, when the grid (or a --reuse folder) has one: copied into its selection/."""
+    if not cfg.train.refit or (run.path / "selection" / "scores.json").is_file():
+        return
+    want = replace(cfg, train=replace(cfg.train, refit=False)).to_dict()
+    _reuse(run.path / "selection", want, [*reusable, *reusable_runs([own])], log)
 
 
 def _attack(run: GridRun, attack: dict, threads: int, log) -> int:
@@ -128,13 +141,14 @@ def _attack(run: GridRun, attack: dict, threads: int, log) -> int:
     return rc
 
 
-def _train(run: GridRun, threads: int, log, reusable) -> int:
+def _train(run: GridRun, threads: int, log, reusable, own: Path) -> int:
     overrides = [*run.overrides, f"train.threads={threads}"]
     resume = (run.path / CHECKPOINT).is_file()
-    if not resume and reusable:
-        _reuse(run, load_config(run.config, overrides).to_dict(), reusable, log)
-        if run.done:
-            return 0
+    cfg = load_config(run.config, overrides)
+    if not resume and reusable and _reuse(run.path, cfg.to_dict(), reusable, log):
+        return 0
+    if not resume:
+        _refit_selection(run, cfg, reusable, own, log)
     cmd = [sys.executable, "-m", "anrc", "train"]
     if resume:
         cmd += ["--resume", str(run.path)]
@@ -149,8 +163,9 @@ def _train(run: GridRun, threads: int, log, reusable) -> int:
     return rc
 
 
-def execute(run: GridRun, grid: Grid, threads: int, log, reusable) -> int:
-    """Train (or resume, or copy) one run, then its attacks; the exit status."""
+def execute(run: GridRun, grid: Grid, threads: int, log, reusable, own: Path) -> int:
+    """Train (or resume, or copy) one run, then its attacks; the exit status. ``own``
+    is the grid's runs folder (a refit run's selection pass may be there)."""
     run.path.mkdir(parents=True, exist_ok=True)
     # Two workers must never work on one run at once, whatever the queue says.
     with open(run.path / ".lock", "w") as lock:
@@ -159,7 +174,7 @@ def execute(run: GridRun, grid: Grid, threads: int, log, reusable) -> int:
         except BlockingIOError:
             print(f"{run.path}: busy in another runner; skipped", file=log, flush=True)
             return 1
-        rc = 0 if run.done else _train(run, threads, log, reusable)
+        rc = 0 if run.done else _train(run, threads, log, reusable, own)
         if run.done:
             for attack in run.attacks(grid):
                 if not run.attacked(attack["name"]):
@@ -216,7 +231,7 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
         return not run.after_others or all(r.done for r in runs if not r.after_others)
 
     def one(run: GridRun) -> int:
-        rc = execute(run, grid, threads, log, reusable)
+        rc = execute(run, grid, threads, log, reusable, out / "runs")
         if run.pending:
             failed.add(run.path)
         done = sum(not r.pending for r in runs)
@@ -304,6 +319,7 @@ def run_experiment(
         stage, stage_out = selection_grid(grid), out / "select"
         runs = _stage(stage, stage_out, opts, left, report_only, log)
         write_report(stage, runs, stage_out, f"{command} (its selection stage)", bootstrap)
+        pack(stage_out)
         try:
             choice = choose(stage, runs)
         except ValueError as err:
@@ -315,6 +331,7 @@ def run_experiment(
         notes = choice_section(stage_out / "choice.json")
     runs = _stage(grid, out, opts, left, report_only, log)
     summary = write_report(grid, runs, out, command, bootstrap, notes)
+    pack(out)
     if grid.ensemble and not report_only and summary["finished"] == summary["runs"]:
         _ensemble_dev_pick(grid, out, summary, log)
     return summary
@@ -332,6 +349,8 @@ def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -
     if report_only:
         if not out.is_dir():
             raise ValueError(f"{out}: no such experiment folder")
+        if unpack(out):  # a fresh clone: the runs are in the archive only
+            print(f"{out}: unpacked {ARCHIVE}", file=log)
         return grid_runs(grid, out, list(opts.extra))
     remaining = left()
     if remaining is not None and remaining < 1:

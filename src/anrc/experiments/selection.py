@@ -22,49 +22,31 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from anrc.experiments.grid import Grid, GridRun, format_value
 
 
-@dataclass
-class Select:
-    setting: str
-    values: list
-    seeds: list[int] = field(default_factory=lambda: [1])
-    variants: list[str] = field(default_factory=list)  # [] = every variant
-
-    @classmethod
-    def from_dict(cls, d: dict, variants: dict, where: str) -> Select:
-        unknown = set(d) - {"setting", "values", "seeds", "variants"}
-        if unknown or "setting" not in d or not d.get("values"):
-            raise ValueError(
-                f"{where}: [select] takes setting, values (a non-empty list), seeds and "
-                f"variants{f'; not {sorted(unknown)}' if unknown else ''}"
-            )
-        chosen = list(d.get("variants", []))
-        if not set(chosen) <= set(variants):
-            raise ValueError(f"{where}: [select] names a variant the grid does not have")
-        return cls(d["setting"], list(d["values"]), list(d.get("seeds", [1])), chosen)
-
-
 def selection_grid(grid: Grid) -> Grid:
-    """The selection stage: each choosing variant at each candidate, on the select seeds."""
+    """The selection stage: each choosing variant (at each candidate value) on the select
+    seeds; no attacks, no refit twins."""
     s = grid.select
     names = s.variants or list(grid.variants)
+    by_value = s.among == "values"
     return replace(
         grid,
         name=f"{grid.name}-select",
         seeds=list(s.seeds),
         baseline=(),
         variants={v: grid.variants[v] for v in names},
-        axis_setting=s.setting,
-        axis_values=list(s.values),
+        axis_setting=s.setting if by_value else None,
+        axis_values=list(s.values) if by_value else [],
         axis_baseline=None,
         attacks=[],
         select=None,
         ensemble=False,
+        refit=False,
     )
 
 
@@ -74,10 +56,26 @@ def _dev_f1(run: GridRun) -> float | None:
     return json.loads((run.path / "scores.json").read_text())["summary"].get("dev_f1")
 
 
+def _mean_dev(runs: list[GridRun], where: str) -> float:
+    f1 = [_dev_f1(r) for r in runs]
+    if not f1 or None in f1:
+        raise ValueError(f"select: {where} has unfinished runs (or no dev split); nothing chosen")
+    return statistics.mean(f1)
+
+
+def choose_variant(grid: Grid, runs: list[GridRun]) -> dict:
+    """The variant of the best mean dev F1 over the selection runs (a tie: the one
+    declared first): {"variant": name, "dev_f1": {variant: mean}}."""
+    means = {v: _mean_dev([r for r in runs if r.variant == v], v) for v in grid.variants}
+    return {"variant": max(grid.variants, key=lambda v: means[v]), "dev_f1": means}
+
+
 def choose(grid: Grid, runs: list[GridRun]) -> dict:
     """Each variant's value of the best mean dev F1 over the selection runs:
     {variant: {"value": v, "dev_f1": {value: mean}}}; a variant with an unfinished
     candidate chooses nothing (ValueError)."""
+    if grid.axis_setting is None:
+        return choose_variant(grid, runs)
     out: dict = {}
     for variant in dict.fromkeys(r.variant for r in runs):
         means = {}
@@ -95,7 +93,11 @@ def choose(grid: Grid, runs: list[GridRun]) -> dict:
 
 
 def with_choices(grid: Grid, choice: dict) -> Grid:
-    """The grid with each choosing variant's setting at its chosen value."""
+    """The grid with each choosing variant's setting at its chosen value; or, when dev
+    chose among the variants, the grid of the chosen one (and the baselines)."""
+    if grid.select.among == "variants":
+        keep = [choice["variant"], *(b for b in grid.baseline if b != choice["variant"])]
+        return replace(grid, variants={v: grid.variants[v] for v in keep}, baseline=())
     setting = grid.select.setting
     variants = {
         name: ({**sets, setting: choice[name]["value"]} if name in choice else sets)
@@ -106,7 +108,8 @@ def with_choices(grid: Grid, choice: dict) -> Grid:
 
 def write_choice(path: Path, grid: Grid, choice: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"setting": grid.select.setting, "choice": choice}, indent=1))
+    what = grid.select.setting or "variant"
+    path.write_text(json.dumps({"setting": what, "choice": choice}, indent=1))
 
 
 def choice_section(path: Path) -> list[str]:
@@ -115,6 +118,15 @@ def choice_section(path: Path) -> list[str]:
         return []
     saved = json.loads(path.read_text())
     setting, choice = saved["setting"], saved["choice"]
+    if setting == "variant":
+        cands = ", ".join(f"{v}: {f1:.2f}" for v, f1 in choice["dev_f1"].items())
+        return [
+            "## Chosen on dev",
+            "",
+            f"The variant **{choice['variant']}**, of the best mean dev F1 in the selection "
+            f"stage (`select/report.md`; {cands}); the test set chose nothing.",
+            "",
+        ]
     lines = [
         "## Chosen on dev",
         "",
@@ -132,7 +144,7 @@ def choice_section(path: Path) -> list[str]:
 
 def dev_pick(rows: list[dict], seeds: int) -> str | None:
     """The variant (no axis) of the best mean dev F1 among those with every seed finished."""
-    full = [r for r in rows if len(r["seeds"]) == seeds and r.get("dev_f1")]
+    full = [r for r in rows if len(r["seeds"]) == seeds and len(r["dev_f1"]["per_seed"]) == seeds]
     if not full:
         return None
     return max(full, key=lambda r: r["dev_f1"]["mean"])["variant"]

@@ -30,7 +30,10 @@ def pooling_parts(spec: str) -> list[str]:
 
 def check_pooling(spec: str, recurrent: bool = True) -> None:
     """ValueError on an unknown part, or on ``final`` for an encoder that is not recurrent."""
-    parts = pooling_parts(spec)
+    try:
+        parts = pooling_parts(spec)
+    except ValueError as err:
+        raise ValueError(f"encoder.pooling: {err}") from None
     if not recurrent and "final" in parts:
         raise ValueError("encoder.pooling 'final' needs a recurrent encoder (use cls, max, ...)")
 

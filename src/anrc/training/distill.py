@@ -34,6 +34,7 @@ from anrc.data.labels import LabelSet
 from anrc.data.neighbours import Neighbours, candidate_positions
 from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
+from anrc.fsio import cache_dir
 from anrc.inference.predict import predict_probs
 from anrc.rundir import RunLoadError, load_run
 
@@ -52,7 +53,7 @@ def _cached(run_dir: str, examples: list[Example], compute) -> np.ndarray:
     h = hashlib.sha256(f"{weights}|{st.st_size}|{st.st_mtime_ns}".encode())
     for ex in examples:
         h.update(f"{ex.id}|{' '.join(ex.tokens)}|{ex.e1}|{ex.e2}\n".encode())
-    folder = Path(os.environ.get("ANRC_CACHE") or Path.home() / ".cache" / "anrc")
+    folder = cache_dir()
     path = folder / f"teacher-{h.hexdigest()[:32]}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)

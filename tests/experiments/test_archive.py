@@ -1,0 +1,60 @@
+"""A grid's archive: what it keeps, byte-for-byte stability, and a report rebuilt from it
+alone (a fresh clone has no run folders)."""
+
+import json
+import shutil
+import tarfile
+
+from anrc.experiments.archive import ARCHIVE, members, pack, unpack
+
+
+def _run(folder, with_attack=True):
+    folder.mkdir(parents=True)
+    for name in ("config.toml", "scores.json", "metrics.jsonl", "test_predictions.txt",
+                 "run.log", "model.safetensors", "checkpoint.pt", "vocab.json"):  # fmt: skip
+        (folder / name).write_text(f"{name} of {folder.name}\n")
+    if with_attack:
+        (folder / "attack/pgd").mkdir(parents=True)
+        for name in ("summary.json", "report.md", "attack.log", "adversarial.jsonl"):
+            (folder / "attack/pgd" / name).write_text(name)
+
+
+def test_the_archive_keeps_what_a_rescorer_needs_and_is_stable(tmp_path):
+    out = tmp_path / "grid"
+    _run(out / "runs/a/seed1")
+    _run(out / "runs/b/seed1", with_attack=False)
+    first = pack(out).read_bytes()
+    with tarfile.open(out / ARCHIVE) as tar:
+        names = tar.getnames()
+    assert "runs/a/seed1/test_predictions.txt" in names
+    assert "runs/a/seed1/attack/pgd/summary.json" in names
+    assert not [n for n in names if n.endswith(("run.log", ".safetensors", ".pt", "vocab.json",
+                                                 "attack.log", "adversarial.jsonl"))]  # fmt: skip
+    assert pack(out).read_bytes() == first  # no times or owners inside
+    assert [m for m, _ in members(out / ARCHIVE)] == [
+        "runs/a/seed1/test_predictions.txt",
+        "runs/b/seed1/test_predictions.txt",
+    ]
+    shutil.rmtree(out / "runs")
+    assert unpack(out) and not unpack(out)  # only when the runs are absent
+    assert (out / "runs/b/seed1/scores.json").read_text() == "scores.json of seed1\n"
+
+
+def test_a_report_is_rebuilt_from_the_archive_alone(tmp_path, data_dir, capsys):
+    from test_experiment import GRID
+
+    from anrc.cli import main
+    from anrc.data import read, write_semeval
+
+    test = tmp_path / "test.txt"
+    write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:100], test)
+    grid = tmp_path / "tiny.toml"
+    grid.write_text(GRID.format(train=data_dir / "TRAIN_FILE.TXT", test=test))
+    out = tmp_path / "exp"
+    assert main(["experiment", str(grid), "--out", str(out), "--seeds", "1"]) == 0
+    rows = json.loads((out / "summary.json").read_text())["rows"]
+    shutil.rmtree(out / "runs")
+    (out / "summary.json").unlink()
+    assert main(["experiment", str(grid), "--out", str(out), "--seeds", "1", "--report-only"]) == 0
+    assert f"unpacked {ARCHIVE}" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text())["rows"] == rows
