@@ -19,7 +19,7 @@ from anrc.data.labels import strip_direction
 class FastOfficialF1:
     """Official (9+1)-way directed macro-F1 over many resamples of one test set.
 
-    Matches :func:`anrc.scorer.official_f1` when every key id has a prediction
+    Matches :func:`anrc.metrics.scorer.official_f1` when every key id has a prediction
     and every predicted label occurs in the key (tested).
     """
 
