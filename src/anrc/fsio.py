@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 
 def atomic_save(path: Path, write: Callable[[Path], None]) -> None:
     """``write(tmp)``, fsync, rename over ``path``, fsync the folder: a crash leaves the
-    old file or the new one, never a torn one."""
+    old file or the new one, never a torn one. The temporary name is the writer's own
+    (process and thread), so two writers of one file never rename each other's."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     write(tmp)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())

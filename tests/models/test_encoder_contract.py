@@ -87,3 +87,37 @@ def test_markers_are_tokens_and_spans_are_exact():
     assert m.tokens[m.e1[0] : m.e1[1]] == ["factory"] and m.tokens[m.starts[0]] == "<e1>"
     assert m.tokens[m.e2[0] : m.e2[1]] == ["cars"] and m.tokens[m.starts[1]] == "<e2>"
     assert feat.vocab.stoi["<e1>"] > 1  # a learned vector of its own, not <unk>
+
+
+@pytest.mark.parametrize("name,markers", CASES)
+@pytest.mark.parametrize("weights", ["fp16", "int8", "int8-embeddings"])
+def test_compact_weights_load_close_to_the_trained_ones(name, markers, weights, tmp_path):
+    """Each stored form reads back into the fp32 model, within its rounding; the
+    int8-embeddings form stores the encoder's input table (get_input_embeddings) in int8."""
+    from safetensors import safe_open
+
+    model, feat, labels, exs, cfg = _tiny(name, markers)
+    model.eval()
+    save_run(tmp_path, cfg, model, feat, labels, word_dim=word_dim(cfg), weights=weights)
+    run = load_run(tmp_path)
+    want, got = model.state_dict(), run.model.state_dict()
+    for key, tensor in want.items():
+        if not tensor.is_floating_point():
+            continue
+        # fp16 keeps 11 bits of mantissa; an int8 row keeps max|row| / 127 steps
+        bound = tensor.abs().max() / 127 if weights != "fp16" else tensor.abs().max() * 2**-10
+        assert (got[key] - tensor).abs().max() <= bound + 1e-7, key
+    table = next(n for n, m in model.named_modules() if m is model.encoder.get_input_embeddings())
+    with safe_open(str(tmp_path / "model.safetensors"), "pt") as f:
+        stored = f.get_tensor(f"{table}.weight").dtype
+        assert f.metadata()["weights"] == weights
+    assert stored == (torch.float16 if weights == "fp16" else torch.int8)
+    b = batch_of(exs, feat, labels)
+    torch.testing.assert_close(run.model(b).logits, model(b).logits, atol=0.05, rtol=0.05)
+
+
+@pytest.mark.parametrize("name", ENCODERS.choices())
+def test_every_encoder_says_what_it_is(name):
+    from anrc.builder import encoder_class
+
+    assert len(encoder_class(name).summary) > 20

@@ -16,6 +16,7 @@ from anrc.cli import (
     export,
     fetch,
     models,
+    package,
     predict,
     score,
     serve,
@@ -27,7 +28,7 @@ from anrc.version import __version__
 # One module per verb, each with register(subparsers) and a run function.
 VERBS = (
     score, data, train, evaluate, predict, models, experiment, attack, ensemble, serve, export,
-    fetch,
+    package, fetch,
 )  # fmt: skip
 
 
@@ -46,6 +47,7 @@ EXAMPLES = {
     "serve": "anrc serve runs/anrc --port 8000   (then open http://127.0.0.1:8000/)",
     "export": "anrc export runs/cnn --onnx cnn.onnx",
     "models": "anrc models",
+    "package": "anrc package runs/x --name my-model --about about.toml (then anrc predict my-model)",
     "fetch": "anrc fetch all-mpnet-base-v2, then --set encoder.pretrained=all-mpnet-base-v2",
 }
 

@@ -17,6 +17,8 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from anrc.fsio import atomic_save
+
 ARCHIVE = "runs.tar.xz"
 #: the files of a run folder the archive keeps (an attack's: ATTACK_FILES)
 RUN_FILES = (
@@ -40,14 +42,16 @@ def pack(out: Path) -> Path | None:
         return None
     files = sorted(p for p in runs.rglob("*") if p.is_file() and _kept(p, runs))
     target = out / ARCHIVE
-    tmp = target.with_name(target.name + ".tmp")
-    with tarfile.open(tmp, "w:xz", preset=9) as tar:
-        for path in files:
-            data = path.read_bytes()
-            info = tarfile.TarInfo(path.relative_to(out).as_posix())
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    tmp.replace(target)
+
+    def write(tmp: Path) -> None:
+        with tarfile.open(tmp, "w:xz", preset=9) as tar:
+            for path in files:
+                data = path.read_bytes()
+                info = tarfile.TarInfo(path.relative_to(out).as_posix())
+                info.size, info.mode, info.mtime = len(data), 0o644, 0
+                tar.addfile(info, io.BytesIO(data))
+
+    atomic_save(target, write)  # two workers of one grid may pack it at once
     return target
 
 

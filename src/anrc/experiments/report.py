@@ -12,6 +12,7 @@ from pathlib import Path
 from anrc.data.answers import read_answers
 from anrc.experiments.grid import Grid, GridRun
 from anrc.experiments.robustness import robustness_section
+from anrc.fsio import atomic_save, atomic_write_text
 from anrc.metrics.significance import mean_std, paired_bootstrap, sign_test
 
 FIGURES = ("test_f1", "test_accuracy", "dev_f1", "train_f1", "train_accuracy")
@@ -149,9 +150,14 @@ def _curve_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "curve.png", dpi=120)
+    _save_figure(fig, out / "curve.png")
     plt.close(fig)
     return "curve.png"
+
+
+def _save_figure(fig, path: Path) -> None:
+    """Save as PNG atomically (two workers of one grid may write its report at once)."""
+    atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
 
 
 def _bar_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
@@ -165,7 +171,7 @@ def _bar_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
     ax.set_ylim(max(0, min(m for m in ms if m == m) - 10) if any(m == m for m in ms) else 0)
     plt.setp(ax.get_xticklabels(), rotation=20, ha="right")
     fig.tight_layout()
-    fig.savefig(out / "bars.png", dpi=120)
+    _save_figure(fig, out / "bars.png")
     plt.close(fig)
     return "bars.png"
 
@@ -193,7 +199,7 @@ def _convergence_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
     axes[0].set_ylabel("official macro-F1 (%)")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "convergence.png", dpi=120)
+    _save_figure(fig, out / "convergence.png")
     plt.close(fig)
     return "convergence.png"
 
@@ -289,7 +295,7 @@ def write_report(
     }
     if robust:
         summary["attacks"] = robust
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, default=str))
     lines = [
         f"# {grid.name}",
         "",
@@ -307,5 +313,5 @@ def write_report(
         *robust_lines,
     ]
     lines += [""] + [f"![{p}]({p})" for p in plots + robust_plots]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
     return summary

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from anrc.attacks.embedding import EMBEDDING_ATTACKS
 from anrc.experiments.grid import Grid, GridRun
+from anrc.fsio import atomic_save
 from anrc.metrics.significance import mean_std
 
 EMBEDDING = EMBEDDING_ATTACKS.choices()
@@ -209,6 +210,6 @@ def _plot(summary: dict, methods: list[str], out: Path) -> list[str]:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "robustness.png", dpi=120)
+    atomic_save(out / "robustness.png", lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     plt.close(fig)
     return ["robustness.png"]

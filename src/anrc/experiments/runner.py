@@ -83,6 +83,7 @@ class Options:
     storage: str = ""  # '' = sqlite in the grid's folder
     heartbeat: int = 30  # seconds between a worker's heartbeats
     deadline: float = 0.0  # seconds; 0 = none
+    stated_deadline: float = 0.0  # the deadline as given (a later stage gets what is left)
 
 
 def reusable_runs(folders) -> list[tuple[dict, Path]]:
@@ -238,7 +239,8 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
         print(f"{grid.name}: {done}/{len(runs)} runs done", file=log, flush=True)
         return rc
 
-    with _stop_children_on_signal(), _deadline(opts.deadline, log):
+    stated = opts.stated_deadline or opts.deadline
+    with _stop_children_on_signal(), _deadline(opts.deadline, stated, log):
         workers = [
             threading.Thread(target=work, args=(study, one, wanted, _dev_f1, CHILDREN.stopping))
             for _ in range(max(1, opts.jobs))
@@ -251,14 +253,15 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
 
 
 @contextlib.contextmanager
-def _deadline(seconds: float, log):
-    """Past ``seconds``, stop the runs in progress (they checkpoint) and start no other."""
+def _deadline(seconds: float, stated: float, log):
+    """Past ``seconds``, stop the runs in progress (they checkpoint) and start no other
+    (``stated``: the deadline as the user gave it, for the message)."""
     if not seconds:
         yield
         return
 
     def expire() -> None:
-        print(f"deadline of {seconds:g} s reached: stopping the runs", file=log, flush=True)
+        print(f"deadline of {stated:g} s reached: stopping the runs", file=log, flush=True)
         CHILDREN.stop()
 
     timer = threading.Timer(seconds, expire)
@@ -356,7 +359,10 @@ def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -
     if remaining is not None and remaining < 1:
         print(f"{grid.name}: no time left before the deadline", file=log)
         return grid_runs(grid, out, list(opts.extra))
-    return run_grid(grid, out, replace(opts, deadline=remaining or 0.0), log)
+    stated = opts.stated_deadline or opts.deadline
+    return run_grid(
+        grid, out, replace(opts, deadline=remaining or 0.0, stated_deadline=stated), log
+    )
 
 
 def _ensemble_dev_pick(grid: Grid, out: Path, summary: dict, log) -> None:

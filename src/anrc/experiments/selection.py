@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from anrc.experiments.grid import Grid, GridRun, format_value
+from anrc.fsio import atomic_write_text
 
 
 def selection_grid(grid: Grid) -> Grid:
@@ -109,7 +110,7 @@ def with_choices(grid: Grid, choice: dict) -> Grid:
 def write_choice(path: Path, grid: Grid, choice: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     what = grid.select.setting or "variant"
-    path.write_text(json.dumps({"setting": what, "choice": choice}, indent=1))
+    atomic_write_text(path, json.dumps({"setting": what, "choice": choice}, indent=1))
 
 
 def choice_section(path: Path) -> list[str]:

@@ -68,6 +68,7 @@ class ANRCParams(PositionParams):
 
 @ENCODERS.register("anrc")
 class ANRCEncoder(Encoder):
+    summary = "ANRC (Liu et al. 2018): word and position embeddings, a window of words, entity word-level attention, a BiLSTM"
     Params = ANRCParams
     sites = ("word", "word_position", "window")
 

@@ -52,6 +52,7 @@ class AttBLSTMParams(WordParams):
 
 @ENCODERS.register("att-blstm")
 class AttBLSTMEncoder(Encoder):
+    summary = "Att-BLSTM (Zhou et al. 2016): a BiLSTM over the words with word-level attention"
     Params = AttBLSTMParams
 
     def __init__(self, params: AttBLSTMParams, featurizer, inputs: Inputs):

@@ -110,6 +110,8 @@ class Encoder(nn.Module):
     """Base class. Subclasses set up their layers in ``__init__(params, featurizer, inputs)``."""
 
     registered_name = "base"
+    #: one line for model cards and listings: what the encoder is, after which paper
+    summary = ""
     Params: type[Params] = Params
     #: the perturbation sites this encoder can expose through ``embed`` (model.target)
     sites: tuple[str, ...] = ("word",)
@@ -134,10 +136,14 @@ class Encoder(nn.Module):
         body = self.pretrained_parameters()
         return [body] if body else []
 
+    def get_input_embeddings(self) -> nn.Embedding:
+        """The table of trainable word (or word-piece) vectors, as Hugging Face names it."""
+        return self.embedder.word
+
     def input_vectors(self, featurizer) -> tuple[list[str], object]:
         """(tokens, (N, D) numpy matrix) of the trainable input vectors (the attack's
         fallback neighbour space when a run has no pretrained vectors)."""
-        w = self.embedder.word.weight.detach().cpu().numpy()
+        w = self.get_input_embeddings().weight.detach().cpu().numpy()
         return featurizer.vocab.itos[: len(w)], w
 
     # -- featuriser ---------------------------------------------------------------------

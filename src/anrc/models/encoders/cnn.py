@@ -75,6 +75,7 @@ def lexical_features(w: torch.Tensor, batch: Batch) -> torch.Tensor:
 
 @ENCODERS.register("cnn")
 class CNNEncoder(Encoder):
+    summary = "CNN (Zeng et al. 2014): a convolution over words and position features, with lexical features"
     Params = CNNParams
 
     def __init__(self, params: CNNParams, featurizer, inputs: Inputs):

