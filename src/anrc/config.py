@@ -67,7 +67,17 @@ class DataConfig:
     train_limit: int = setting(
         0, "use only the first N training examples (0 = all); TD1-TD4 subsets"
     )
-    dev_fraction: float = setting(0.1, "fraction of the training data held out for model selection")
+    dev_fraction: float = setting(
+        0.1, "fraction of the training data held out for model selection (unless data.dev)"
+    )
+    dev: str = setting(
+        "",
+        "a dev file for model selection, in the training file's format, used instead of "
+        "holding out data.dev_fraction (e.g. a corpus's published dev split); '' = none",
+    )
+    dev_into_train: bool = setting(
+        False, "also train on data.dev (train.refit's second pass sets it; no dev split left)"
+    )
     dev_seed: int = setting(0, "seed of the stratified dev split (fixed across training seeds)")
     lowercase: bool = setting(
         True, "lower-case tokens before vocabulary look-up (GloVe 6B is lower-case)"

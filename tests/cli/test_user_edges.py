@@ -51,7 +51,8 @@ def test_a_mistyped_model_name_lists_the_shipped_ones(capsys):
 def test_models_lists_the_shipped_models(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "semeval" in out and "entity-lstm" in out and "80.58" in out
+    assert "semeval-fast" in out and "transformer" in out and "att-blstm" in out
+    assert "use it" in out and "MODEL_CARD.md" in out
 
 
 @pytest.mark.parametrize(

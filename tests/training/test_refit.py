@@ -6,19 +6,14 @@ from anrc.builder import load_config
 from anrc.training.loop import train
 
 
+def _refit_config(data: list[str], epochs: int):
+    """configs/cnn.toml with refit on, ``data`` settings and ``epochs`` at most."""
+    short = [f"train.max_epochs={epochs}", "train.patience=0", "train.refit=true"]
+    return load_config("configs/cnn.toml", [*data, "data.test=", *short, "train.threads=1"])
+
+
 def test_refit_trains_on_train_plus_dev_for_the_selected_epochs(tmp_path, data_dir):
-    cfg = load_config(
-        "configs/cnn.toml",
-        [
-            f"data.train={data_dir / 'TRAIN_FILE.TXT'}",
-            "data.test=",
-            "data.train_limit=600",
-            "train.max_epochs=3",
-            "train.patience=0",
-            "train.refit=true",
-            "train.threads=1",
-        ],
-    )
+    cfg = _refit_config([f"data.train={data_dir / 'TRAIN_FILE.TXT'}", "data.train_limit=600"], 3)
     out = tmp_path / "run"
     summary = train(cfg, out)
     selection = json.loads((out / "selection" / "scores.json").read_text())["summary"]
@@ -32,3 +27,32 @@ def test_refit_trains_on_train_plus_dev_for_the_selected_epochs(tmp_path, data_d
     # The run directory keeps the user's config (refit on), not the derived one.
     assert "refit = true" in (out / "config.toml").read_text()
     assert "dev_fraction = 0.1" in (out / "config.toml").read_text()
+
+
+def test_a_dev_file_selects_and_refit_adds_it_to_training(tmp_path, data_dir, monkeypatch):
+    """data.dev: a published dev split (read through $VAR paths) instead of a held-out
+    fraction; the refit pass trains on train + that file."""
+    from anrc.data import read, write_semeval
+
+    examples = read(data_dir / "TRAIN_FILE.TXT").examples
+    write_semeval(examples[:400], tmp_path / "train.txt")
+    write_semeval(examples[400:500], tmp_path / "dev.txt")
+    monkeypatch.setenv("CORPUS", str(tmp_path))
+    cfg = _refit_config(["data.train=${CORPUS}/train.txt", "data.dev=$CORPUS/dev.txt"], 2)
+    out = tmp_path / "run"
+    summary = train(cfg, out)
+    selection = json.loads((out / "selection" / "scores.json").read_text())["summary"]
+    assert (selection["train_examples"], selection["dev_examples"]) == (400, 100)
+    assert (summary["train_examples"], summary["dev_examples"]) == (500, 0)
+    assert "${CORPUS}/train.txt" in (out / "config.toml").read_text()  # portable
+
+
+def test_an_unset_variable_in_a_path_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    from anrc.cli import main
+
+    monkeypatch.delenv("NO_SUCH_CORPUS", raising=False)
+    args = ["train", "--config", "configs/cnn.toml", "--out", str(tmp_path / "r")]
+    assert main([*args, "--set", "data.train=${NO_SUCH_CORPUS}/train.txt"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "environment variable NO_SUCH_CORPUS is not set" in err
+    assert not (tmp_path / "r").exists()

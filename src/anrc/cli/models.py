@@ -22,12 +22,17 @@ def describe(name: str) -> dict:
     cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
     scores = json.loads((folder / "scores.json").read_text(encoding="utf-8"))["summary"]
     size = (folder / "model.safetensors").stat().st_size
+    provenance = folder / "provenance.json"
+    about = (
+        json.loads(provenance.read_text(encoding="utf-8"))["about"] if provenance.is_file() else {}
+    )
     return {
         "name": name,
         "encoder": cfg["model"]["encoder"],
         "adversarial": cfg["adversarial"]["method"],
         "test_f1": round(scores["test_f1"], 2),
         "weights_mb": round(size / 1e6, 1),
+        "use": about.get("use", ""),
         "card": str(folder / "MODEL_CARD.md"),
     }
 
@@ -40,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
         for row in rows:
             print(json.dumps(row))
         return 0
-    print(f"{'name':16s} {'encoder':12s} {'AT':6s} {'test F1':>8s} {'weights':>9s}  card")
+    print(f"{'name':14s} {'encoder':12s} {'AT':6s} {'test F1':>8s} {'weights':>9s}  use it")
     for r in rows:
         print(
-            f"{r['name']:16s} {r['encoder']:12s} {r['adversarial']:6s} {r['test_f1']:8.2f} "
-            f"{r['weights_mb']:6.1f} MB  {r['card']}"
+            f"{r['name']:14s} {r['encoder']:12s} {r['adversarial']:6s} {r['test_f1']:8.2f} "
+            f"{r['weights_mb']:6.1f} MB  {r['use'] or '-'}"
         )
+    print("model cards: " + ", ".join(r["card"] for r in rows))
     return 0

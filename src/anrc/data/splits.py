@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -46,7 +48,22 @@ MISSING_HINT = (
 )
 
 
+def expand_path(path: str) -> str:
+    """``path`` with ``$NAME`` / ``${NAME}`` replaced from the environment (a config can
+    read a corpus from wherever the user keeps it); an unset variable is an error."""
+    expanded = os.path.expandvars(path)
+    unset = re.search(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", expanded)
+    if unset:
+        raise AnrcInputError(
+            f"environment variable {unset.group(1)} is not set (export it as the folder "
+            "that holds the data, or give the file with --set)",
+            path,
+        )
+    return expanded
+
+
 def _read(cfg: DataConfig, path: str, log: TextIO | None, **kw) -> list[Example]:
+    path = expand_path(path)
     if not Path(path).is_file():
         raise AnrcInputError(MISSING_HINT, path)
     res = read(path, negative=cfg.negative, skip_invalid=cfg.skip_invalid, **kw)
@@ -58,6 +75,8 @@ def load_training_data(
     cfg: DataConfig, log: TextIO | None = None
 ) -> tuple[list[Example], list[Example], list[Example]]:
     """(train, dev, test) as the config describes; test is [] when no test file is set.
+    Dev is ``cfg.dev`` when set (added to train under ``cfg.dev_into_train``), else a
+    stratified ``cfg.dev_fraction`` of the training file.
 
     With ``cfg.skip_invalid`` malformed examples are dropped, counted and the first
     few reported on ``log``; otherwise the first one is an error naming its line.
@@ -66,7 +85,11 @@ def load_training_data(
     full = _read(cfg, cfg.train, log, fmt=fmt, labelled=True)
     if cfg.train_limit:
         full = full[: cfg.train_limit]
-    train, dev = stratified_split(full, cfg.dev_fraction, cfg.dev_seed)
+    if cfg.dev:  # a published dev split instead of one held out of train
+        dev = _read(cfg, cfg.dev, log, fmt=fmt, labelled=True)
+        train, dev = (full + dev, []) if cfg.dev_into_train else (full, dev)
+    else:
+        train, dev = stratified_split(full, cfg.dev_fraction, cfg.dev_seed)
     if cfg.augment:
         train = train + _read(cfg, cfg.augment, log, labelled=True)
     test = []

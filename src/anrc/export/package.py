@@ -14,7 +14,8 @@ it) holding:
   model's, not its fp32 source's;
 - ``provenance.json``: the source run, its training summary and test F1, how many test
   answers the stored form changed, the anrc version, and the packager's prose
-  (``--about``: how the configuration was chosen, how to rebuild it, the data, limits);
+  (``--about``: when to use it, how the configuration was chosen, how to rebuild
+  it, the data, limits);
 - ``metrics.jsonl``: the source run's training curve;
 - ``MODEL_CARD.md``: :func:`anrc.pretrained.card.write_card` of the above.
 
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from anrc.data import read
 from anrc.data.answers import write_answers
+from anrc.data.splits import expand_path
 from anrc.errors import AnrcInputError
 from anrc.fsio import atomic_write_text
 from anrc.inference.predict import predict_labels
@@ -41,7 +43,7 @@ from anrc.rundir import WEIGHT_STORAGE, load_run, read_json, save_run
 from anrc.version import __version__
 
 #: what an ``--about`` file may say (all optional)
-ABOUT_KEYS = {"chosen": str, "rebuild": str, "data": str, "limits": list}
+ABOUT_KEYS = {"use": str, "chosen": str, "rebuild": str, "data": str, "limits": list}
 
 
 def read_about(path: str | Path | None) -> dict:
@@ -110,7 +112,7 @@ def package_run(
     if out.exists() and any(out.iterdir()) and not force:
         raise AnrcInputError(f"{out}: exists and is not empty (--force replaces it)")
     run = load_run(source)
-    test = data or run.config.data.test
+    test = expand_path(data or run.config.data.test)
     if not test:
         raise AnrcInputError(f"{source}: the run has no test file; give --data")
     summary = read_json(source / "scores.json")["summary"]

@@ -17,7 +17,6 @@ from pathlib import Path
 from safetensors import safe_open
 
 from anrc.builder import encoder_class
-from anrc.metrics.report import short_name
 from anrc.rundir import SCALE_SUFFIX
 
 
@@ -149,7 +148,7 @@ def _limits(folder: Path, cfg: dict, scores: dict, prov: dict) -> list[str]:
     labels = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
     n_labels = len(labels.get("labels", labels))
     lines = [
-        f"- Only its {n_labels} labels (`{short_name(neg, neg)}` for none of them); the two "
+        f"- Only its {n_labels} labels (`{neg}` for none of them); the two "
         "entities must be marked (`<e1>..</e1>`, `<e2>..</e2>`, or OpenNRE's `h`/`t` positions).",
         f"- Weakest relations (test F1): {weakest}; most frequent confusions (gold -> "
         f"predicted, test sentences): {confusions}.",
@@ -186,6 +185,7 @@ def write_card(folder: Path) -> Path:
         "",
         f"or `echo '{example}' | anrc predict {name}`, `anrc serve {name}`.",
         "",
+        *([f"Use it {prov['about']['use']}", ""] if prov.get("about", {}).get("use") else []),
         "## What it is",
         "",
         *_what(folder, cfg, prov),

@@ -365,7 +365,8 @@ def train_refit(cfg: Config, out: Path, log: TextIO, resume: bool) -> dict:
     """Select the epoch count on dev in ``out/selection``, then retrain on train + dev.
 
     The final model is trained with the same seed for exactly the selected number
-    of epochs on all the training data (``data.dev_fraction = 0``); the test set
+    of epochs on all the training data (``data.dev_fraction = 0``, or the ``data.dev``
+    file added to the training file); the test set
     is scored as always and never selects anything.
     """
     replace = dataclasses.replace
@@ -381,7 +382,7 @@ def train_refit(cfg: Config, out: Path, log: TextIO, resume: bool) -> dict:
     print(f"refit: training on all training data for {epochs} epochs", file=log)
     refit_cfg = replace(
         cfg,
-        data=replace(cfg.data, dev_fraction=0.0),
+        data=replace(cfg.data, dev_fraction=0.0, dev_into_train=bool(cfg.data.dev)),
         train=replace(cfg.train, refit=False, max_epochs=epochs, patience=0),
     )
     again = resume and (out / CHECKPOINT).is_file()
