@@ -348,3 +348,22 @@ def test_loss_ratio_against_the_baseline_pairs_seeds(tmp_path):
     assert row == "| at | 0.25 (0.25, –) | 0.50 (0.50, 0.50) |"
     per_seed = {1: {"curve": [{"epsilon": 0.0, "f1": 5.0}, {"epsilon": 0.2, "f1": 5.0}]}}
     assert loss_ratios(per_seed, per_seed) == {0.2: [None]}
+
+
+def test_a_report_says_which_corpus_its_figures_score(tmp_path):
+    """SemEval's official score by name; another corpus's figures name its test file and
+    negative class (the same scorer, relation types macro-averaged)."""
+    from anrc.experiments.grid import GridRun
+    from anrc.experiments.report import _metric
+
+    def run(folder, data):
+        folder.mkdir()
+        (folder / "config.toml").write_text(data)
+        (folder / "scores.json").write_text("{}")
+        return GridRun("v", None, 1, [], folder)
+
+    semeval = run(tmp_path / "a", '[data]\ntest = "../shared/data/semeval2010_task8/T.TXT"\n')
+    kbp = run(tmp_path / "b", '[data]\ntest = "${KBP37}/test.txt"\nnegative = "no_relation"\n')
+    assert _metric([semeval]) == "Official SemEval-2010 Task 8 macro-F1"
+    line = _metric([kbp])
+    assert "`${KBP37}/test.txt`" in line and "`no_relation` left out" in line

@@ -6,6 +6,7 @@ import functools
 import json
 import statistics
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -153,6 +154,26 @@ def _curve_plot(plt, grid: Grid, groups: dict, out: Path) -> str:
     _save_figure(fig, out / "curve.png")
     plt.close(fig)
     return "curve.png"
+
+
+def _metric(runs: list[GridRun]) -> str:
+    """What the figures are: SemEval's official score, or the same scorer on another
+    corpus (its test file and negative class, from a finished run's saved config)."""
+    data = next(
+        (
+            tomllib.loads((r.path / "config.toml").read_text()).get("data", {})
+            for r in runs
+            if r.done
+        ),
+        {},
+    )
+    test, negative = data.get("test", ""), data.get("negative", "Other")
+    if not test or "semeval" in test.lower():
+        return "Official SemEval-2010 Task 8 macro-F1"
+    return (
+        f"Official macro-F1 (SemEval-2010 Task 8's scorer on `{test}`: relation types "
+        f"macro-averaged, directions counted, `{negative}` left out)"
+    )
 
 
 def _save_figure(fig, path: Path) -> None:
@@ -304,7 +325,7 @@ def write_report(
         f"Command: `{command}`",
         "",
         f"Base config `{grid.config}`; {finished} of {len(runs)} runs finished. "
-        "Official SemEval-2010 Task 8 macro-F1 and accuracy in %, mean ± std over seeds; "
+        f"{_metric(runs)} and accuracy in %, mean ± std over seeds; "
         "the epoch of each run is selected on its dev split.",
         "",
         *notes,
