@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from anrc.builder import build_model, encoder_class, read_config
 from anrc.config import Config, to_toml
@@ -120,9 +120,9 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise RunLoadError(f"{path}: missing")
     try:
-        tensors = load_file(str(path))
-        with safe_open(str(path), "pt") as f:
+        with safe_open(str(path), "pt") as f:  # the file read once: its tensors and form
             storage = (f.metadata() or {}).get("weights", "fp32")
+            tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as err:
         raise RunLoadError(f"{path}: not a readable safetensors file ({err})") from None
     if storage not in WEIGHT_STORAGE:

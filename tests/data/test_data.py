@@ -189,3 +189,14 @@ def test_labels():
     assert ls.labels == ("Other", "A(e2,e1)", "B(e1,e2)")
     assert ls.index("B(e1,e2)") == 2 and "A(e2,e1)" in ls
     assert LabelSet.from_json(ls.to_json()) == ls
+
+
+def test_every_read_expands_environment_variables(tmp_path, data_dir, monkeypatch):
+    """A path from a config or --data may name its folder through $NAME (every reader:
+    training, evaluate, ensemble, attack, package); an unset one is a clear error."""
+    write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:5], tmp_path / "t.txt")
+    monkeypatch.setenv("CORPUS", str(tmp_path))
+    assert len(read("${CORPUS}/t.txt").examples) == len(read("$CORPUS/t.txt").examples) == 5
+    monkeypatch.delenv("CORPUS")
+    with pytest.raises(AnrcInputError, match="environment variable CORPUS is not set"):
+        read("$CORPUS/t.txt")

@@ -30,13 +30,14 @@ def _neighbours(clf, top: int, spec: str = ""):
 
 def _examples(args: argparse.Namespace, clf) -> tuple[list, str]:
     """The labelled examples to attack (the run's own split, --data or its test file)."""
-    from dataclasses import replace
-
     from anrc.data import read
-    from anrc.data.splits import expand_path, load_training_data
 
     cfg = clf.config
     if args.split:
+        from dataclasses import replace
+
+        from anrc.data.splits import load_training_data
+
         if args.data:
             raise AnrcInputError("--split and --data exclude each other")
         # The run's own split (same dev seed), without any augmentation: attacking the
@@ -45,7 +46,7 @@ def _examples(args: argparse.Namespace, clf) -> tuple[list, str]:
         examples = {"train": train, "dev": dev, "test": test}[args.split]
         path = cfg.data.test if args.split == "test" else f"{args.split} split of {cfg.data.train}"
     else:
-        path = expand_path(args.data or cfg.data.test)
+        path = args.data or cfg.data.test
         if not path:
             raise AnrcInputError("no --data given and the run has no test file")
         examples = read(path, negative=clf.labels.negative, labelled=True).examples

@@ -63,12 +63,12 @@ def _score(classifiers, examples, out: Path, name: str) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from anrc.data import read
-    from anrc.data.splits import expand_path, load_training_data
+    from anrc.data.splits import load_training_data
     from anrc.metrics.report import official_line
 
     classifiers = [load_classifier(d) for d in args.run_dirs]
     labels = classifiers[0].labels
-    path = expand_path(args.data or classifiers[0].config.data.test)
+    path = args.data or classifiers[0].config.data.test
     if not path:
         raise AnrcInputError("no --data given and the first run has no test file")
     out = Path(args.out)

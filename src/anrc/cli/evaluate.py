@@ -27,12 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from anrc.data import read
     from anrc.data.answers import write_answers
     from anrc.data.formats import report_skipped
-    from anrc.data.splits import expand_path
     from anrc.metrics.report import format_report
     from anrc.metrics.scorer import score
 
     clf = load_classifier(args.run_dir, args.device)
-    path = expand_path(args.data or clf.config.data.test)
+    path = args.data or clf.config.data.test
     if not path:
         raise AnrcInputError("no --data given and the run has no test file")
     res = read(path, negative=clf.labels.negative, labelled=True, skip_invalid=args.skip_invalid)

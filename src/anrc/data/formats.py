@@ -17,6 +17,7 @@ Malformed input raises :class:`AnrcInputError` naming the file and line, unless
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -235,6 +236,20 @@ def guess_format(path: str | Path) -> str:
     return "semeval"
 
 
+def expand_path(path: str) -> str:
+    """``path`` with ``$NAME`` / ``${NAME}`` replaced from the environment (a config can
+    read a corpus from wherever the user keeps it); an unset variable is an error."""
+    expanded = os.path.expandvars(path)
+    unset = re.search(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", expanded)
+    if unset:
+        raise AnrcInputError(
+            f"environment variable {unset.group(1)} is not set (export it as the folder "
+            "that holds the data, or give the file with --set)",
+            path,
+        )
+    return expanded
+
+
 def read(
     path: str | Path,
     fmt: str | None = None,
@@ -242,7 +257,9 @@ def read(
     labelled: bool | None = None,
     skip_invalid: bool = False,
 ) -> ReadResult:
-    """Read ``path`` in ``fmt`` (guessed from the suffix when None)."""
+    """Read ``path`` (``$NAME`` expanded, :func:`expand_path`) in ``fmt`` (guessed from
+    the suffix when None)."""
+    path = expand_path(str(path))
     reader = FORMATS.get(fmt or guess_format(path)).read
     if not Path(path).is_file():
         raise AnrcInputError("no such file", str(path))

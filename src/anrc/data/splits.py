@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,7 +12,7 @@ import numpy as np
 
 from anrc.config import DataConfig
 from anrc.data import Example, read
-from anrc.data.formats import report_skipped
+from anrc.data.formats import expand_path, report_skipped
 from anrc.errors import AnrcInputError
 
 
@@ -46,20 +44,6 @@ MISSING_HINT = (
     "is read in place from ../shared/data/semeval2010_task8; point the environment "
     "variable ANRC_DATA at the folder that holds it, or set data.train / data.test"
 )
-
-
-def expand_path(path: str) -> str:
-    """``path`` with ``$NAME`` / ``${NAME}`` replaced from the environment (a config can
-    read a corpus from wherever the user keeps it); an unset variable is an error."""
-    expanded = os.path.expandvars(path)
-    unset = re.search(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", expanded)
-    if unset:
-        raise AnrcInputError(
-            f"environment variable {unset.group(1)} is not set (export it as the folder "
-            "that holds the data, or give the file with --set)",
-            path,
-        )
-    return expanded
 
 
 def _read(cfg: DataConfig, path: str, log: TextIO | None, **kw) -> list[Example]:

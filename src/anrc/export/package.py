@@ -32,7 +32,6 @@ from pathlib import Path
 
 from anrc.data import read
 from anrc.data.answers import write_answers
-from anrc.data.splits import expand_path
 from anrc.errors import AnrcInputError
 from anrc.fsio import atomic_write_text
 from anrc.inference.predict import predict_labels
@@ -74,10 +73,15 @@ def _test_answers(run, path: str) -> tuple[list, list[str]]:
     return examples, predict_labels(run.model, run.featurizer, run.labels, examples, 256, None)
 
 
+def _score(examples, preds, negative: str):
+    """The official report of ``preds`` (one label per example) against their gold labels."""
+    pairs = zip(examples, preds, strict=True)
+    return score({ex.id: ex.label for ex in examples}, {ex.id: p for ex, p in pairs}, negative)
+
+
 def _report(stage: Path, examples, preds, negative: str, summary: dict) -> dict:
     """scores.json and test_predictions.txt of the packaged weights; returns the summary."""
-    pairs = list(zip(examples, preds, strict=True))
-    report = score({ex.id: ex.label for ex in examples}, {ex.id: p for ex, p in pairs}, negative)
+    report = _score(examples, preds, negative)
     official = report.to_dict()
     own = {
         k: summary[k]
@@ -91,7 +95,9 @@ def _report(stage: Path, examples, preds, negative: str, summary: dict) -> dict:
     }
     scores = {"summary": own, "test": official}
     atomic_write_text(stage / "scores.json", json.dumps(scores, indent=1))
-    write_answers(((ex.id, p) for ex, p in pairs), stage / "test_predictions.txt")
+    write_answers(
+        ((ex.id, p) for ex, p in zip(examples, preds, strict=True)), stage / "test_predictions.txt"
+    )
     return own
 
 
@@ -112,7 +118,7 @@ def package_run(
     if out.exists() and any(out.iterdir()) and not force:
         raise AnrcInputError(f"{out}: exists and is not empty (--force replaces it)")
     run = load_run(source)
-    test = expand_path(data or run.config.data.test)
+    test = data or run.config.data.test
     if not test:
         raise AnrcInputError(f"{source}: the run has no test file; give --data")
     summary = read_json(source / "scores.json")["summary"]
@@ -124,11 +130,7 @@ def package_run(
         packaged = load_run(stage)
         examples, ours = _test_answers(packaged, test)
         theirs = predict_labels(run.model, run.featurizer, run.labels, examples, 256, None)
-        source_f1 = score(
-            {ex.id: ex.label for ex in examples},
-            {ex.id: p for ex, p in zip(examples, theirs, strict=True)},
-            run.labels.negative,
-        ).official_f1
+        source_f1 = _score(examples, theirs, run.labels.negative).official_f1
         _report(stage, examples, ours, run.labels.negative, summary)
         if (source / "metrics.jsonl").is_file():
             shutil.copyfile(source / "metrics.jsonl", stage / "metrics.jsonl")

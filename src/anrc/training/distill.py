@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -34,7 +33,7 @@ from anrc.data.labels import LabelSet
 from anrc.data.neighbours import Neighbours, candidate_positions
 from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
-from anrc.fsio import cache_dir
+from anrc.fsio import atomic_save, cache_dir
 from anrc.inference.predict import predict_probs
 from anrc.rundir import RunLoadError, load_run
 
@@ -60,10 +59,12 @@ def _cached(run_dir: str, examples: list[Example], compute) -> np.ndarray:
     probs = compute()
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # runs of a grid write at once
-        with open(tmp, "wb") as f:
-            np.save(f, probs, allow_pickle=False)
-        os.replace(tmp, path)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.save(f, probs, allow_pickle=False)
+
+        atomic_save(path, write)  # its own temporary name: runs of a grid write at once
     return probs
 
 
