@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds a model that ships with the package (src/anrc/pretrained/NAME/):
-#   bash scripts/ship/build.sh semeval        # the accurate transformer (about 1 h, 2 CPU cores)
+#   bash scripts/ship/build.sh semeval        # the accurate transformer (about 1.5 h on 2 CPU cores)
 #   bash scripts/ship/build.sh semeval-fast   # the fast GloVe model (about 20 min; needs semeval)
 # Each trains its configuration on all 8,000 training sentences (no dev split) for the
 # epoch count an earlier dev split selected, seed 1, then `anrc package` rescores the
