@@ -231,3 +231,47 @@ def test_dev_chooses_a_variant_then_its_refit_reuses_its_runs(make_grid, tmp_pat
         assert source.endswith(f"runs/{pick}/seed{seed}")
     report = (out / "report.md").read_text()
     assert f"The variant **{pick}**" in report and f"| {pick}-refit | 2 |" in report
+
+
+def test_workers_taking_at_once_never_share_a_run(tmp_path):
+    """SQLite ignores Optuna's row locks: without the queue's own lock, two threads can
+    both move one waiting trial to running (a run then trained by one worker, "failed"
+    by the other while it trains)."""
+    import threading
+
+    from anrc.experiments.engine import GridStudy
+    from anrc.experiments.grid import GridRun
+
+    runs = [GridRun("v", None, s, [], tmp_path / "runs" / "v" / f"seed{s}") for s in range(40)]
+    study = GridStudy("race", runs, tmp_path, f"sqlite:///{tmp_path / 'q.db'}", heartbeat=60)
+    assert study.queue(lambda r: True) == 40
+    start, taken, lock = threading.Barrier(8), [], threading.Lock()
+
+    def take_all() -> None:
+        start.wait()
+        while (got := study.take()) is not None:
+            with lock:
+                taken.append(got[0]._trial_id)
+
+    threads = [threading.Thread(target=take_all) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == 40
+
+
+def test_a_run_finishing_after_its_trial_went_stale_is_no_error(tmp_path):
+    from anrc.experiments.engine import GridStudy
+    from anrc.experiments.grid import GridRun
+
+    run = GridRun("v", None, 1, [], tmp_path / "runs" / "v" / "seed1")
+    study = GridStudy("stale", [run], tmp_path, f"sqlite:///{tmp_path / 'q.db'}", heartbeat=60)
+    study.queue(lambda r: True)
+    trial, _ = study.take()
+    state = study.optuna.trial.TrialState
+    study.storage.set_trial_state_values(trial._trial_id, state.FAIL)  # as fail_stale_trials
+    run.path.mkdir(parents=True)
+    (run.path / "scores.json").write_text("{}")
+    study.finish(trial, run, 80.0)  # the folder is the record; the trial stays failed
+    assert study.study.trials[0].state == state.FAIL

@@ -11,9 +11,12 @@ shared file system, take the runs of one grid between them.
   trial whose worker has not written a heartbeat for ``3 x heartbeat`` seconds),
   then queues every unfinished run that has no live trial (Optuna's waiting
   trials), under a file lock so that workers starting together queue each run once.
-- It takes a queued trial (Optuna moves it from waiting to running atomically, so
-  two workers never take the same one), runs it, and records the run's dev F1 as
-  the trial's value (the test set is never recorded there), or a failure.
+- It takes a queued trial, runs it, and records the run's dev F1 as the trial's
+  value (the test set is never recorded there), or a failure. Optuna's move from
+  waiting to running reads the row with ``SELECT ... FOR UPDATE``, which SQLite
+  ignores: two workers could take one trial there, so taking is also done under the
+  file lock (workers on one machine); PostgreSQL and MySQL honour the row lock
+  (workers on several).
 - The run folder is the source of truth: a finished run (``scores.json``) is never
   redone, an interrupted one resumes from its checkpoint, bit for bit.
 
@@ -119,19 +122,20 @@ class GridStudy:
 
     def take(self):
         """(trial, run): a queued trial, now running for this worker; None when none is
-        queued. Optuna moves a trial from waiting to running atomically: two workers
-        never take the same one."""
+        queued. Under the file lock as well as Optuna's row lock (see the module's
+        docstring): two workers never take the same one."""
         State = self.optuna.trial.TrialState
-        for t in self.study.get_trials(deepcopy=False, states=(State.WAITING,)):
-            try:
-                taken = self.storage.set_trial_state_values(t._trial_id, State.RUNNING)
-            except RuntimeError:  # finished meanwhile by another worker
-                taken = False
-            if taken:
-                trial = self.optuna.trial.Trial(self.study, t._trial_id)
-                key = trial.suggest_categorical(RUN, sorted(self.runs))  # the queued run
-                trial.set_user_attr("worker", self.worker)
-                return trial, self.runs[key]
+        with self._lock():
+            for t in self.study.get_trials(deepcopy=False, states=(State.WAITING,)):
+                try:
+                    taken = self.storage.set_trial_state_values(t._trial_id, State.RUNNING)
+                except RuntimeError:  # finished meanwhile by another worker
+                    taken = False
+                if taken:
+                    trial = self.optuna.trial.Trial(self.study, t._trial_id)
+                    key = trial.suggest_categorical(RUN, sorted(self.runs))  # the queued run
+                    trial.set_user_attr("worker", self.worker)
+                    return trial, self.runs[key]
         return None
 
     def others_running(self) -> bool:
@@ -161,11 +165,15 @@ class GridStudy:
         """Record the run's dev F1 as the trial's value (0 for a run without a dev split),
         or the trial's failure when the run is still unfinished."""
         State = self.optuna.trial.TrialState
+        if self.storage.get_trial(trial._trial_id).state.is_finished():
+            # failed as stale (its worker stalled past the grace period) while its run
+            # went on: the run folder, not the trial, is the record
+            return
         if run.pending:
             self.study.tell(trial, state=State.FAIL)
             return
         trial.set_user_attr("dev_f1", dev_f1)
-        self.study.tell(trial, dev_f1 if dev_f1 is not None else 0.0)
+        self.study.tell(trial, dev_f1 if dev_f1 is not None else 0.0, skip_if_finished=True)
 
 
 def work(

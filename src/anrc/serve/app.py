@@ -53,7 +53,14 @@ def _authorised(headers, api_key: str | None) -> bool:
     return hmac.compare_digest(given.encode(), api_key.encode())
 
 
-def _install_error_handlers(app, error) -> None:
+def _error(status: int, message: str):
+    """The one error shape of every route: ``{"error": message}``."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _install_error_handlers(app) -> None:
     """One error shape everywhere: ``{"error": ...}`` for 404, 405, 422 and 500 too."""
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
@@ -62,16 +69,16 @@ def _install_error_handlers(app, error) -> None:
     async def http_error(request, exc):
         text = {404: f"no such page: {request.url.path}",
                 405: f"{request.method} is not allowed on {request.url.path}"}  # fmt: skip
-        return error(exc.status_code, text.get(exc.status_code, str(exc.detail)))
+        return _error(exc.status_code, text.get(exc.status_code, str(exc.detail)))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, exc):
-        return error(422, f"invalid request: {exc.errors()[:1]}")
+        return _error(422, f"invalid request: {exc.errors()[:1]}")
 
     @app.exception_handler(Exception)
     async def internal_error(request, exc):
         log.exception("internal error on %s", request.url.path)
-        return error(500, "internal error (the server log has the details)")
+        return _error(500, "internal error (the server log has the details)")
 
 
 def create_app(
@@ -84,27 +91,29 @@ def create_app(
     """The FastAPI app serving ``classifier`` (a RelationClassifier)."""
     try:
         from fastapi import Depends, FastAPI, HTTPException, Request
-        from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
     except ImportError:
         raise ImportError(INSTALL_HINT) from None
 
     limits = limits or Limits()
     app = FastAPI(title="anrc", docs_url=None, redoc_url=None, openapi_url=None)
-    worker = Worker(classifier, workers, limits.chunk_words)
-    labels = classifier.labels
-    page = page_html()
-
-    def error(status: int, message: str):
-        return JSONResponse({"error": message}, status_code=status)
-
-    _install_error_handlers(app, error)
-    app.state.worker = worker
+    _install_error_handlers(app)
+    app.state.worker = Worker(classifier, workers, limits.chunk_words)
 
     def require_key(request: Request) -> None:
         if not _authorised(request.headers, api_key):
             raise HTTPException(401, "missing or wrong API key (Authorization: Bearer KEY)")
 
     keyed = [Depends(require_key)] if api_key else []
+    _add_info_routes(app, classifier, limits, keyed, bool(api_key), model_card)
+    _add_predict_route(app, app.state.worker, limits, keyed)
+    return app
+
+
+def _add_info_routes(app, classifier, limits: Limits, keyed, auth: bool, model_card) -> None:
+    """``/`` (the page), ``/health``, ``/labels`` and ``/model-card``."""
+    from fastapi.responses import HTMLResponse, PlainTextResponse
+
+    labels, page = classifier.labels, page_html()
 
     @app.get("/", response_class=HTMLResponse)
     def index():
@@ -116,7 +125,7 @@ def create_app(
             "status": "ok",
             "encoder": classifier.config.model.encoder,
             "labels": len(labels),
-            "auth": bool(api_key),
+            "auth": auth,
             "model_card": model_card is not None,
             "limits": vars(limits),
         }
@@ -132,14 +141,21 @@ def create_app(
     @app.get("/model-card", dependencies=keyed)
     def card():
         if model_card is None:
-            return error(404, "this model has no model card")
+            return _error(404, "this model has no model card")
         return PlainTextResponse(model_card)
+
+
+def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
+    """``POST /predict``: parsed (off the event loop when large), answered by the worker
+    pool within the deadline; the JSON of each prediction is built by the worker."""
+    from fastapi import Request
+    from fastapi.responses import Response
 
     @app.post("/predict", dependencies=keyed)
     async def predict(request: Request):
         size = request.headers.get("content-length")
         if size is not None and size.isdigit() and int(size) > limits.max_bytes:
-            return error(413, f"request body of {size} bytes; at most {limits.max_bytes}")
+            return _error(413, f"request body of {size} bytes; at most {limits.max_bytes}")
         body = await request.body()
         try:
             if len(body) < INLINE_PARSE_BYTES:
@@ -148,13 +164,11 @@ def create_app(
                 req = await anyio.to_thread.run_sync(parse_request, body, limits)
             preds = await worker.predict(req.examples, limits.timeout, req.saliency)
         except BadRequest as err:
-            return error(err.status, str(err))
+            return _error(err.status, str(err))
         except Timeout as err:
-            return error(503, str(err))
+            return _error(503, str(err))
         if req.many:
             text = '{"predictions": [' + ", ".join(preds) + "]}"
         else:
             text = '{"prediction": ' + preds[0] + "}"
         return Response(text, media_type="application/json")
-
-    return app
