@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from anrc.builder import load_config
 from anrc.training.loop import train
 
@@ -56,3 +58,23 @@ def test_an_unset_variable_in_a_path_is_one_clear_error(tmp_path, capsys, monkey
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "environment variable NO_SUCH_CORPUS is not set" in err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("${SOME_CORPUS}/train.txt", "$SOME_CORPUS is '{tmp}/nothing': is that the folder"),
+        ("{tmp}/nothing/train.txt", "set data.train / data.dev / data.test to the file"),
+        ("{tmp}/nothing/TRAIN_FILE.TXT", "The SemEval-2010 Task 8 release"),
+    ],
+)
+def test_a_missing_data_file_gets_the_hint_that_fits_it(tmp_path, capsys, monkeypatch, given, hint):
+    """A corpus read through a variable names the variable's value, not SemEval's hint."""
+    from anrc.cli import main
+
+    monkeypatch.setenv("SOME_CORPUS", f"{tmp_path}/nothing")
+    args = ["train", "--config", "configs/cnn.toml", "--out", str(tmp_path / "r")]
+    assert main([*args, "--set", "data.train=" + given.replace("{tmp}", str(tmp_path))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and hint.replace("{tmp}", str(tmp_path)) in err
+    assert err.startswith(f"{tmp_path}/nothing/") and "no such file" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -44,12 +46,25 @@ MISSING_HINT = (
     "is read in place from ../shared/data/semeval2010_task8; point the environment "
     "variable ANRC_DATA at the folder that holds it, or set data.train / data.test"
 )
+SEMEVAL_FILES = ("TRAIN_FILE.TXT", "TEST_FILE_FULL.TXT")
 
 
-def _read(cfg: DataConfig, path: str, log: TextIO | None, **kw) -> list[Example]:
-    path = expand_path(path)
+def missing_hint(given: str) -> str:
+    """What to do about a data file that is not there: the SemEval release's own hint
+    for its files; for a path read from the environment, the variable's value."""
+    if Path(given).name in SEMEVAL_FILES:
+        return MISSING_HINT
+    names = re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", given)
+    if names:
+        values = ", ".join(f"${n} is {os.environ.get(n, '')!r}" for n in dict.fromkeys(names))
+        return f"no such file ({values}: is that the folder that holds the data?)"
+    return "no such file (set data.train / data.dev / data.test to the file)"
+
+
+def _read(cfg: DataConfig, given: str, log: TextIO | None, **kw) -> list[Example]:
+    path = expand_path(given)
     if not Path(path).is_file():
-        raise AnrcInputError(MISSING_HINT, path)
+        raise AnrcInputError(missing_hint(given), path)
     res = read(path, negative=cfg.negative, skip_invalid=cfg.skip_invalid, **kw)
     report_skipped(res, path, log or sys.stderr)
     return res.examples
