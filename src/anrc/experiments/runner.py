@@ -85,6 +85,11 @@ class Options:
     deadline: float = 0.0  # seconds; 0 = none
     stated_deadline: float = 0.0  # the deadline as given (a later stage gets what is left)
 
+    @property
+    def deadline_as_given(self) -> float:
+        """The deadline the user gave, for messages (``deadline`` is what is left of it)."""
+        return self.stated_deadline or self.deadline
+
 
 def reusable_runs(folders) -> list[tuple[dict, Path]]:
     """(saved configuration, run folder) of every finished run under ``folders``."""
@@ -239,8 +244,7 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
         print(f"{grid.name}: {done}/{len(runs)} runs done", file=log, flush=True)
         return rc
 
-    stated = opts.stated_deadline or opts.deadline
-    with _stop_children_on_signal(), _deadline(opts.deadline, stated, log):
+    with _stop_children_on_signal(), _deadline(opts.deadline, opts.deadline_as_given, log):
         workers = [
             threading.Thread(target=work, args=(study, one, wanted, _dev_f1, CHILDREN.stopping))
             for _ in range(max(1, opts.jobs))
@@ -359,10 +363,8 @@ def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -
     if remaining is not None and remaining < 1:
         print(f"{grid.name}: no time left before the deadline", file=log)
         return grid_runs(grid, out, list(opts.extra))
-    stated = opts.stated_deadline or opts.deadline
-    return run_grid(
-        grid, out, replace(opts, deadline=remaining or 0.0, stated_deadline=stated), log
-    )
+    given = opts.deadline_as_given
+    return run_grid(grid, out, replace(opts, deadline=remaining or 0.0, stated_deadline=given), log)
 
 
 def _ensemble_dev_pick(grid: Grid, out: Path, summary: dict, log) -> None:
