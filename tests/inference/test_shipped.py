@@ -93,3 +93,19 @@ def test_the_readme_states_the_computed_figure_and_size(name):
     assert row, f"no README row for {name}"
     cells = [c.strip() for c in row.group(1).split("|")]
     assert f"{_card_figure(name):.2f}" in cells and size in cells
+
+
+def test_the_committed_card_is_what_its_files_give(name, tmp_path):
+    """The card is computed, not edited: written again from the model's own files (and
+    its scripts/ship prose), it is the committed one, byte for byte."""
+    import shutil
+
+    from anrc.pretrained.card import write_card
+
+    folder = tmp_path / name
+    shutil.copytree(find_model(name), folder)
+    (folder / "MODEL_CARD.md").unlink()
+    write_card(folder)
+    assert (folder / "MODEL_CARD.md").read_text() == (
+        find_model(name) / "MODEL_CARD.md"
+    ).read_text()

@@ -179,6 +179,7 @@ def write_card(folder: Path) -> Path:
         "",
         "```python",
         "import anrc",
+        "",
         f'model = anrc.load("{name}")',
         f'model.predict("{example}").label',
         "```",
