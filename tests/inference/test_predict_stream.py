@@ -93,3 +93,22 @@ def test_completed_records(tmp_path):
     p.write_text("a\nb\nc")
     assert completed_records(p) == 2 and p.read_text() == "a\nb\n"
     assert completed_records(tmp_path / "missing") == 0
+
+
+def test_a_sentence_the_model_cannot_take_is_a_bad_line_not_a_lost_batch(tmp_path, capsys):
+    """A transformer with max_length 12: entities farther apart lose the middle and are
+    answered; an entity longer than the model takes is an error record in its place,
+    and the lines around it are answered."""
+    pytest.importorskip("transformers")
+    model, feat, labels, _, cfg = tiny("transformer", "punct", max_length=12)
+    clf = RelationClassifier(cfg, model, feat, labels)
+    far = "The <e1>singer</e1> " + "and " * 40 + "a <e2>commotion</e2> ."
+    huge = "The <e1>" + "singer " * 20 + "</e1> caused a <e2>commotion</e2> ."
+    p = tmp_path / "in.txt"
+    p.write_text("\n".join([GOOD, far, huge, GOOD]) + "\n")
+    out = io.StringIO()
+    assert predict_stream(clf, str(p), out, batch_size=8) == 1
+    rows = [line.split("\t") for line in out.getvalue().splitlines()]
+    assert [r[0] for r in rows] == ["1", "2", "#error", "4"]
+    assert rows[2][1] == "3" and "alone take more than encoder.max_length = 12" in rows[2][2]
+    assert f"{p}:3: the entities and their markers alone" in capsys.readouterr().err

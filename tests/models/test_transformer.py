@@ -53,11 +53,67 @@ def test_truncation_keeps_both_entities():
     assert m.tokens[0] == "[CLS]" and m.tokens[-1] == "[SEP]"
 
 
-def test_entities_that_cannot_fit_name_the_sentence():
+def test_far_apart_entities_keep_the_words_next_to_each():
+    """Entities farther apart than max_length: the middle goes, not an answer."""
     feat = _featurizer(max_length=10)
-    words = ["singer"] + ["a"] * 12 + ["commotion"]
-    with pytest.raises(ValueError, match=r"sentence far: .*max_length = 10"):
-        feat.marked(Example("far", words, (0, 1), (13, 14)))
+    words = ["singer", "caused"] + ["a"] * 12 + ["big", "commotion"]
+    m = feat.marked(Example("far", words, (0, 1), (15, 16)))
+    # [CLS] <e1> singer </e1> caused big <e2> commotion </e2> [SEP]
+    assert m.tokens == ["[CLS]", "<e1>", "singer", "</e1>", "caused", "big", "<e2>",
+                        "commotion", "</e2>", "[SEP]"]  # fmt: skip
+    assert m.tokens[m.e1[0] : m.e1[1]] == ["singer"]
+    assert m.tokens[m.e2[0] : m.e2[1]] == ["commotion"]
+    assert m.starts == (1, 6)
+
+
+def test_entities_that_alone_cannot_fit_name_the_sentence():
+    from anrc.errors import AnrcInputError
+
+    feat = _featurizer(max_length=10)
+    words = ["the"] * 8 + ["of", "commotion"]
+    with pytest.raises(AnrcInputError, match=r"sentence huge: .*alone .*max_length = 10"):
+        feat.marked(Example("huge", words, (0, 8), (9, 10)))
+
+
+def _old_window(feat, ex):
+    """The cut before far-apart entities were handled: whole words from the end farther
+    from the entities, one re-tokenisation a word (the reference for the fast count)."""
+    from anrc.models.featurizers import mark
+
+    m = mark(ex, feat._marker_tokens)
+    lo, hi = 0, len(m.tokens)
+    first, last = min(m.starts), max(m.e1[1], m.e2[1]) + 1
+    while len(feat._pieces(m.tokens[lo:hi])[0]) > feat.max_length:
+        if (first - lo) >= (hi - 1 - last) and lo < first:
+            lo += 1
+        elif hi - 1 > last:
+            hi -= 1
+        else:
+            return None
+    return feat._pieces(m.tokens[lo:hi])[1]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_cut_is_the_one_before_when_the_entities_fit(seed):
+    """Whenever the old word-by-word cut fitted, the counted cut keeps the same pieces."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = ["the", "a", "cars", "factory", "statementsed", "for", "was", "built", "."]
+    feat = _featurizer(max_length=rng.choice([12, 16, 24]))
+    words = [rng.choice(vocab) for _ in range(rng.randint(5, 40))]
+    i, j = sorted(rng.sample(range(len(words)), 2))
+    e1, e2 = (i, i + 1), (j, j + 1)
+    if rng.random() < 0.5:
+        e1, e2 = e2, e1
+    ex = Example(f"s{seed}", words, e1, e2)
+    before = _old_window(feat, ex)
+    m = feat.marked(ex)
+    assert len(m.tokens) <= feat.max_length
+    if before is not None:
+        assert m.tokens == before
+    assert m.tokens[m.e1[0] : m.e1[1]] == feat._pieces([words[e1[0]]])[1][1:-1]
+    assert m.tokens[m.e2[0] : m.e2[1]] == feat._pieces([words[e2[0]]])[1][1:-1]
 
 
 def test_needs_markers():

@@ -155,3 +155,22 @@ def test_no_model_card_is_a_404(classifier):
 )
 def test_label_descriptions(label, text):
     assert describe_label(label, "Other") == text
+
+
+def test_a_sentence_the_model_cannot_take_is_a_422_and_far_entities_are_answered():
+    """The transformer (max_length 12 here): entities far apart are answered (the middle
+    goes); an entity longer than the model takes is a 422 naming it, not a 500."""
+    pytest.importorskip("transformers")
+    from helpers import tiny
+
+    from anrc.inference.api import RelationClassifier
+
+    model, feat, labels, _, cfg = tiny("transformer", "punct", max_length=12)
+    client = TestClient(create_app(RelationClassifier(cfg, model, feat, labels)))
+    far = "The <e1>singer</e1> " + "and " * 40 + "a <e2>commotion</e2> ."
+    assert client.post("/predict", json={"sentence": far}).status_code == 200
+    huge = "The <e1>" + "singer " * 20 + "</e1> caused a <e2>commotion</e2> ."
+    r = client.post("/predict", json={"items": [TAGGED, huge]})
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("sentence 1: the entities and their markers alone")
+    assert client.post("/predict", json={"sentence": TAGGED}).status_code == 200

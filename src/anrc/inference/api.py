@@ -123,6 +123,12 @@ class RelationClassifier:
             self.model, self.featurizer, self.labels, examples, batch_size, show_progress
         )
 
+    def check(self, ex: Example) -> None:
+        """Raise AnrcInputError when the model cannot take ``ex`` (for the transformer:
+        entities whose own word pieces exceed its max_length); featurises it once,
+        which the prediction then reuses where the featuriser caches."""
+        self.featurizer.length(ex)
+
     def predict(self, item: str | dict | Example) -> Prediction:
         return self.predict_many([item])[0]
 

@@ -113,10 +113,13 @@ def predict_stream(
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise ValueError("bytes that are not UTF-8") from None
-            pending.append((lineno, _parse(line, lineno)))
+            ex = _parse(line, lineno)
+            clf.check(ex)  # one the model cannot take is a bad line too
+            pending.append((lineno, ex))
         except ValueError as err:
             flush()  # keep output in input order
             bad += 1
+            err = getattr(err, "problem", err)  # the line number names where
             msg = f"{name}:{lineno}: {err}"
             print(msg, file=sys.stderr)
             if as_json:

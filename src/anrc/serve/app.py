@@ -30,6 +30,7 @@ from importlib import resources
 import anyio.to_thread
 
 from anrc.data.labels import describe_label
+from anrc.errors import AnrcInputError
 from anrc.serve.requests import BadRequest, Limits, parse_request
 from anrc.serve.worker import Timeout, Worker
 
@@ -167,6 +168,8 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
             return _error(err.status, str(err))
         except Timeout as err:
             return _error(503, str(err))
+        except AnrcInputError as err:  # a sentence the model cannot take (e.g. too long)
+            return _error(422, str(err))
         if req.many:
             text = '{"predictions": [' + ", ".join(preds) + "]}"
         else:

@@ -36,6 +36,7 @@ from torch import nn
 from anrc.config import check_fraction, setting
 from anrc.data import Example
 from anrc.data.labels import LabelSet
+from anrc.errors import AnrcInputError
 from anrc.fsio import cache_dir
 from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
@@ -112,8 +113,8 @@ class PieceFeaturizer(Featurizer):
     ``marked(ex)`` gives the pieces the encoder sees; ``e1``/``e2`` are the pieces
     between the markers and ``starts`` the positions of the opening markers.
     Sentences longer than ``max_length`` pieces lose whole words from the end
-    farther from the entities; one whose entities alone do not fit is an error
-    naming the sentence.
+    farther from the entities, then from the middle of the stretch between them;
+    only entities that alone do not fit are an error naming the sentence.
     """
 
     def __init__(self, tokenizer, model_config: dict, markers: str, max_length: int):
@@ -168,26 +169,11 @@ class PieceFeaturizer(Featurizer):
         if hit is not None:
             return hit
         m = mark(ex, self._marker_tokens)
-        words = m.tokens
-        ids, pieces, starts = self._pieces(words)
-        lo, hi = 0, len(words)  # words kept
-        first, last = min(m.starts), max(m.e1[1], m.e2[1]) + 1  # marker words
-        while len(ids) > self.max_length:
-            cut_left = (first - lo) >= (hi - 1 - last) and lo < first
-            if cut_left:
-                lo += 1
-            elif hi - 1 > last:
-                hi -= 1
-            else:
-                raise ValueError(
-                    f"sentence {ex.id}: the entities and their markers take more than "
-                    f"encoder.max_length = {self.max_length} word pieces"
-                )
-            ids, pieces, starts = self._pieces(words[lo:hi])
-        s = starts  # word index (after the cut) -> first piece
+        keep, (ids, pieces, starts) = self._fit(m, ex.id)
+        index = {w: j for j, w in enumerate(keep)}  # word -> its place among those kept
 
         def at(w: int) -> int:
-            return s[w - lo]
+            return starts[index[w]]
 
         marked = Marked(
             pieces,
@@ -197,6 +183,70 @@ class PieceFeaturizer(Featurizer):
         )
         self._cache[key] = (ids, marked)
         return ids, marked
+
+    def _fit(self, m: Marked, name: str) -> tuple[list[int], tuple]:
+        """(the marked words kept, their pieces) within ``max_length`` pieces.
+
+        Whole words go from the end farther from the entities first (the outer context);
+        when the entities are still too far apart, words go from the middle of the
+        stretch between them, the ones next to each entity kept longest. Only entities
+        whose own pieces and markers exceed ``max_length`` are an error. The words are
+        counted by their pieces in the whole sentence; a tokenizer whose pieces of a
+        word depend on its neighbours (not WordPiece) gets a smaller budget until the
+        kept words fit.
+        """
+        words = m.tokens
+        encoded = self._pieces(words)
+        ids, _, starts = encoded
+        if len(ids) <= self.max_length:
+            return list(range(len(words))), encoded
+        counts = [starts[w + 1] - starts[w] for w in range(len(words))]
+        budget = self.max_length - (len(ids) - sum(counts))  # less [CLS] and [SEP]
+        while True:
+            keep = self._window(m, counts, budget) or self._drop_middle(m, counts, budget, name)
+            encoded = self._pieces([words[w] for w in keep])
+            over = len(encoded[0]) - self.max_length
+            if over <= 0:
+                return keep, encoded
+            budget -= over
+
+    @staticmethod
+    def _window(m: Marked, counts: list[int], budget: int) -> list[int] | None:
+        """The words kept when cutting the outer context suffices, else None."""
+        first, last = min(m.starts), max(m.e1[1], m.e2[1]) + 1  # marker words
+        lo, hi, total = 0, len(counts), sum(counts)
+        while total > budget:
+            if (first - lo) >= (hi - 1 - last) and lo < first:
+                total, lo = total - counts[lo], lo + 1
+            elif hi - 1 > last:
+                total, hi = total - counts[hi - 1], hi - 1
+            else:
+                return None
+        return list(range(lo, hi))
+
+    def _drop_middle(self, m: Marked, counts: list[int], budget: int, name: str) -> list[int]:
+        """Both entities with their markers, and as much of the stretch between them as
+        fits, taken alternately from next to each entity."""
+        opens, closes = sorted(m.starts), sorted((m.e1[1], m.e2[1]))
+        keep = {w for a, b in zip(opens, closes, strict=True) for w in range(a, b + 1)}
+        left = budget - sum(counts[w] for w in keep)
+        if left < 0:
+            raise AnrcInputError(
+                "the entities and their markers alone take more than "
+                f"encoder.max_length = {self.max_length} word pieces",
+                f"sentence {name}",
+            )
+        near = [
+            closes[0] + 1,
+            opens[1] - 1,
+        ]  # the next word after the first entity, before the second
+        side = 0
+        while near[0] <= near[1] and counts[near[side]] <= left:
+            left -= counts[near[side]]
+            keep.add(near[side])
+            near[side] += 1 if side == 0 else -1
+            side = 1 - side
+        return sorted(keep)
 
     def length(self, ex: Example) -> int:
         return len(self._encode(ex)[0])
