@@ -236,10 +236,8 @@ class PieceFeaturizer(Featurizer):
                 f"encoder.max_length = {self.max_length} word pieces",
                 f"sentence {name}",
             )
-        near = [
-            closes[0] + 1,
-            opens[1] - 1,
-        ]  # the next word after the first entity, before the second
+        # the next word to take on each side: after the first entity, before the second
+        near = [closes[0] + 1, opens[1] - 1]
         side = 0
         while near[0] <= near[1] and counts[near[side]] <= left:
             left -= counts[near[side]]
