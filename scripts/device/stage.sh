@@ -26,7 +26,7 @@ py=.venv/bin/python
 restore() {
     git reset -q HEAD -- "${ASIDE[@]}"
     sed -i "/^$BEGIN\$/,/^$END\$/d" "$exclude"
-    git status --short -- "${ASIDE[@]}" | grep . && { echo "stage.sh: not restored cleanly" >&2; exit 1; }
+    git status --short --untracked-files=no -- "${ASIDE[@]}" | grep . && { echo "stage.sh: not restored cleanly" >&2; exit 1; }
     echo "restored: ${ASIDE[*]} tracked again"
 }
 
