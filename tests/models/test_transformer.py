@@ -215,3 +215,15 @@ def test_an_mpnet_body_keeps_the_contract(tmp_path):
         again.predict_many(exs)[0].scores
         == RelationClassifier(cfg, model, feat, labels).predict_many(exs)[0].scores
     )
+
+
+def test_the_pieces_cache_is_bounded_and_changes_nothing(monkeypatch):
+    """A server sees sentences without end: the featuriser keeps the last ones only."""
+    monkeypatch.setattr(tr, "CACHE_SENTENCES", 5)
+    feat, fresh = _featurizer(), _featurizer()
+    exs = [Example(f"s{i}", ["the", "cars"] + ["a"] * i + ["factory"], (1, 2), (i + 2, i + 3))
+           for i in range(12)]  # fmt: skip
+    for ex in exs + exs[:3]:
+        assert feat.marked(ex) == fresh.marked(ex)
+    assert len(feat._cache) == 5
+    assert list(feat._cache)[-1] == (tuple(exs[2].tokens), exs[2].e1, exs[2].e2)  # last used

@@ -21,10 +21,12 @@ code from the folder.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +109,11 @@ def resolve_pretrained(name: str) -> Path:
     return folder
 
 
+#: sentences whose word pieces a featuriser keeps (about 3 KB each for SemEval's; more
+#: than a training set of this size re-tokenises each epoch, which costs little)
+CACHE_SENTENCES = 32_768
+
+
 class PieceFeaturizer(Featurizer):
     """Words -> word pieces with entity markers, the spans mapped onto the pieces.
 
@@ -123,7 +130,9 @@ class PieceFeaturizer(Featurizer):
         self.tokenizer, self.model_config = tokenizer, model_config
         self.markers, self.max_length = markers, max_length
         self._marker_tokens = MARKER_STYLES[markers]
-        self._cache: dict[tuple, Marked] = {}
+        # the pieces of the sentences seen last (a training set's, epoch after epoch),
+        # bounded: a server or a stream sees sentences without end
+        self._cache: OrderedDict[tuple, tuple[list[int], Marked]] = OrderedDict()
         self.pad_id = int(model_config.get("pad_token_id") or 0)
 
     @classmethod
@@ -167,6 +176,8 @@ class PieceFeaturizer(Featurizer):
         key = (tuple(ex.tokens), ex.e1, ex.e2)
         hit = self._cache.get(key)
         if hit is not None:
+            with contextlib.suppress(KeyError):  # another thread may have dropped it
+                self._cache.move_to_end(key)
             return hit
         m = mark(ex, self._marker_tokens)
         keep, (ids, pieces, starts) = self._fit(m, ex.id)
@@ -182,6 +193,9 @@ class PieceFeaturizer(Featurizer):
             (at(m.starts[0]), at(m.starts[1])),
         )
         self._cache[key] = (ids, marked)
+        while len(self._cache) > CACHE_SENTENCES:
+            with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
+                self._cache.popitem(last=False)
         return ids, marked
 
     def _fit(self, m: Marked, name: str) -> tuple[list[int], tuple]:
