@@ -60,6 +60,11 @@ def test_skip_invalid_trains_and_counts(tmp_path):
 
 
 def test_missing_data_says_where_it_comes_from(tmp_path):
+    """SemEval's own file names the folder it is read from; any other file the setting
+    (tests/training/test_refit.py checks a path read through a variable)."""
+    r = _train("--out", tmp_path / "run", "--set", f"data.train={tmp_path / 'TRAIN_FILE.TXT'}")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "ANRC_DATA" in r.stderr and str(tmp_path / "TRAIN_FILE.TXT") in r.stderr
     r = _train("--out", tmp_path / "run", "--set", f"data.train={tmp_path / 'nope.txt'}")
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "ANRC_DATA" in r.stderr and str(tmp_path / "nope.txt") in r.stderr
+    assert f"{tmp_path / 'nope.txt'}: no such file (set data.train" in r.stderr
