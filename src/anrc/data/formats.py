@@ -236,11 +236,15 @@ def guess_format(path: str | Path) -> str:
     return "semeval"
 
 
+#: a ``$NAME`` or ``${NAME}`` reference to an environment variable in a path setting
+ENV_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
 def expand_path(path: str) -> str:
     """``path`` with ``$NAME`` / ``${NAME}`` replaced from the environment (a config can
     read a corpus from wherever the user keeps it); an unset variable is an error."""
     expanded = os.path.expandvars(path)
-    unset = re.search(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", expanded)
+    unset = ENV_VAR.search(expanded)
     if unset:
         raise AnrcInputError(
             f"environment variable {unset.group(1)} is not set (export it as the folder "

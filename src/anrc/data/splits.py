@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ import numpy as np
 
 from anrc.config import DataConfig
 from anrc.data import Example, read
-from anrc.data.formats import expand_path, report_skipped
+from anrc.data.formats import ENV_VAR, expand_path, report_skipped
 from anrc.errors import AnrcInputError
 
 
@@ -54,7 +53,7 @@ def missing_hint(given: str) -> str:
     for its files; for a path read from the environment, the variable's value."""
     if Path(given).name in SEMEVAL_FILES:
         return MISSING_HINT
-    names = re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", given)
+    names = ENV_VAR.findall(given)
     if names:
         values = ", ".join(f"${n} is {os.environ.get(n, '')!r}" for n in dict.fromkeys(names))
         return f"no such file ({values}: is that the folder that holds the data?)"
