@@ -118,6 +118,9 @@ def test_an_internal_error_is_a_json_500(classifier):
     class Broken:
         config, labels = classifier.config, classifier.labels
 
+        def check(self, ex):
+            pass
+
         def predict_many(self, examples, with_saliency=False):
             raise RuntimeError("boom")
 
@@ -157,9 +160,10 @@ def test_label_descriptions(label, text):
     assert describe_label(label, "Other") == text
 
 
-def test_a_sentence_the_model_cannot_take_is_a_422_and_far_entities_are_answered():
+def test_a_sentence_the_model_cannot_take_is_answered_in_place_and_far_entities_are_answered():
     """The transformer (max_length 12 here): entities far apart are answered (the middle
-    goes); an entity longer than the model takes is a 422 naming it, not a 500."""
+    goes); an entity longer than the model takes is an error in its place among many
+    (the others answered, as alone) and a 422 naming the problem alone, not a 500."""
     pytest.importorskip("transformers")
     from helpers import tiny
 
@@ -170,7 +174,17 @@ def test_a_sentence_the_model_cannot_take_is_a_422_and_far_entities_are_answered
     far = "The <e1>singer</e1> " + "and " * 40 + "a <e2>commotion</e2> ."
     assert client.post("/predict", json={"sentence": far}).status_code == 200
     huge = "The <e1>" + "singer " * 20 + "</e1> caused a <e2>commotion</e2> ."
-    r = client.post("/predict", json={"items": [TAGGED, huge]})
+    r = client.post("/predict", json={"items": [TAGGED, huge, far], "saliency": False})
+    assert r.status_code == 200
+    got = r.json()["predictions"]
+    assert got[1]["item"] == 1
+    assert got[1]["error"].startswith("the entities and their markers alone")
+    for i, item in ((0, TAGGED), (2, far)):
+        alone = client.post("/predict", json={"sentence": item, "saliency": False}).json()
+        want = alone["prediction"]  # the same but for float order in a padded batch
+        assert got[i]["tokens"] == want["tokens"] and got[i]["label"] == want["label"]
+        assert got[i]["scores"] == pytest.approx(want["scores"], abs=1e-5)
+    r = client.post("/predict", json={"sentence": huge})
     assert r.status_code == 422
-    assert r.json()["error"].startswith("sentence 1: the entities and their markers alone")
+    assert r.json()["error"].startswith("the entities and their markers alone")
     assert client.post("/predict", json={"sentence": TAGGED}).status_code == 200

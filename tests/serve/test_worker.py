@@ -32,6 +32,9 @@ class Gate:
         self.entered = threading.Event()
         self.calls: list[str] = []
 
+    def check(self, ex):
+        self.real.check(ex)
+
     def predict_many(self, examples, with_saliency=False):
         self.calls.append(examples[0].tokens[0])
         self.entered.set()
@@ -69,7 +72,7 @@ def sentence(first: str, words: int = 6) -> str:
 
 def test_chunks_hold_at_most_the_word_budget():
     exs = [Example(str(i), ["w"] * n, (0, 1), (1, 2)) for i, n in enumerate([3, 3, 5, 9, 1])]
-    got = [[len(e.tokens) for e in c] for c in chunks(exs, 6)]
+    got = [[len(e.tokens) for _, e in c] for c in chunks(exs, 6)]
     assert got == [[3, 3], [5], [9], [1]]  # a longer sentence is a chunk on its own
 
 

@@ -12,6 +12,9 @@
                       Answers {"prediction": {...}} or {"predictions": [...]}; each
                       has label, score, scores, tokens, attention (or null),
                       saliency, entities, their spans and each token's role.
+                      For many, an item the model cannot take (the transformer:
+                      entities longer than its max_length) is {"item": i, "error":
+                      "..."} in its place and the others are answered; for one, 422.
 
 Every error, whatever its status, is ``{"error": "one line"}``: a bad request gets a
 4xx naming the problem (and the item, for many) and the service keeps serving.
@@ -30,9 +33,8 @@ from importlib import resources
 import anyio.to_thread
 
 from anrc.data.labels import describe_label
-from anrc.errors import AnrcInputError
 from anrc.serve.requests import BadRequest, Limits, parse_request
-from anrc.serve.worker import Timeout, Worker
+from anrc.serve.worker import ItemError, Timeout, Worker
 
 INSTALL_HINT = "anrc serve needs the extra: pip install -e '.[serve]'"
 #: bodies smaller than this are parsed on the event loop (a thread hop costs more)
@@ -168,10 +170,9 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
             return _error(err.status, str(err))
         except Timeout as err:
             return _error(503, str(err))
-        except AnrcInputError as err:  # a sentence the model cannot take (e.g. too long)
-            return _error(422, str(err))
         if req.many:
-            text = '{"predictions": [' + ", ".join(preds) + "]}"
-        else:
-            text = '{"prediction": ' + preds[0] + "}"
-        return Response(text, media_type="application/json")
+            text = ", ".join(p.to_json() if isinstance(p, ItemError) else p for p in preds)
+            return Response('{"predictions": [' + text + "]}", media_type="application/json")
+        if isinstance(preds[0], ItemError):  # one sentence the model cannot take
+            return _error(422, preds[0].problem)
+        return Response('{"prediction": ' + preds[0] + "}", media_type="application/json")

@@ -13,6 +13,10 @@ only routes bytes and ``/health`` answers at once while the model works. A
 request that passes its deadline stops between chunks and is answered 503; the
 chunk already running finishes in the background (threads cannot be stopped),
 which the chunk size bounds.
+
+A sentence the model cannot take (for the transformer: entities longer than its
+max_length) does not sink its chunk: it is answered in place by an :class:`ItemError`
+and the other sentences are predicted.
 """
 
 from __future__ import annotations
@@ -21,25 +25,39 @@ import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from anrc.data import Example
+from anrc.errors import AnrcInputError
 
 
 class Timeout(Exception):
     """A request's predictions ran past its deadline."""
 
 
-def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[Example]]:
-    """Consecutive runs of ``examples`` of at most ``chunk_words`` words each (a longer
-    sentence is a chunk on its own)."""
-    chunk: list[Example] = []
+@dataclass(frozen=True)
+class ItemError:
+    """In place of a prediction: item ``index`` of the request, which the model cannot
+    take, and why (one line)."""
+
+    index: int
+    problem: str
+
+    def to_json(self) -> str:
+        return json.dumps({"item": self.index, "error": self.problem})
+
+
+def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[tuple[int, Example]]]:
+    """Consecutive runs of ``examples``, each as (index, example), of at most
+    ``chunk_words`` words each (a longer sentence is a chunk on its own)."""
+    chunk: list[tuple[int, Example]] = []
     words = 0
-    for ex in examples:
+    for i, ex in enumerate(examples):
         n = len(ex.tokens)
         if chunk and words + n > chunk_words:
             yield chunk
             chunk, words = [], 0
-        chunk.append(ex)
+        chunk.append((i, ex))
         words += n
     if chunk:
         yield chunk
@@ -67,17 +85,30 @@ class Worker:
         """Chunks queued for a worker thread."""
         return self.pool._work_queue.qsize()
 
-    def _predict(self, chunk: list[Example], saliency: bool) -> list[str]:
-        preds = self.classifier.predict_many(chunk, with_saliency=saliency)
-        return [json.dumps(p.to_json()) for p in preds]
+    def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[str | ItemError]:
+        """Each (index, example) of ``chunk`` as prediction JSON, or an ItemError for one
+        the model cannot take (checked first: featurised once, reused from the cache)."""
+        out: list[str | ItemError] = []
+        good: list[Example] = []
+        for i, ex in chunk:
+            try:
+                self.classifier.check(ex)
+            except AnrcInputError as err:
+                out.append(ItemError(i, err.problem))
+                continue
+            out.append("")  # filled below, in order
+            good.append(ex)
+        preds = iter(self.classifier.predict_many(good, with_saliency=saliency) if good else [])
+        return [o if isinstance(o, ItemError) else json.dumps(next(preds).to_json()) for o in out]
 
     async def predict(
         self, examples: Sequence[Example], timeout: float, saliency: bool = True
-    ) -> list[str]:
-        """Each example's prediction as JSON text (Timeout past ``timeout`` seconds)."""
+    ) -> list[str | ItemError]:
+        """Each example's prediction as JSON text, or an ItemError where the model cannot
+        take it (Timeout past ``timeout`` seconds)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        out: list[str] = []
+        out: list[str | ItemError] = []
         for chunk in chunks(examples, self.chunk_words):
             job = loop.run_in_executor(self.pool, self._predict, chunk, saliency)
             try:  # on timeout a queued chunk is dropped; a running one finishes
