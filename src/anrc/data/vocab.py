@@ -103,14 +103,12 @@ def initial_embeddings(
         return emb, 0
     std = vectors.matrix.std(axis=0)
     emb = (rng.standard_normal((len(vocab), vectors.dim)) * std).astype(np.float32)
-    index = vectors.index()
-    found = 0
-    for i, tok in enumerate(vocab.itos):
-        j = index.get(tok)
-        if j is None and not vocab.lowercase:
-            j = index.get(tok.lower())
-        if j is not None:
-            emb[i] = vectors.matrix[j]
-            found += 1
+    rows, known = vectors.lookup(vocab.itos)
+    if not vocab.lowercase and not known.all():  # a cased vocabulary: try lower case too
+        miss = np.flatnonzero(~known)
+        lower, known_lower = vectors.lookup([vocab.itos[i].lower() for i in miss])
+        rows[miss[known_lower]], known[miss[known_lower]] = lower[known_lower], True
+    emb[known] = rows[known]
+    found = int(known.sum())
     emb[0] = 0.0
     return emb, found

