@@ -140,3 +140,16 @@ def test_a_run_on_piece_vectors_trains_and_loads_without_them(tmp_path, data_dir
     i = int(np.flatnonzero(found)[-1])
     start = np.linalg.norm(rows[i])
     assert np.linalg.norm(table[i].detach().numpy() - rows[i]) < 0.5 * start
+
+
+def test_piece_vectors_know_the_unknown_piece_of_each_family():
+    """An MPNet-style vocabulary's unknown piece is <unk>, not [UNK]: a word made of it is
+    not found (rather than given the unknown piece's row)."""
+    pytest.importorskip("tokenizers")
+    from helpers import tiny_pretrained
+
+    from anrc.data.vectors import load_vectors
+
+    v = load_vectors(f"pieces:{tiny_pretrained('mpnet')}")
+    _, found = v.lookup(["built", "qqq"])
+    assert found.tolist() == [True, False]

@@ -62,7 +62,8 @@ class PieceVectors(Vectors):
         whole = [(w, i) for w, i in vocab if not w.startswith(("##", "[")) and i < len(table)]
         super().__init__([w for w, _ in whole], table[[i for _, i in whole]])
         self.tokenizer, self.table = tokenizer, table
-        self.unk = tokenizer.token_to_id("[UNK]")
+        # the model's own unknown piece ([UNK] for BERT, <unk> for some others)
+        self.unk = tokenizer.token_to_id(getattr(tokenizer.model, "unk_token", None) or "[UNK]")
 
     def lookup(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         rows = np.zeros((len(words), self.dim), np.float32)
@@ -80,10 +81,10 @@ class PieceVectors(Vectors):
 def load_pieces(name: str) -> PieceVectors:
     """``pieces:NAME``: the word-piece table and tokenizer of the transformer NAME (as
     ``encoder.pretrained`` names it: a folder, a fetched body or an installed package)."""
-    from anrc.pretrained.bodies import resolve_pretrained, word_piece_table
+    from anrc.pretrained.bodies import read_tokenizer, resolve_pretrained, word_piece_table
 
     try:
-        import tokenizers
+        import tokenizers  # noqa: F401
     except ImportError:
         raise AnrcInputError(
             "data.embeddings pieces:... needs tokenizers: pip install -e ."
@@ -92,10 +93,7 @@ def load_pieces(name: str) -> PieceVectors:
         folder = resolve_pretrained(name, "data.embeddings pieces:")
     except ValueError as err:
         raise AnrcInputError(str(err)) from None
-    tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return PieceVectors(tokenizer, word_piece_table(folder))
+    return PieceVectors(read_tokenizer(folder), word_piece_table(folder))
 
 
 def load_packaged() -> Vectors:

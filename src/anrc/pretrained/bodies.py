@@ -95,6 +95,17 @@ BODY_PREFIXES = ("", "bert.", "mpnet.", "roberta.", "model.")
 WORD_PIECES = "embeddings.word_embeddings.weight"
 
 
+def read_tokenizer(folder: Path):
+    """The ``tokenizers`` tokenizer of the model in ``folder`` (its tokenizer.json), with
+    no truncation or padding: callers cut and pad sentences themselves."""
+    import tokenizers
+
+    tok = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
 def word_piece_table(folder: Path):
     """The (pieces, D) float32 numpy word-piece table of the model in ``folder``, read
     from its model.safetensors alone (not the other weights)."""

@@ -88,18 +88,19 @@ class Worker:
     def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[str | ItemError]:
         """Each (index, example) of ``chunk`` as prediction JSON, or an ItemError for one
         the model cannot take (checked first: featurised once, reused from the cache)."""
-        out: list[str | ItemError] = []
+        problems: dict[int, str] = {}
         good: list[Example] = []
         for i, ex in chunk:
             try:
                 self.classifier.check(ex)
+                good.append(ex)
             except AnrcInputError as err:
-                out.append(ItemError(i, err.problem))
-                continue
-            out.append("")  # filled below, in order
-            good.append(ex)
-        preds = iter(self.classifier.predict_many(good, with_saliency=saliency) if good else [])
-        return [o if isinstance(o, ItemError) else json.dumps(next(preds).to_json()) for o in out]
+                problems[i] = err.problem
+        preds = iter(self.classifier.predict_many(good, with_saliency=saliency) if good else ())
+        return [
+            ItemError(i, problems[i]) if i in problems else json.dumps(next(preds).to_json())
+            for i, _ in chunk
+        ]
 
     async def predict(
         self, examples: Sequence[Example], timeout: float, saliency: bool = True

@@ -43,7 +43,7 @@ from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
 from anrc.models.featurizers import MARKER_STYLES, Featurizer, Marked, mark
 from anrc.models.pooling import Pooling, check_pooling
-from anrc.pretrained.bodies import BODY_PREFIXES, WORD_PIECES, resolve_pretrained
+from anrc.pretrained.bodies import BODY_PREFIXES, WORD_PIECES, read_tokenizer, resolve_pretrained
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
 
@@ -112,9 +112,7 @@ class PieceFeaturizer(Featurizer):
     @classmethod
     def from_pretrained(cls, folder: Path, markers: str, max_length: int) -> PieceFeaturizer:
         tokenizers = _require("tokenizers")
-        tok = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tok.no_truncation()
-        tok.no_padding()
+        tok = read_tokenizer(folder)
         if markers == "tags":
             tok.add_special_tokens([tokenizers.AddedToken(t) for t in MARKER_STYLES["tags"]])
         config = json.loads((folder / "config.json").read_text())
