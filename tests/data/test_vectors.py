@@ -78,8 +78,8 @@ def test_piece_vectors_are_the_mean_of_a_words_pieces():
     pytest.importorskip("tokenizers")
     from helpers import tiny_pretrained
 
+    from anrc.data.pieces import word_piece_table
     from anrc.data.vectors import GLOVE_ROW_NORM, load_vectors
-    from anrc.pretrained.bodies import word_piece_table
 
     folder = tiny_pretrained("bert")
     v = load_vectors(f"pieces:{folder}")

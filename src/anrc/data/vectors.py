@@ -81,7 +81,7 @@ class PieceVectors(Vectors):
 def load_pieces(name: str) -> PieceVectors:
     """``pieces:NAME``: the word-piece table and tokenizer of the transformer NAME (as
     ``encoder.pretrained`` names it: a folder, a fetched body or an installed package)."""
-    from anrc.pretrained.bodies import read_tokenizer, resolve_pretrained, word_piece_table
+    from anrc.data.pieces import read_tokenizer, resolve_pretrained, word_piece_table
 
     try:
         import tokenizers  # noqa: F401

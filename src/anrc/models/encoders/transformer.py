@@ -38,12 +38,12 @@ from torch import nn
 from anrc.config import check_fraction, setting
 from anrc.data import Example
 from anrc.data.labels import LabelSet
+from anrc.data.pieces import BODY_PREFIXES, WORD_PIECES, read_tokenizer, resolve_pretrained
 from anrc.errors import AnrcInputError
 from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
 from anrc.models.featurizers import MARKER_STYLES, Featurizer, Marked, mark
 from anrc.models.pooling import Pooling, check_pooling
-from anrc.pretrained.bodies import BODY_PREFIXES, WORD_PIECES, read_tokenizer, resolve_pretrained
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local files only, whatever the environment says
 
