@@ -119,16 +119,19 @@ def test_two_workers_share_one_grid(make_grid, tmp_path):
 
 
 def test_a_deadline_stops_cleanly_and_the_grid_resumes(make_grid, tmp_path, capsys):
-    grid, out = make_grid(epochs=100), tmp_path / "late"
+    # Far more epochs than any machine trains before the deadline, so no run can
+    # finish first (a grid of 100 epochs once finished inside 8 s on a fast machine).
+    grid, out = make_grid(epochs=100_000), tmp_path / "late"
     args = ["experiment", str(grid), "--out", str(out), "--seeds", "1", "--jobs", "2"]
     assert main([*args, "--deadline", "8"]) == 1  # not finished
     err = capsys.readouterr().err
     assert "deadline of 8 s reached" in err
     assert (out / "report.md").is_file()
-    unfinished = [p for p in (out / "runs").glob("*/seed1") if not (p / "scores.json").exists()]
-    stopped = [p for p in unfinished if (p / "checkpoint.pt").is_file()]
+    runs = sorted((out / "runs").glob("*/seed1"))
+    assert len(runs) == 2 and not any((p / "scores.json").exists() for p in runs)
+    stopped = [p for p in runs if (p / "checkpoint.pt").is_file()]
     assert stopped  # stopped mid-training, with a checkpoint to resume from
-    assert main([*args, "--heartbeat", "1"]) == 0
+    assert main([*args, "--deadline", "8", "--heartbeat", "1"]) == 1  # resumed, stopped again
     logs = _logs(out)
     assert all("resuming at epoch" in logs[p.relative_to(out).as_posix()] for p in stopped)
 
