@@ -163,7 +163,10 @@ def test_dev_chooses_each_variants_setting_then_the_ensemble(make_grid, tmp_path
     assert "## Chosen on dev" in (out / "report.md").read_text()
     rows = {r["variant"]: r for r in json.loads((out / "summary.json").read_text())["rows"]}
     pick = max(rows, key=lambda v: rows[v]["dev_f1"]["mean"])
-    assert (out / "ensembles" / pick / "scores.json").is_file()
+    ens = json.loads((out / "ensembles" / pick / "scores.json").read_text())
+    report = (out / "report.md").read_text()  # the report shows the ensemble
+    assert "## Dev's pick ensembled" in report
+    assert f"| {pick} | 2 | {ens['test']['f1']:.2f} |" in report
     assert not (out / "ensembles" / ({"at", "plain"} - {pick}).pop()).exists()
 
 

@@ -69,8 +69,10 @@ def test_tiny_grid_runs_resumes_and_reports(grid_file, tmp_path, capsys):
     assert main(["experiment", str(grid_file), "--out", str(out), "--set", "encoder.hidden=4"]) == 2
     # --report-only rewrites the report from what is there and trains nothing.
     (out / "report.md").unlink()
+    ran = json.loads((out / "summary.json").read_text())["command"]
     assert main(["experiment", str(grid_file), "--out", str(out), "--report-only"]) == 0
     assert "| plain | 2 |" in (out / "report.md").read_text()
+    assert f"Command: `{ran}`" in (out / "report.md").read_text()  # the one that ran it
     empty = tmp_path / "empty"
     assert main(["experiment", str(grid_file), "--out", str(empty), "--report-only"]) == 2
     assert "no such experiment folder" in capsys.readouterr().err and not empty.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 from pathlib import Path
 
@@ -81,6 +82,14 @@ def _command(args: argparse.Namespace) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+def _recorded_command(out: Path) -> str | None:
+    """The command an earlier report of OUT recorded (None: no readable one)."""
+    try:
+        return json.loads((out / "summary.json").read_text()).get("command")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     from anrc.experiments.grid import load_grid
     from anrc.experiments.runner import Options, run_experiment
@@ -99,8 +108,11 @@ def run(args: argparse.Namespace) -> int:
         reuse=tuple(Path(r) for r in args.reuse), storage=args.storage,
         heartbeat=args.heartbeat, deadline=args.deadline,
     )  # fmt: skip
+    command = _command(args)
+    if args.report_only:  # the report keeps the command that ran the grid
+        command = _recorded_command(out) or command
     try:
-        summary = run_experiment(grid, out, opts, _command(args), args.bootstrap, args.report_only)
+        summary = run_experiment(grid, out, opts, command, args.bootstrap, args.report_only)
     except ValueError as err:
         raise AnrcInputError(str(err)) from None
     print(f"{out / 'report.md'}: {summary['finished']} of {summary['runs']} runs finished")

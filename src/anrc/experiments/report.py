@@ -295,10 +295,11 @@ def _comparison_lines(grid: Grid, comparisons: list[dict]) -> list[str]:
 
 def write_report(
     grid: Grid, runs: list[GridRun], out: Path, command: str, bootstrap: int = 1000,
-    notes: list[str] = (),
+    notes: list[str] = (), after: list[str] = (),
 ) -> dict:  # fmt: skip
     """Write OUT/summary.json and OUT/report.md (tables, comparisons, robustness, plots);
-    ``notes`` are report lines placed before the tables (what dev chose)."""
+    ``notes`` are report lines placed before the tables (what dev chose), ``after``
+    lines after them (dev's pick ensembled)."""
     groups = collect(runs)
     rows = _rows(groups)
     comparisons = compare(grid, runs, groups, bootstrap)
@@ -332,6 +333,7 @@ def write_report(
         *_table_lines(grid, rows),
         *_comparison_lines(grid, comparisons),
         *robust_lines,
+        *after,
     ]
     lines += [""] + [f"![{p}]({p})" for p in plots + robust_plots]
     atomic_write_text(out / "report.md", "\n".join(lines) + "\n")

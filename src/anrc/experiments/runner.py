@@ -314,6 +314,7 @@ def run_experiment(
     from anrc.experiments.selection import (
         choice_section,
         choose,
+        ensemble_section,
         selection_grid,
         with_choices,
         write_choice,
@@ -337,10 +338,12 @@ def run_experiment(
         opts = replace(opts, reuse=(*opts.reuse, stage_out))
         notes = choice_section(stage_out / "choice.json")
     runs = _stage(grid, out, opts, left, report_only, log)
-    summary = write_report(grid, runs, out, command, bootstrap, notes)
+    summary = write_report(grid, runs, out, command, bootstrap, notes, ensemble_section(out))
     pack(out)
     if grid.ensemble and not report_only and summary["finished"] == summary["runs"]:
         _ensemble_dev_pick(grid, out, summary, log)
+        if after := ensemble_section(out):
+            summary = write_report(grid, runs, out, command, bootstrap, notes, after)
     return summary
 
 

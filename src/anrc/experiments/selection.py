@@ -149,3 +149,29 @@ def dev_pick(rows: list[dict], seeds: int) -> str | None:
     if not full:
         return None
     return max(full, key=lambda r: r["dev_f1"]["mean"])["variant"]
+
+
+def ensemble_section(out: Path) -> list[str]:
+    """The report's lines on dev's pick ensembled (OUT/ensembles/VARIANT/scores.json)."""
+    found = sorted((out / "ensembles").glob("*/scores.json"))
+    if not found:
+        return []
+    lines = [
+        "",
+        "## Dev's pick ensembled",
+        "",
+        "The seeds of the variant of the best mean dev F1, their probabilities averaged "
+        "(`anrc ensemble`, `ensembles/VARIANT/scores.json`).",
+        "",
+        "| variant | members | test F1 | test acc | dev F1 |",
+        "|---|---|---|---|---|",
+    ]
+    for path in found:
+        s = json.loads(path.read_text())
+        dev = s.get("dev") or {}
+        dev_f1 = f"{dev['f1']:.2f}" if "f1" in dev else "–"
+        lines.append(
+            f"| {path.parent.name} | {len(s['runs'])} | {s['test']['f1']:.2f} | "
+            f"{s['test']['accuracy']:.2f} | {dev_f1} |"
+        )
+    return lines
