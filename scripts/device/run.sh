@@ -5,7 +5,7 @@
 # (they checkpoint) at the deadline and resumes on the next call while the machine is warm.
 # What comes back ($OUT): each grid's folder packed without weights or checkpoints, and
 # the log.
-#   GRIDS="transformer-freelb-cpu kbp37-transformer" DEADLINE=520 bash scripts/device/run.sh
+#   GRIDS="kbp37-transformer" DEADLINE=520 bash scripts/device/run.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/anrc-device-out}
@@ -15,7 +15,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH="/tmp/site:$PWD/src" PYTHONUNBUFFERED=1
 export ANRC_CACHE="$PWD/.device" ANRC_DATA="$PWD/.device/data/semeval"
 export KBP37="$PWD/.device/data/kbp37"
-GRIDS=${GRIDS:-"transformer-freelb-cpu kbp37-transformer"}
+GRIDS=${GRIDS:-"kbp37-transformer"}
 DEADLINE=${DEADLINE:-520}
 nvidia-smi -L
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'transformers', transformers.__version__)"
