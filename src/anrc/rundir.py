@@ -49,9 +49,15 @@ class LoadedRun:
 
 
 def embedding_tables(model: RelationModel) -> frozenset[str]:
-    """The state-dict name of ``model``'s word (or word-piece) vector table."""
+    """The state-dict names of ``model``'s word (or word-piece) vector table, and of the
+    frozen rows its embedder keeps beside it (``frozen_tables``: data.vectors_vocab)."""
     table = model.encoder.get_input_embeddings()
-    return frozenset(f"{name}.weight" for name, m in model.named_modules() if m is table)
+    names = {f"{name}.weight" for name, m in model.named_modules() if m is table}
+    for name, m in model.named_modules():
+        for buf in getattr(m, "frozen_tables", ()):
+            if isinstance(getattr(m, buf, None), torch.Tensor):
+                names.add(f"{name}.{buf}")
+    return frozenset(names)
 
 
 def compact_state(

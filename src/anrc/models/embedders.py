@@ -17,6 +17,8 @@ class WordEmbedder(nn.Module):
     be made negligible by growing the embeddings.
     """
 
+    frozen_tables = ("word_extra",)  # vector rows beside get_input_embeddings() (rundir)
+
     def __init__(
         self,
         vocab_size: int,

@@ -34,6 +34,32 @@ def parameter_count(path: Path) -> int:
         return sum(math.prod(f.get_slice(k).get_shape()) for k in names)
 
 
+def _vectors_line(data: dict) -> str:
+    extra = data.get("vectors_vocab", 0)
+    frozen = f"; {extra:,} more of its most frequent words frozen" if extra > 0 else ""
+    frozen = "; the rest of its words frozen" if extra < 0 else frozen
+    return (
+        f"- Word vectors `{data['embeddings']}` (the training words' fine-tuned{frozen}), "
+        f"entity markers `{data['markers']}`."
+    )
+
+
+def _teacher_line(train: dict) -> str:
+    n = len([t for t in train["teacher"].split(",") if t.strip()])
+    copies = train.get("transfer_copies", 0)
+    how = "the mean of their probabilities; " if n > 1 else ""
+    return (
+        f"- Distilled from {n} teacher run{'s' * (n > 1)} ({how}"
+        f"weight {train['distill_weight']}, temperature {train['distill_temperature']})"
+        + (
+            f", on a transfer set of {copies} copies of each training sentence with "
+            f"{train['transfer_swap']:.0%} of the words swapped for neighbours."
+            if copies
+            else "."
+        )
+    )
+
+
 def _what(folder: Path, cfg: dict, prov: dict) -> list[str]:
     enc, adv, train = cfg["model"]["encoder"], cfg["adversarial"], cfg["train"]
     params = cfg.get("encoder", {})
@@ -45,10 +71,7 @@ def _what(folder: Path, cfg: dict, prov: dict) -> list[str]:
             f"markers `{cfg['data']['markers']}`, at most {params['max_length']} word pieces."
         )
     else:
-        vectors = cfg["data"]["embeddings"]
-        lines.append(
-            f"- Word vectors `{vectors}` (fine-tuned), entity markers `{cfg['data']['markers']}`."
-        )
+        lines.append(_vectors_line(cfg["data"]))
     lines.append(f"- Head `{cfg['model']['head']}`.")
     if adv["method"] == "none":
         lines.append("- No adversarial training.")
@@ -58,18 +81,7 @@ def _what(folder: Path, cfg: dict, prov: dict) -> list[str]:
             f"on the `{cfg['model']['target']}` embeddings."
         )
     if train.get("teacher"):
-        n = len([t for t in train["teacher"].split(",") if t.strip()])
-        copies = train.get("transfer_copies", 0)
-        lines.append(
-            f"- Distilled from {n} teacher run{'s' * (n > 1)} (the mean of their probabilities; "
-            f"weight {train['distill_weight']}, temperature {train['distill_temperature']})"
-            + (
-                f", on a transfer set of {copies} copies of each training sentence with "
-                f"{train['transfer_swap']:.0%} of the words swapped for neighbours."
-                if copies
-                else "."
-            )
-        )
+        lines.append(_teacher_line(train))
     size = weights.stat().st_size / 1e6
     lines.append(
         f"- {parameter_count(weights) / 1e6:.1f}M parameters; {size:.1f} MB of weights, stored "
