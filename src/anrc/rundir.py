@@ -52,11 +52,15 @@ def embedding_tables(model: RelationModel) -> frozenset[str]:
     """The state-dict names of ``model``'s word (or word-piece) vector table, and of the
     frozen rows its embedder keeps beside it (``frozen_tables``: data.vectors_vocab)."""
     table = model.encoder.get_input_embeddings()
-    names = {f"{name}.weight" for name, m in model.named_modules() if m is table}
+    names = set()
     for name, m in model.named_modules():
-        for buf in getattr(m, "frozen_tables", ()):
-            if isinstance(getattr(m, buf, None), torch.Tensor):
-                names.add(f"{name}.{buf}")
+        if m is table:
+            names.add(f"{name}.weight")
+        names |= {
+            f"{name}.{buf}"
+            for buf in getattr(m, "frozen_tables", ())
+            if isinstance(getattr(m, buf, None), torch.Tensor)
+        }
     return frozenset(names)
 
 

@@ -341,6 +341,8 @@ def run_experiment(
     summary = write_report(grid, runs, out, command, bootstrap, notes, ensemble_section(out))
     pack(out)
     if grid.ensemble and not report_only and summary["finished"] == summary["runs"]:
+        # The report stands before the ensemble (minutes for transformers), and is
+        # written again with it: the second pass repeats the bootstrap and plots.
         _ensemble_dev_pick(grid, out, summary, log)
         if after := ensemble_section(out):
             summary = write_report(grid, runs, out, command, bootstrap, notes, after)
