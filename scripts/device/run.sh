@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs on the lent GPU machine (see scripts/device/stage.sh): the grids of issue 29 that a
-# GPU makes short, each exactly as its committed grid file declares, with
-# --set train.device=cuda; several runs at once on the one GPU. Each grid stops its runs
-# (they checkpoint) at the deadline and resumes on the next call while the machine is warm.
-# What comes back ($OUT): each grid's folder packed without weights or checkpoints, and
-# the log.
-#   GRIDS="kbp37-transformer" DEADLINE=520 bash scripts/device/run.sh
+# Runs on the lent GPU machine (see scripts/device/stage.sh): grids that a GPU makes
+# short, each exactly as its committed grid file declares, with --set train.device=cuda;
+# several runs at once on the one GPU. Each grid stops its runs (they checkpoint) at the
+# deadline. What comes back ($OUT): each grid's folder packed without weights or
+# checkpoints, its log, and (TEACHERS=1) every finished run's predictions of the training
+# sentences (`anrc predict --json`, gzipped): a teacher's targets for distillation
+# (train.teacher takes such a file), the weights themselves being too large to come back.
+#   GRIDS="transformer-base-cpu" DEADLINE=420 TEACHERS=1 bash scripts/device/run.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/anrc-device-out}
@@ -15,19 +16,50 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH="/tmp/site:$PWD/src" PYTHONUNBUFFERED=1
 export ANRC_CACHE="$PWD/.device" ANRC_DATA="$PWD/.device/data/semeval"
 export KBP37="$PWD/.device/data/kbp37"
-GRIDS=${GRIDS:-"kbp37-transformer"}
-DEADLINE=${DEADLINE:-520}
+GRIDS=${GRIDS:-"transformer-base-cpu"}
+DEADLINE=${DEADLINE:-480}
+JOBS=${JOBS:-6}
 nvidia-smi -L
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'transformers', transformers.__version__)"
+# A body carried in parts (scripts/device/body.py), joined once per machine.
+for first in .body-*-1; do
+    [ -e "$first" ] || continue
+    name=${first#.body-}
+    name=${name%-1}
+    [ -f ".device/bodies/$name/model.safetensors" ] ||
+        python3 scripts/device/body.py unpack ".body-$name" ".device/bodies/$name" || exit 1
+done
 out_of() { echo "results/experiments/$1-gpu"; }
 for grid in $GRIDS; do
     case $grid in
     kbp37-*) [ -f "$KBP37/train.txt" ] || { echo "$grid: no KBP37 files carried; skipped"; continue; } ;;
     esac
-    python3 -m anrc experiment "$grid" --out "$(out_of "$grid")" --set train.device=cuda \
-        --jobs 6 --threads 2 --deadline "$DEADLINE" >"$OUT/$grid.log" 2>&1 &
+    python3 -m anrc experiment "$grid" --out "$(out_of "$grid")" --set "train.device=${DEVICE:-cuda}" \
+        --jobs "$JOBS" --threads 2 --deadline "$DEADLINE" >"$OUT/$grid.log" 2>&1 &
 done
 wait
+if [ "${TEACHERS:-0}" = 1 ]; then
+    # SemEval's training file as tagged lines, the form anrc predict reads.
+    python3 - "$ANRC_DATA/TRAIN_FILE.TXT" >/tmp/train-tagged.txt <<'PY'
+import re, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.match(r'^\d+\t"(.*)"\s*$', line)
+    if m:
+        print(m.group(1))
+PY
+    mkdir -p "$OUT/teachers"
+    for grid in $GRIDS; do
+        for w in "$(out_of "$grid")"/runs/*/seed*/model.safetensors; do
+            [ -f "$w" ] || continue
+            run=$(dirname "$w")
+            name="$grid.$(basename "$(dirname "$run")").$(basename "$run").jsonl"
+            (python3 -m anrc predict "$run" --input /tmp/train-tagged.txt --json --device "${DEVICE:-cuda}" \
+                --output "/tmp/$name" && gzip -c "/tmp/$name" >"$OUT/teachers/$name.gz") &
+        done
+    done
+    wait
+    (cd "$OUT" && tar -cf teachers.tar teachers && rm -r teachers)
+fi
 for grid in $GRIDS; do
     dir=$(out_of "$grid")
     [ -d "$dir" ] || continue

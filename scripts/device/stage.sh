@@ -8,6 +8,12 @@
 #   run: command "bash scripts/device/run.sh", carry [".device"], timeout_s 600
 #   bash scripts/device/stage.sh restore   # here, right after (also after a failed run)
 #
+# A body over one call's size (BODY=all-mpnet-base-v2, after `anrc fetch` of it) goes in
+# parts that a warm machine keeps between calls (scripts/device/body.py): stage then
+# prints the calls, the first carrying .device and part 1 and running
+# scripts/device/smoke.sh, each next one carrying the next part, the last running
+# run.sh, which joins the parts. The MiniLM body is not staged then (no room).
+#
 # stage: .device/ (ignored) gets the MiniLM body stored fp16 (45 MB; it is loaded into the
 # fp32 model, see TransformerEncoder.init_pretrained), the SemEval files (and KBP37's when
 # $KBP37 is set), and wheels of what the device image lacks (optuna and its needs); and
@@ -27,6 +33,7 @@ restore() {
     git reset -q HEAD -- "${ASIDE[@]}"
     sed -i "/^$BEGIN\$/,/^$END\$/d" "$exclude"
     git status --short --untracked-files=no -- "${ASIDE[@]}" | grep . && { echo "stage.sh: not restored cleanly" >&2; exit 1; }
+    rm -rf .body-*
     echo "restored: ${ASIDE[*]} tracked again"
 }
 
@@ -40,8 +47,8 @@ stage() {
         exit 2
     }
     grep -qx '/.device/' "$exclude" || echo '/.device/' >>"$exclude"
-    rm -rf .device && mkdir -p .device/bodies .device/data/semeval .device/whl
-    "$py" - <<'PY'
+    rm -rf .device .body-* && mkdir -p .device/bodies .device/data/semeval .device/whl
+    [ -n "${BODY:-}" ] || "$py" - <<'PY'
 import shutil
 from pathlib import Path
 
@@ -76,6 +83,20 @@ PY
     local bytes
     bytes=$( (git ls-files -z; find .device -type f -print0) | du -cb --files0-from=- | tail -1 | cut -f1)
     echo "staged: $((bytes / 1048576)) MiB will travel (limit 64); restore with: bash $0 restore"
+    [ -n "${BODY:-}" ] && stage_body "$bytes"
+    return 0
+}
+
+stage_body() {  # the body in parts: the first beside .device, then 62 MiB a call
+    grep -qx '/.body-*/' "$exclude" || echo '/.body-*/' >>"$exclude"
+    local first=$((62 - $1 / 1048576))
+    "$py" scripts/device/body.py pack "$("$py" -c "from anrc.data.pieces import resolve_pretrained as r; print(r('$BODY'))")" \
+        ".body-$BODY" "$first" 62 62 62 62 62
+    local parts=(.body-"$BODY"-*)
+    echo "calls: 1 carry [\".device\", \"${parts[0]}\"], bash scripts/device/smoke.sh"
+    local n=${#parts[@]}
+    for p in "${parts[@]:1:n-2}"; do echo "       then carry [\"$p\"], true"; done
+    echo "       then carry [\"${parts[n-1]}\"], bash scripts/device/run.sh (TEACHERS=1: distillation targets)"
 }
 
 case "${1:-}" in
