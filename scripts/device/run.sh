@@ -11,6 +11,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/anrc-device-out}
 mkdir -p "$OUT"
+# What earlier calls of this lease carried and kept outside the copy (scripts/device/keep.sh).
+KEEP=${KEEP:-/root/anrc-keep}
+for d in "$KEEP"/.device "$KEEP"/.body-*; do
+    [ -d "$d" ] && [ ! -e "$(basename "$d")" ] && cp -r "$d" .
+done
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .device/whl/*.whl || exit 1
 export PYTHONPATH="/tmp/site:$PWD/src" PYTHONUNBUFFERED=1
@@ -38,6 +43,17 @@ for grid in $GRIDS; do
         --jobs "$JOBS" --threads 2 --deadline "$DEADLINE" >"$OUT/$grid.log" 2>&1 &
 done
 wait
+# Packed by name, never by exclusion: only a grid's small text and plot files come back
+# (a run writes its 438 MB weights through a temporary file, which an exclusion list
+# missed on 2026-12-04: the pack then outlasted the call and nothing came back).
+for grid in $GRIDS; do
+    dir=$(out_of "$grid")
+    [ -d "$dir" ] || continue
+    find "$dir" -type f -size -4M \( -name '*.json' -o -name '*.jsonl' -o -name '*.txt' \
+        -o -name '*.md' -o -name '*.toml' -o -name '*.png' -o -name '*.log' \) -print0 |
+        tar -czf "$OUT/$grid.tar.gz" --null -T -
+    tail -3 "$OUT/$grid.log"
+done
 if [ "${TEACHERS:-0}" = 1 ]; then
     # SemEval's training file as tagged lines, the form anrc predict reads.
     python3 - "$ANRC_DATA/TRAIN_FILE.TXT" >/tmp/train-tagged.txt <<'PY'
@@ -49,9 +65,9 @@ for line in open(sys.argv[1], encoding="utf-8"):
 PY
     mkdir -p "$OUT/teachers"
     for grid in $GRIDS; do
-        for w in "$(out_of "$grid")"/runs/*/seed*/model.safetensors; do
-            [ -f "$w" ] || continue
-            run=$(dirname "$w")
+        for done in "$(out_of "$grid")"/runs/*/seed*/scores.json; do
+            [ -f "$done" ] || continue  # finished runs only
+            run=$(dirname "$done")
             name="$grid.$(basename "$(dirname "$run")").$(basename "$run").jsonl"
             (python3 -m anrc predict "$run" --input /tmp/train-tagged.txt --json --device "${DEVICE:-cuda}" \
                 --output "/tmp/$name" && gzip -c "/tmp/$name" >"$OUT/teachers/$name.gz") &
@@ -60,11 +76,4 @@ PY
     wait
     (cd "$OUT" && tar -cf teachers.tar teachers && rm -r teachers)
 fi
-for grid in $GRIDS; do
-    dir=$(out_of "$grid")
-    [ -d "$dir" ] || continue
-    tar -cJf "$OUT/$grid.tar.xz" --exclude='*.safetensors' --exclude=checkpoint.pt \
-        --exclude='*.db' --exclude=.lock --exclude=.queue.lock "$dir"
-    tail -3 "$OUT/$grid.log"
-done
 ls -la "$OUT"

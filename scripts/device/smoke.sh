@@ -6,6 +6,7 @@
 # failure shows in seconds, not at the end of a 10-minute grid.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+bash scripts/device/keep.sh
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
     --target /tmp/site .device/whl/*.whl || exit 1
 export PYTHONPATH="/tmp/site:$PWD/src" PYTHONUNBUFFERED=1 ANRC_DATA="$PWD/.device/data/semeval"

@@ -11,8 +11,9 @@
 # A body over one call's size (BODY=all-mpnet-base-v2, after `anrc fetch` of it) goes in
 # parts that a warm machine keeps between calls (scripts/device/body.py): stage then
 # prints the calls, the first carrying .device and part 1 and running
-# scripts/device/smoke.sh, each next one carrying the next part, the last running
-# run.sh, which joins the parts. The MiniLM body is not staged then (no room).
+# scripts/device/smoke.sh, each next one carrying the next part and running
+# scripts/device/keep.sh (a carried folder does not stay in the repository copy from one
+# call to the next), the last running run.sh, which joins the parts. The MiniLM body is not staged then (no room).
 #
 # stage: .device/ (ignored) gets the MiniLM body stored fp16 (45 MB; it is loaded into the
 # fp32 model, see TransformerEncoder.init_pretrained), the SemEval files (and KBP37's when
@@ -95,7 +96,7 @@ stage_body() {  # the body in parts: the first beside .device, then 62 MiB a cal
     local parts=(.body-"$BODY"-*)
     echo "calls: 1 carry [\".device\", \"${parts[0]}\"], bash scripts/device/smoke.sh"
     local n=${#parts[@]}
-    for p in "${parts[@]:1:n-2}"; do echo "       then carry [\"$p\"], true"; done
+    for p in "${parts[@]:1:n-2}"; do echo "       then carry [\"$p\"], bash scripts/device/keep.sh"; done
     echo "       then carry [\"${parts[n-1]}\"], bash scripts/device/run.sh (TEACHERS=1: distillation targets)"
 }
 
