@@ -19,7 +19,7 @@ import sys
 import time
 
 import torch
-from common import setup
+from common import add_size_options, first, setup
 
 from anrc.inference.predict import predict_probs
 
@@ -32,6 +32,7 @@ ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--configs", nargs="*", default=CONFIGS)
 ap.add_argument("--device", default="cpu", help="train.device of every model: cpu or cuda")
 ap.add_argument("--variant", action="append", default=[], help="LABEL=CONFIG;SETTING=VALUE;...")
+add_size_options(ap)
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
@@ -42,7 +43,10 @@ for spec in args.variant:
     models[label] = (config, sets)
 built = {}
 for name, (config, sets) in models.items():
-    cfg, st = setup([f"train.device={args.device}", *sets], config=f"configs/{config}.toml")
+    cfg, st = setup(
+        [f"train.device={args.device}", *args.set, *sets], config=f"configs/{config}.toml"
+    )
+    st.test = first(st.test, args.sentences)
     predict_probs(st.model, st.featurizer, st.test, args.batch)  # warm-up (and tokeniser cache)
     built[name] = st
     print(f"built {name}", file=sys.stderr)

@@ -18,6 +18,23 @@ def setup(overrides=(), config="configs/anrc.toml"):
     return cfg, prepare(cfg, log=sys.stderr)
 
 
+def add_size_options(ap) -> None:
+    """``--sentences`` and ``--set``: the sizes the test suite's smoke run of every
+    benchmark shrinks (tests/test_benchmarks.py); a real run leaves them alone."""
+    ap.add_argument(
+        "--sentences", type=int, default=0, help="only the first N test sentences (0: all)"
+    )
+    ap.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="a setting of every model built here (e.g. data.train_limit=200)",
+    )  # fmt: skip
+
+
+def first(examples, n: int):
+    """The first ``n`` of ``examples`` (all for 0)."""
+    return examples[:n] if n else examples
+
+
 def median_time(fn, repeats):
     times = []
     for _ in range(repeats):

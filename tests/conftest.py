@@ -18,3 +18,6 @@ def _private_cache(tmp_path_factory):
     import os
 
     os.environ["ANRC_CACHE"] = str(tmp_path_factory.mktemp("anrc-cache"))
+    # "auto" forms depend on the CPU (bf16 where it is native): the suite's answers must
+    # not, so auto means fp32 here unless a test says otherwise (tests/inference/test_forms.py)
+    os.environ["ANRC_FORM"] = "fp32"

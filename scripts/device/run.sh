@@ -55,21 +55,16 @@ for grid in $GRIDS; do
     tail -3 "$OUT/$grid.log"
 done
 if [ "${TEACHERS:-0}" = 1 ]; then
-    # SemEval's training file as tagged lines, the form anrc predict reads.
-    python3 - "$ANRC_DATA/TRAIN_FILE.TXT" >/tmp/train-tagged.txt <<'PY'
-import re, sys
-for line in open(sys.argv[1], encoding="utf-8"):
-    m = re.match(r'^\d+\t"(.*)"\s*$', line)
-    if m:
-        print(m.group(1))
-PY
+    # SemEval's training file as ID<TAB>sentence lines: anrc predict keeps the IDs, by
+    # which train.teacher finds each training sentence in the predictions.
+    grep -P '^\d+\t"' "$ANRC_DATA/TRAIN_FILE.TXT" | tr -d '\r' >/tmp/train-tagged.txt
     mkdir -p "$OUT/teachers"
     for grid in $GRIDS; do
         for done in "$(out_of "$grid")"/runs/*/seed*/scores.json; do
             [ -f "$done" ] || continue  # finished runs only
             run=$(dirname "$done")
             name="$grid.$(basename "$(dirname "$run")").$(basename "$run").jsonl"
-            (python3 -m anrc predict "$run" --input /tmp/train-tagged.txt --json --device "${DEVICE:-cuda}" \
+            (python3 -m anrc predict "$run" --input /tmp/train-tagged.txt --json --form fp32 --device "${DEVICE:-cuda}" \
                 --output "/tmp/$name" && gzip -c "/tmp/$name" >"$OUT/teachers/$name.gz") &
         done
     done

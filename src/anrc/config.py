@@ -214,8 +214,9 @@ class TrainConfig:
     )
     teacher: str = setting(
         "",
-        "distil from trained runs: run directories, comma-separated (their probabilities on "
-        "the training sentences averaged); '' = off",
+        "distil from trained runs: run directories or their `anrc predict --json` files of "
+        "the training sentences (.jsonl or .jsonl.gz), comma-separated (their probabilities "
+        "averaged); '' = off",
     )
     distill_weight: float = setting(
         0.5, "with train.teacher: weight w of the teacher's soft targets"

@@ -80,3 +80,33 @@ def test_device_option_on_predict_evaluate_and_serve():
         assert parser.parse_args([*verb, "--device", "auto"]).device == "auto"
         with pytest.raises(SystemExit):
             parser.parse_args([*verb, "--device", "tpu"])
+
+
+def test_a_mistyped_command_suggests_the_closest(capsys):
+    assert main(["predcit", "semeval"]) == 2
+    line = _one_line(capsys)
+    assert line.startswith("anrc: unknown command 'predcit' (did you mean predict?)")
+    assert "commands: score, data, train" in line
+
+
+def test_predict_writes_the_good_lines_around_a_lone_surrogate(tmp_path, capsys):
+    """A JSON line whose text holds a lone surrogate (\\ud800) is an error record in its
+    place; the good lines before and after are answered (it had been a traceback with
+    nothing written, exit 1)."""
+    import json
+
+    good = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
+    bad = '{"text": "a \\ud800 b c", "h": {"pos": [0, 1]}, "t": {"pos": [6, 7]}}'
+    src = tmp_path / "in.txt"
+    src.write_text(f"{good}\n{bad}\n{good}\n")
+    out = tmp_path / "out.jsonl"
+    rc = main(["predict", "semeval-fast", "--input", str(src), "--json", "--output", str(out)])
+    assert rc == 1
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [("label" in x, x.get("error", "")[:20]) for x in lines] == [
+        (True, ""),
+        (False, "the text holds U+D80"),
+        (True, ""),
+    ]
+    assert lines[0]["label"] == lines[2]["label"]
+    assert "in.txt:2: the text holds U+D800, a lone surrogate" in capsys.readouterr().err

@@ -7,72 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
+from grids import report_rows, run_logs, runner, wait_for
 
 from anrc.cli import main
-
-TINY = """
-description = "tiny engine grid"
-config = "configs/cnn.toml"
-seeds = 2
-baseline = "plain"
-{extra}
-[set]
-"data.train" = "{train}"
-"data.test" = "{test}"
-"data.train_limit" = 160
-"data.embeddings" = "none"
-"encoder.filters" = 8
-"encoder.hidden" = 8
-"train.batch_size" = 16
-"train.max_epochs" = {epochs}
-"train.patience" = 0
-[variants.plain]
-"adversarial.method" = "none"
-[variants.at]
-"adversarial.method" = "fgm"
-"adversarial.epsilon" = 1.0
-"""
-
-
-@pytest.fixture
-def make_grid(tmp_path, data_dir):
-    from anrc.data import read, write_semeval
-
-    test = tmp_path / "test.txt"
-    write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:100], test)
-
-    def make(name="g", epochs=2, extra=""):
-        p = tmp_path / f"{name}.toml"
-        train = data_dir / "TRAIN_FILE.TXT"
-        p.write_text(TINY.format(train=train, test=test, epochs=epochs, extra=extra))
-        return p
-
-    return make
-
-
-def _runner(grid, out, *extra):
-    cmd = [sys.executable, "-m", "anrc", "experiment", str(grid), "--out", str(out)]
-    return subprocess.Popen([*cmd, "--heartbeat", "1", *extra], stderr=subprocess.PIPE, text=True)
-
-
-def _rows(out):
-    """Every figure of the report but the timings."""
-    rows = json.loads((out / "summary.json").read_text())["rows"]
-    return [{k: v for k, v in r.items() if "seconds" not in k} for r in rows]
-
-
-def _wait(predicate, seconds=120):
-    end = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
-
-
-def _logs(out):
-    return {p.parent.relative_to(out).as_posix(): p.read_text() for p in out.rglob("run.log")}
 
 
 def test_a_killed_runner_resumes_to_the_same_report(make_grid, tmp_path):
@@ -80,9 +19,9 @@ def test_a_killed_runner_resumes_to_the_same_report(make_grid, tmp_path):
     alone = tmp_path / "alone"
     assert main(["experiment", str(grid), "--out", str(alone), "--seeds", "1"]) == 0
     out = tmp_path / "killed"
-    proc = _runner(grid, out, "--seeds", "1")
+    proc = runner(grid, out, "--seeds", "1")
     running = [out / "runs" / v / "seed1" for v in ("plain", "at")]
-    _wait(lambda: any((r / "checkpoint.pt").is_file() and not (r / "scores.json").is_file()
+    wait_for(lambda: any((r / "checkpoint.pt").is_file() and not (r / "scores.json").is_file()
                       for r in running))  # fmt: skip
     proc.send_signal(signal.SIGKILL)  # no clean-up: its run gets SIGTERM as it dies
     proc.wait()
@@ -90,18 +29,18 @@ def test_a_killed_runner_resumes_to_the_same_report(make_grid, tmp_path):
     assert (
         main(["experiment", str(grid), "--out", str(out), "--seeds", "1", "--heartbeat", "1"]) == 0
     )
-    assert any("resuming at epoch" in log for log in _logs(out).values())
-    assert _rows(out) == _rows(alone)  # bit for bit, as if never killed
+    assert any("resuming at epoch" in log for log in run_logs(out).values())
+    assert report_rows(out) == report_rows(alone)  # bit for bit, as if never killed
 
 
 def test_two_workers_share_one_grid(make_grid, tmp_path):
     import optuna
 
     grid, out = make_grid(epochs=3), tmp_path / "shared"
-    workers = [_runner(grid, out), _runner(grid, out)]
+    workers = [runner(grid, out), runner(grid, out)]
     errs = [w.communicate(timeout=300)[1] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], errs
-    logs = _logs(out)
+    logs = run_logs(out)
     assert len(logs) == 4
     for log in logs.values():  # each run trained once, by one worker
         assert sum(line.startswith("train ") for line in log.splitlines()) == 1
@@ -132,7 +71,7 @@ def test_a_deadline_stops_cleanly_and_the_grid_resumes(make_grid, tmp_path, caps
     stopped = [p for p in runs if (p / "checkpoint.pt").is_file()]
     assert stopped  # stopped mid-training, with a checkpoint to resume from
     assert main([*args, "--deadline", "8", "--heartbeat", "1"]) == 1  # resumed, stopped again
-    logs = _logs(out)
+    logs = run_logs(out)
     assert all("resuming at epoch" in logs[p.relative_to(out).as_posix()] for p in stopped)
 
 
@@ -194,7 +133,7 @@ def test_runs_die_with_their_runner(tmp_path):
         f"CHILDREN.call([sys.executable, '-c', {child!r}], None)"
     )
     runner = subprocess.Popen([sys.executable, "-c", code])
-    _wait(lambda: pidfile.exists() and pidfile.read_text())
+    wait_for(lambda: pidfile.exists() and pidfile.read_text())
     runner.send_signal(signal.SIGKILL)
     runner.wait()
     pid = int(pidfile.read_text())
@@ -206,7 +145,7 @@ def test_runs_die_with_their_runner(tmp_path):
             return True
         return False
 
-    _wait(gone, 20)
+    wait_for(gone, 20)
 
 
 AMONG = """
@@ -281,3 +220,91 @@ def test_a_run_finishing_after_its_trial_went_stale_is_no_error(tmp_path):
     (run.path / "scores.json").write_text("{}")
     study.finish(trial, run, 80.0)  # the folder is the record; the trial stays failed
     assert study.study.trials[0].state == state.FAIL
+
+
+def _study(make_grid, tmp_path, heartbeat=60):
+    from anrc.experiments.engine import GridStudy, default_storage
+    from anrc.experiments.grid import grid_runs, load_grid
+
+    out = tmp_path / "out"
+    runs = grid_runs(load_grid(str(make_grid())), out, [])
+    return GridStudy("s", runs, out, default_storage(out), heartbeat), runs
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_a_dead_workers_run_on_this_machine_is_taken_up_at_once(make_grid, tmp_path):
+    """A worker restarted at once does not wait out the heartbeat's grace period (3 x 60
+    s here) for its own dead predecessor's run; a run that finished before its worker
+    died is recorded complete, not left running."""
+    import socket
+
+    study, runs = _study(make_grid, tmp_path)
+    study.queue(lambda r: True)
+    states = {}
+    for finished in (False, True):
+        trial, run = study.take()
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{_dead_pid()}")
+        if finished:
+            run.path.mkdir(parents=True, exist_ok=True)
+            (run.path / "scores.json").write_text(json.dumps({"summary": {"dev_f1": 42.0}}))
+        states[finished] = (trial.number, run)
+    study.queue(lambda r: r.pending)
+    trials = {t.number: t for t in study.study.trials}
+    assert trials[states[False][0]].state.name == "FAIL"
+    done = trials[states[True][0]]
+    assert done.state.name == "COMPLETE" and done.value == 42.0
+    waiting = [t for t in study.study.trials if t.state.name == "WAITING"]
+    assert study.key(states[False][1]) in {t.system_attrs["fixed_params"]["run"] for t in waiting}
+
+
+def test_a_database_out_of_reach_is_retried_then_one_line(make_grid, tmp_path, capsys):
+    import sqlalchemy.exc
+
+    from anrc.errors import AnrcInputError
+
+    study, _ = _study(make_grid, tmp_path)
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed"))
+        return "ok"
+
+    study.patience = 60
+    assert study.retrying("testing", flaky) == "ok" and len(calls) == 3
+    assert "database out of reach (server closed); retrying" in capsys.readouterr().err
+    study.patience = 0.5
+
+    def gone():
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("gone for good"))
+
+    with pytest.raises(AnrcInputError, match=r"out of reach for 0.5 s while testing \(gone"):
+        study.retrying("testing", gone)
+
+    def mistake():
+        raise ValueError("not the database's fault")
+
+    with pytest.raises(ValueError, match="not the database"):  # not retried
+        study.retrying("testing", mistake)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[variants.a]\n", "no config = "),
+        ('config = "configs/cnn.toml"\nseeds = "two"\n', "seeds = 'two': a number of seeds"),
+        ('config = "configs/cnn.toml"\nseed = 2\n', "unknown key 'seed' (did you mean seeds?)"),
+    ],
+)
+def test_a_grid_files_mistake_is_one_line(tmp_path, text, message, capsys):
+    p = tmp_path / "g.toml"
+    p.write_text(text)
+    assert main(["experiment", str(p), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"{p}: ") and message in err, err

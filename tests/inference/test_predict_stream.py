@@ -46,21 +46,36 @@ def test_bad_lines_are_reported_in_place(run_dir, tmp_path, capsys):
     assert f"{p}:97: entity tag <e1> is missing" in capsys.readouterr().err
 
 
-def test_batches_are_bounded(run_dir, tmp_path, monkeypatch):
+def test_windows_are_bounded_and_sorted_within(run_dir, tmp_path, monkeypatch):
+    """The stream predicts windows of WINDOW lines (memory bounded by the window, not the
+    input), each in forward passes of at most the batch size, sorted by length within
+    the window (so a pass pads little: benchmarks/bench_paths.py)."""
     from anrc import load
+    from anrc.inference.stream import WINDOW
 
     clf = load(run_dir)
-    sizes = []
+    sizes, passes = [], []
     real = RelationClassifier.predict_many
 
-    def spy(self, items, batch_size=256):
+    def spy(self, items, batch_size=None):
         sizes.append(len(items))
         return real(self, items, batch_size)
 
+    real_batches = clf.featurizer.batches
+
+    def batches(examples, batch_size, *a, **k):
+        for idx, b in real_batches(examples, batch_size, *a, **k):
+            passes.append(b.lengths.tolist())
+            yield idx, b
+
     monkeypatch.setattr(RelationClassifier, "predict_many", spy)
-    p, _ = _input(tmp_path, 1000, bad_every=10**9)
+    monkeypatch.setattr(clf.featurizer, "batches", batches)
+    p, _ = _input(tmp_path, 2 * WINDOW + 100, bad_every=10**9)
     predict_stream(clf, str(p), io.StringIO(), batch_size=64)
-    assert max(sizes) <= 64 and sum(sizes) == 1000
+    assert sizes == [WINDOW, WINDOW, 100]
+    assert max(len(b) for b in passes) <= 64 and sum(map(len, passes)) == 2 * WINDOW + 100
+    flat = [n for b in passes[: WINDOW // 64] for n in b]
+    assert flat == sorted(flat)  # the first window's passes in order of length
 
 
 def test_non_utf8_line(run_dir, tmp_path):

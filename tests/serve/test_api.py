@@ -186,5 +186,5 @@ def test_a_sentence_the_model_cannot_take_is_answered_in_place_and_far_entities_
         assert got[i]["scores"] == pytest.approx(want["scores"], abs=1e-5)
     r = client.post("/predict", json={"sentence": huge})
     assert r.status_code == 422
-    assert r.json()["error"].startswith("the entities and their markers alone")
+    assert r.json()["error"].startswith("request: the entities and their markers alone")
     assert client.post("/predict", json={"sentence": TAGGED}).status_code == 200

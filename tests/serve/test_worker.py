@@ -118,3 +118,34 @@ def test_a_request_past_its_deadline_is_a_503_and_the_service_goes_on(classifier
         gate.open.set()
         _post(url, sentence("next"), out, "next")
         assert out["next"][0] == 200
+
+
+def test_a_request_alone_uses_every_worker_and_shares_them_when_not_alone(classifier):
+    """Work-conserving: a lone large request keeps a chunk on each of the two workers (it
+    had used one, so a single client got half the machine); a small request arriving
+    meanwhile still waits for one chunk of it, not for all of it."""
+    gate = Gate(classifier)
+    entered = []
+    real_enter = gate.predict_many
+
+    def counted(examples, with_saliency=False):
+        entered.append(examples[0].tokens[0])
+        return real_enter(examples, with_saliency)
+
+    gate.predict_many = counted
+    app = create_app(gate, Limits(chunk_words=6), workers=2)
+    with live(app) as url:
+        out = {}
+        large = {"items": [sentence(f"large{i}") for i in range(4)]}  # four chunks
+        a = threading.Thread(target=_post, args=(url, large, out, "large"))
+        a.start()
+        _wait(lambda: len(entered) == 2)  # both workers on the large request at once
+        b = threading.Thread(target=_post, args=(url, sentence("small"), out, "small"))
+        b.start()
+        _wait(lambda: app.state.worker.waiting() == 1)  # the small one queued, nothing more
+        gate.open.set()
+        a.join(30), b.join(30)
+    assert sorted(entered[:2]) == ["large0", "large1"] and entered[2] == "small"
+    assert out["large"][0] == out["small"][0] == 200
+    firsts = [p["tokens"][0] for p in out["large"][1]["predictions"]]
+    assert firsts == [f"large{i}" for i in range(4)]  # answered in the request's order

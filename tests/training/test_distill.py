@@ -181,3 +181,34 @@ def test_a_transfer_set_needs_a_teacher_and_word_vectors(tmp_path, data_dir):
     extra = {"train.teacher": str(teacher), "train.transfer_copies": "2"}
     with pytest.raises(AnrcInputError, match="needs word vectors"):
         train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), tmp_path / "s")
+
+
+def test_a_predictions_file_teaches_like_its_run(teacher_run, tmp_path, capsys):
+    """A teacher given as `anrc predict --json` output of the training sentences (as a
+    lent GPU machine brings one back) gives the targets its run gives; a sentence it
+    lacks, or a line that is no prediction, is a one-line error naming the file."""
+    import gzip
+
+    from anrc.cli import main
+
+    out, model, feat, labels, exs = teacher_run
+    from anrc.data.formats import write_semeval
+
+    write_semeval(exs, tmp_path / "train.semeval")  # its ID<TAB>"sentence" lines, as run.sh
+    text = (tmp_path / "train.semeval").read_text().splitlines()
+    lines = tmp_path / "train.txt"
+    lines.write_text("".join(f"{ln}\n" for ln in text if ln.split("\t")[0].isdigit()))
+    preds = tmp_path / "teacher.jsonl"
+    assert main(["predict", str(out), "--input", str(lines), "--json", "--output", str(preds)]) == 0
+    with open(preds, "rb") as f, gzip.open(tmp_path / "teacher.jsonl.gz", "wb") as g:
+        g.write(f.read())
+    want = teacher_probs(str(out), exs, labels, 2.0)
+    for path in (preds, tmp_path / "teacher.jsonl.gz"):
+        np.testing.assert_allclose(teacher_probs(str(path), exs, labels, 2.0), want, atol=1e-6)
+    extra = exs[0].__class__("new-1", list(exs[0].tokens), exs[0].e1, exs[0].e2)
+    with pytest.raises(AnrcInputError, match="no prediction of training sentence new-1"):
+        teacher_probs(str(preds), [*exs, extra], labels, 2.0)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "scores": {}}\nnot json\n')
+    with pytest.raises(AnrcInputError, match=r"bad.jsonl:1: not a prediction record"):
+        teacher_probs(str(bad), exs, labels, 2.0)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from anrc.cli.common import add_device_option, load_classifier
+from anrc.cli.common import add_device_option, add_form_option, load_classifier
 from anrc.errors import AnrcInputError
 
 
@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("--skip-invalid", action="store_true", help="skip malformed examples, counted")
     add_device_option(p)
+    add_form_option(p, "fp32")
     p.set_defaults(func=run)
 
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from anrc.metrics.report import format_report
     from anrc.metrics.scorer import score
 
-    clf = load_classifier(args.run_dir, args.device)
+    clf = load_classifier(args.run_dir, args.device, args.form)
     path = args.data or clf.config.data.test
     if not path:
         raise AnrcInputError("no --data given and the run has no test file")

@@ -79,6 +79,10 @@ def _command(args: argparse.Namespace) -> str:
         parts += ["--threads", str(args.threads)]
     for r in args.reuse:
         parts += ["--reuse", r]
+    if args.storage:  # the rerun must reach the same queue (its password hidden)
+        from anrc.experiments.engine import redact
+
+        parts += ["--storage", redact(args.storage)]
     return " ".join(shlex.quote(p) for p in parts)
 
 

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=QUANTIZE,
         default="none",
         help="int8: onnxruntime's dynamic int8 quantisation (smaller, faster on CPUs; "
-        "benchmarks/bench_onnx.py measures its accuracy)",
+        "benchmarks/bench_forms.py measures its accuracy)",
     )
     p.set_defaults(func=run)
 

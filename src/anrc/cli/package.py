@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "limits (a list)",
     )
     p.add_argument("--data", help="the labelled test file to score (default: the run's)")
+    p.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also write model.int8.onnx, the int8 ONNX form that anrc.load(form='auto') "
+        "takes where onnxruntime is installed, and score it (needs the export extra)",
+    )
     p.add_argument("--force", action="store_true", help="replace a non-empty --out")
     p.set_defaults(func=run)
 
@@ -39,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
 
     out = args.out or args.name
     prov = package_run(
-        args.run_dir, out, args.name, args.weights, read_about(args.about), args.data, args.force
-    )
+        args.run_dir, out, args.name, args.weights, read_about(args.about), args.data, args.force,
+        args.onnx,
+    )  # fmt: skip
     print(
         f"{out}: {args.name}, {prov['weights']} weights, the same test answer as the run on "
         f"{prov['agreement']['same']:,} of {prov['agreement']['total']:,} sentences; "

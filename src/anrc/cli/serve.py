@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from anrc.cli.common import add_device_option, load_classifier
+from anrc.cli.common import add_device_option, add_form_option, load_classifier
 from anrc.errors import AnrcInputError
 from anrc.serve.requests import Limits
 
@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="predictions that run at once, each on its own thread (default: the cores, at most 4)",
     )  # fmt: skip
     add_device_option(p)
+    add_form_option(p, "auto")
     p.set_defaults(func=run)
 
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     sock = bind(args.host, args.port)  # before loading: a port in use fails fast
     torch.set_num_threads(args.threads)
-    clf = load_classifier(args.model, args.device)
+    clf = load_classifier(args.model, args.device, args.form)
     app = create_app(clf, limits, args.workers, args.api_key, model_card(args.model))
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "train", help="train a model; writes a run directory", description=_registered()
     )
     p.add_argument("--config", help="TOML file (configs/anrc.toml is the paper)")
-    add_set_option(p, "override a setting, e.g. --set adversarial.epsilon=0.05")
+    add_set_option(p, "override a setting, e.g. --set adversarial.epsilon=2.0")
     p.add_argument("--out", required=False, default="runs/anrc", help="run directory")
     p.add_argument("--show-config", action="store_true", help="print every setting and exit")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
@@ -106,11 +106,11 @@ def _train(cfg, out: Path, resume: bool) -> int:
         return 130
     if not init_world().main:  # torchrun: process 0 reports
         return 0
-    _report(summary)
+    _report(summary, cfg.data.negative)
     return 0
 
 
-def _report(summary: dict) -> None:
+def _report(summary: dict, negative: str = "Other") -> None:
     """The run's summary as JSON, the selected epoch, and the official line."""
     print(json.dumps(summary, indent=1))
     if "test_f1" in summary:
@@ -131,5 +131,6 @@ def _report(summary: dict) -> None:
                 summary["test_f1"],
                 summary.get("relations", 9),
                 summary.get("directed_labels", True),
+                negative=negative if summary.get("negative_class", True) else None,
             )
         )

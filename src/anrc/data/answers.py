@@ -31,7 +31,7 @@ def parse_answers(text_lines, where: str) -> tuple[dict[str, str], dict[str, int
         if not line:
             continue
         parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip() or " " in parts[1]:
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise AnrcInputError(f"expected 'ID<TAB>LABEL', got {line[:60]!r}", str(path), lineno)
         sid, label = parts[0].strip(), parts[1].strip()
         if sid in labels:

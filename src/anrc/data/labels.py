@@ -82,7 +82,10 @@ def check_label_set(labels: Iterable[str], negative: str) -> str | None:
 
 @dataclass(frozen=True)
 class LabelSet:
-    """The ordered labels a model predicts; index 0 is always the negative class."""
+    """The ordered labels a model predicts. Derived from training labels, the negative
+    class comes first; a label set given in full (OpenNRE's rel2id) keeps its own
+    order, and a corpus without a negative class has none (``negative`` then names a
+    class the data never uses)."""
 
     labels: tuple[str, ...]
     negative: str = "Other"
@@ -90,14 +93,20 @@ class LabelSet:
     def __post_init__(self) -> None:
         if len(set(self.labels)) != len(self.labels):
             raise ValueError("duplicate labels in label set")
-        if not self.labels or self.labels[0] != self.negative:
-            raise ValueError(f"label set must start with the negative class {self.negative!r}")
+        if not self.labels:
+            raise ValueError("an empty label set")
 
     @classmethod
     def from_labels(cls, labels: Iterable[str], negative: str = "Other") -> LabelSet:
-        """Derive the label set from training labels: negative first, then sorted."""
-        seen = {lab for lab in labels if lab != negative}
-        return cls((negative, *sorted(seen)), negative)
+        """Derive the label set from training labels: the negative class first (when the
+        data has it), then the others sorted."""
+        labels = set(labels)
+        seen = sorted(lab for lab in labels if lab != negative)
+        return cls((negative, *seen) if negative in labels or not seen else tuple(seen), negative)
+
+    @property
+    def has_negative(self) -> bool:
+        return self.negative in self
 
     def __len__(self) -> int:
         return len(self.labels)

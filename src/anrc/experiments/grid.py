@@ -64,6 +64,7 @@ from pathlib import Path
 
 from anrc.attacks import attack_names
 from anrc.builder import load_config
+from anrc.registry import did_you_mean
 
 # Keys of an [[attack]] table, with the ``anrc attack`` option each becomes.
 ATTACK_OPTIONS = {
@@ -194,6 +195,7 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
             d = tomllib.load(f)
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"{path}: {err}") from None
+    _check_top(path, d)
     seeds = d.get("seeds", 3)
     seeds = list(range(1, seeds + 1)) if isinstance(seeds, int) else list(seeds)
     variants = d.get("variants") or {"default": {}}
@@ -243,6 +245,40 @@ def load_grid(name_or_path: str, root: Path = Path(".")) -> Grid:
         except ValueError as err:
             raise ValueError(f"{path}: variant {v.variant!r}: {err}") from None
     return grid
+
+
+#: the keys a grid file may have, and what each is
+GRID_KEYS = {
+    "description": "what the grid asks", "config": "the base config file of every run",
+    "seeds": "a number of seeds (1..N) or a list of seeds", "baseline": "variant(s) compared with",
+    "set": "settings for every run", "variants": "[variants.NAME] tables",
+    "axis": "an [axis] of values", "attack": "[[attack]] tables", "select": "a [select] stage",
+    "ensemble": "ensemble dev's pick", "refit": "also retrain each variant on train + dev",
+}  # fmt: skip
+
+
+def _check_top(path: Path, d: dict) -> None:
+    """One line for a grid file's first mistake: an unknown key, no config, bad seeds."""
+    for key in d:
+        if key not in GRID_KEYS:
+            raise ValueError(f"{path}: unknown key {key!r}{did_you_mean(key, GRID_KEYS)}; "
+                             f"known: {', '.join(GRID_KEYS)}")  # fmt: skip
+    if not isinstance(d.get("config"), str) or not d["config"]:
+        raise ValueError(f'{path}: no config = "FILE" (the base config every run starts from)')
+    seeds = d.get("seeds", 3)
+    ok_int = isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1
+    ok_list = (
+        isinstance(seeds, list)
+        and seeds
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in seeds)
+    )
+    if not (ok_int or ok_list):
+        raise ValueError(
+            f"{path}: seeds = {seeds!r}: a number of seeds (1..N) or a list of seeds, "
+            "e.g. seeds = 3 or seeds = [1, 2]"
+        )
+    if not isinstance(d.get("variants", {}), dict):
+        raise ValueError(f"{path}: variants must be [variants.NAME] tables")
 
 
 def _select(d: dict, variants: dict, path: Path):

@@ -244,15 +244,23 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
         print(f"{grid.name}: {done}/{len(runs)} runs done", file=log, flush=True)
         return rc
 
+    errors: list[Exception] = []
+
+    def worker() -> None:
+        try:
+            work(study, one, wanted, _dev_f1, CHILDREN.stopping)
+        except Exception as err:  # noqa: BLE001  (the database gone for good, say)
+            errors.append(err)
+            CHILDREN.stop()  # the other workers' runs checkpoint; the grid resumes later
+
     with _stop_children_on_signal(), _deadline(opts.deadline, opts.deadline_as_given, log):
-        workers = [
-            threading.Thread(target=work, args=(study, one, wanted, _dev_f1, CHILDREN.stopping))
-            for _ in range(max(1, opts.jobs))
-        ]
+        workers = [threading.Thread(target=worker) for _ in range(max(1, opts.jobs))]
         for w in workers:
             w.start()
         for w in workers:
             w.join()
+    if errors:
+        raise errors[0]
     return runs
 
 

@@ -17,7 +17,14 @@ it) holding:
   (``--about``: when to use it, how the configuration was chosen, how to rebuild
   it, the data, limits);
 - ``metrics.jsonl``: the source run's training curve;
+- with ``--onnx``, ``model.int8.onnx``: the packaged weights exported and quantised
+  (:func:`anrc.export.onnx_export.quantize_int8`), the ``onnx-int8`` form that
+  ``form="auto"`` takes where onnxruntime is installed (:mod:`anrc.inference.forms`),
+  scored on the same test file (its F1 and agreement go into provenance and the card);
 - ``MODEL_CARD.md``: :func:`anrc.pretrained.card.write_card` of the above.
+
+Packaging a folder that is itself a package (to add the ONNX form, say) keeps the
+original provenance: its source, training summary and fp32 agreement.
 
 It is written beside its destination and renamed into place when complete: a failed
 packaging leaves no half-written model.
@@ -33,7 +40,9 @@ from pathlib import Path
 from anrc.data import read
 from anrc.data.answers import write_answers
 from anrc.errors import AnrcInputError
+from anrc.export.onnx_export import export_onnx, quantize_int8
 from anrc.fsio import atomic_write_text
+from anrc.inference.forms import ONNX_INT8, OnnxGraph
 from anrc.inference.predict import predict_labels
 from anrc.metrics.scorer import score
 from anrc.pretrained.card import write_card
@@ -101,6 +110,35 @@ def _report(stage: Path, examples, preds, negative: str, summary: dict) -> dict:
     return own
 
 
+def _onnx_form(stage: Path, packaged, examples, ours: list[str]) -> dict:
+    """Write the packaged weights' onnx-int8 form into ``stage``; its test F1 and how
+    many answers it shares with the packaged weights."""
+    fp32 = export_onnx(stage, stage / "model.fp32.onnx").path
+    try:
+        quantize_int8(fp32, stage / ONNX_INT8)
+    finally:
+        fp32.unlink(missing_ok=True)
+    probs = OnnxGraph(stage / ONNX_INT8).probs(packaged.featurizer, examples, 64)
+    theirs = [packaged.labels.labels[i] for i in probs.argmax(axis=1)]
+    f1 = _score(examples, theirs, packaged.labels.negative).official_f1
+    same = sum(a == b for a, b in zip(ours, theirs, strict=True))
+    return {"test_f1": f1, "same_as_stored": same, "total": len(ours)}
+
+
+def _original(source: Path, summary: dict, source_f1: float, agreement: dict) -> dict:
+    """Where the weights came from: the source run, or, for a package, its own record."""
+    if (source / "provenance.json").is_file():
+        prov = read_json(source / "provenance.json")
+        keys = ("source", "source_summary", "source_test_f1", "agreement")
+        return {k: prov[k] for k in keys}
+    return {
+        "source": str(source),
+        "source_summary": summary,
+        "source_test_f1": source_f1,
+        "agreement": agreement,
+    }
+
+
 def package_run(
     source: str | Path,
     out: str | Path,
@@ -109,6 +147,7 @@ def package_run(
     about: dict | None = None,
     data: str | None = None,
     force: bool = False,
+    onnx: bool = False,
 ) -> dict:
     """Package ``source`` (a trained run directory) as model ``name`` in ``out``;
     returns its provenance."""
@@ -134,20 +173,18 @@ def package_run(
         _report(stage, examples, ours, run.labels.negative, summary)
         if (source / "metrics.jsonl").is_file():
             shutil.copyfile(source / "metrics.jsonl", stage / "metrics.jsonl")
-        provenance = {
-            "name": name,
-            "source": str(source),
-            "source_summary": summary,
-            "source_test_f1": source_f1,
+        same = sum(a == b for a, b in zip(ours, theirs, strict=True))
+        provenance = {"name": name} | _original(
+            source, summary, source_f1, {"same": same, "total": len(ours)}
+        )
+        provenance |= {
             "test_file": str(test),
             "weights": weights,
-            "agreement": {
-                "same": sum(a == b for a, b in zip(ours, theirs, strict=True)),
-                "total": len(ours),
-            },
             "anrc_version": __version__,
             "about": about or {},
         }
+        if onnx:
+            provenance["forms"] = {"onnx-int8": _onnx_form(stage, packaged, examples, ours)}
         atomic_write_text(stage / "provenance.json", json.dumps(provenance, indent=1))
         write_card(stage)
         if out.exists():

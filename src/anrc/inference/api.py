@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from anrc.data import Example, example_from_json, parse_tagged
-from anrc.inference.predict import predict_probs
+from anrc.inference.forms import Runtime
 
 ENTITIES = ("e1", "e2")
 
@@ -24,8 +26,13 @@ class Prediction:
     entities: dict[str, str] | None = None
     spans: dict[str, tuple[int, int]] | None = None
     roles: list[str] | None = None  # each token's part: "e1", "e2", "marker" or ""
+    #: the same over the user's own words (word pieces merged, markers and [CLS] left
+    #: out): {"words", "roles", "attention", "saliency"}; what a reader is shown
+    words: dict | None = None
 
     def to_json(self) -> dict:
+        """The prediction as JSON values (``json.dumps(..., allow_nan=False)`` it: a score
+        that is not a number raises ValueError rather than writing invalid JSON)."""
         out = {
             "label": self.label,
             "score": self.score,
@@ -38,7 +45,34 @@ class Prediction:
         }
         if self.saliency is not None:
             out["saliency"] = self.saliency
+        if self.words is not None:
+            out["words"] = self.words
         return out
+
+
+def words_view(ex: Example, marked, attention, saliency) -> dict:
+    """Token weights over the example's own words: a word's pieces summed, what the
+    encoder added (markers, [CLS], [SEP]) left out, then scaled to sum to 1."""
+    owner = marked.words or list(range(len(marked.tokens)))
+    roles = [""] * len(ex.tokens)
+    for name in ENTITIES:
+        start, end = getattr(ex, name)
+        roles[start:end] = [name] * (end - start)
+
+    def merged(weights) -> list[float] | None:
+        if weights is None:
+            return None
+        out = [0.0] * len(ex.tokens)
+        for w, value in zip(owner, weights, strict=False):
+            if w is not None:
+                out[w] += float(value)
+        total = sum(out)
+        return [v / total for v in out] if total > 0 else out
+
+    view = {"words": list(ex.tokens), "roles": roles, "attention": merged(attention)}
+    if saliency is not None:
+        view["saliency"] = merged(saliency)
+    return view
 
 
 def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
@@ -46,13 +80,27 @@ def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
     if isinstance(item, Example):
         return item
     if isinstance(item, dict):
-        return example_from_json(item, default_id)
+        return _readable(example_from_json(item, default_id))
     if isinstance(item, str):
         tokens, e1, e2 = parse_tagged(item)
         if not tokens:
             raise ValueError("empty sentence")
-        return Example(default_id, tokens, e1, e2)
+        return _readable(Example(default_id, tokens, e1, e2))
     raise ValueError(f"cannot predict on a {type(item).__name__}")
+
+
+def _readable(ex: Example) -> Example:
+    """``ex``, unless a word holds a lone surrogate (U+D800-U+DFFF: half of a UTF-16
+    pair, not a character; JSON's \\ud800 makes one), which no tokenizer can read."""
+    for word in ex.tokens:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError as err:
+            code = ord(word[err.start])
+            raise ValueError(
+                f"the text holds U+{code:04X}, a lone surrogate, not a character"
+            ) from None
+    return ex
 
 
 def token_roles(marked) -> list[str]:
@@ -70,19 +118,36 @@ def token_roles(marked) -> list[str]:
 class RelationClassifier:
     """A trained model with its own preprocessing: training and inference share one path."""
 
-    def __init__(self, cfg, model, featurizer, labels):
+    def __init__(self, cfg, model, featurizer, labels, form: str = "fp32", folder=None):
         self.config, self.model, self.featurizer, self.labels = cfg, model, featurizer, labels
+        self.runtime = Runtime(model, form, featurizer.device, folder and Path(folder))
+
+    @property
+    def form(self) -> str:
+        """The form predictions run in (anrc.inference.forms): fp32, bf16 or int8."""
+        return self.runtime.form
+
+    def probs(
+        self, examples: Sequence[Example], batch_size: int | None = None,
+        with_attention: bool = False, show_progress: str | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray] | None]:  # fmt: skip
+        """(N, C) label probabilities (and attention) in this classifier's form;
+        ``batch_size`` None: the encoder's own (``Encoder.inference_batch_size``)."""
+        batch_size = batch_size or self.model.encoder.inference_batch_size
+        return self.runtime.probs(
+            self.featurizer, examples, batch_size, with_attention, show_progress
+        )
 
     def predict_many(
         self,
         items: Sequence[str | dict | Example],
-        batch_size: int = 256,
+        batch_size: int | None = None,
         with_saliency: bool = False,
     ) -> list[Prediction]:
         """Predictions for tagged sentences, OpenNRE items or Examples; ``with_saliency``
         adds each token's gradient-norm saliency (anrc.inference.saliency)."""
         examples = [to_example(it, str(i)) for i, it in enumerate(items)]
-        probs, attn = predict_probs(self.model, self.featurizer, examples, batch_size, True)
+        probs, attn = self.probs(examples, batch_size, with_attention=True)
         sal = None
         if with_saliency:
             from anrc.inference.saliency import saliency
@@ -93,17 +158,20 @@ class RelationClassifier:
             p = probs[i]
             k = int(p.argmax())
             marked = self.featurizer.marked(ex)
+            a = None if attn is None or not len(attn[i]) else attn[i].tolist()
+            g = None if sal is None else sal[i].tolist()
             out.append(
                 Prediction(
                     label=self.labels.labels[k],
                     score=float(p[k]),
                     scores={lab: float(v) for lab, v in zip(self.labels.labels, p, strict=True)},
                     tokens=marked.tokens,
-                    attention=None if attn is None or not len(attn[i]) else attn[i].tolist(),
-                    saliency=None if sal is None else sal[i].tolist(),
+                    attention=a,
+                    saliency=g,
                     entities={k: " ".join(ex.tokens[slice(*getattr(ex, k))]) for k in ENTITIES},
                     spans={"e1": marked.e1, "e2": marked.e2},
                     roles=token_roles(marked),
+                    words=words_view(ex, marked, a, g),
                 )
             )
         return out
@@ -111,17 +179,14 @@ class RelationClassifier:
     def predict_labels(
         self,
         items: Sequence[str | dict | Example],
-        batch_size: int = 256,
+        batch_size: int | None = None,
         show_progress: str | None = None,
     ) -> list[str]:
         """The label of each tagged sentence, OpenNRE item or Example (the official
         scorer's input)."""
-        from anrc.inference.predict import predict_labels
-
         examples = [to_example(it, str(i)) for i, it in enumerate(items)]
-        return predict_labels(
-            self.model, self.featurizer, self.labels, examples, batch_size, show_progress
-        )
+        probs, _ = self.probs(examples, batch_size, show_progress=show_progress)
+        return [self.labels.labels[i] for i in probs.argmax(axis=1)]
 
     def check(self, ex: Example) -> None:
         """Raise AnrcInputError when the model cannot take ``ex`` (for the transformer:
@@ -138,13 +203,15 @@ class RelationClassifier:
         return p.label, p.score
 
 
-def load(run_dir: str | Path, device: str = "cpu") -> RelationClassifier:
+def load(run_dir: str | Path, device: str = "cpu", form: str = "auto") -> RelationClassifier:
     """Load a trained run directory, or a shipped model by name (``"semeval"``), on
-    ``device`` (cpu, cuda or auto); safetensors + JSON, no code is executed."""
+    ``device`` (cpu, cuda or auto), predicting in ``form`` (fp32, bf16, int8 or auto:
+    :mod:`anrc.inference.forms`); safetensors + JSON, no code is executed."""
     from anrc.device import place, torch_device
     from anrc.pretrained import find_model
     from anrc.rundir import load_run
 
-    run = load_run(find_model(run_dir))
+    folder = find_model(run_dir)
+    run = load_run(folder)
     place(run.model, run.featurizer, torch_device(device))
-    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+    return RelationClassifier(run.config, run.model, run.featurizer, run.labels, form, folder)

@@ -35,9 +35,9 @@ def predict_probs(
         batches = progress(batches, total=n, desc=show_progress, unit="batches")
     for idx, batch in batches:
         out = model(batch)
-        probs[idx] = out.logits.softmax(dim=-1).cpu().numpy()
+        probs[idx] = out.logits.float().softmax(dim=-1).cpu().numpy()
         if attn is not None and out.attention is not None:
-            a = out.attention.cpu().numpy()
+            a = out.attention.float().cpu().numpy()
             lengths = batch.lengths.tolist()
             for row, i in enumerate(idx):
                 attn[i] = a[row, : lengths[row]]

@@ -1,7 +1,11 @@
 """Streaming prediction: read lines, predict in batches, write as we go.
 
-Memory is bounded by the batch size, not the input size. A bad line becomes an
-error record naming its line number (and a message on stderr); the rest goes on.
+Lines are read in windows of :data:`WINDOW` lines and predicted together, so that
+the featuriser sorts a window's sentences by length and each forward pass pads little
+(as ``predict_labels`` does over a whole list); output keeps the input's order. Memory
+is bounded by the window, not the input size; from a terminal every line is answered
+at once. A bad line becomes an error record naming its line number (and a message on
+stderr); the rest goes on.
 Every non-blank input line gives exactly one output line, so an interrupted run
 resumes by counting the complete lines already written (``--resume``).
 """
@@ -9,6 +13,7 @@ resumes by counting the complete lines already written (``--resume``).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +24,8 @@ from anrc.inference.api import RelationClassifier, to_example
 
 #: files shorter than this get no progress lines (they take well under a second)
 PROGRESS_MIN_LINES = 1000
+#: lines read before predicting (at least; 8 batches if more): the length sort's reach
+WINDOW = 1024
 
 
 def _lines(path: str) -> Iterator[tuple[int, bytes]]:
@@ -72,12 +79,58 @@ def _parse(line: str, lineno: int) -> Example:
     return to_example(text, str(lineno))
 
 
+def _answer(lineno: int, ex: Example, p, as_json: bool) -> str:
+    """One output line; ValueError for scores that are not numbers (never written)."""
+    if as_json:
+        return json.dumps({"line": lineno, "id": ex.id, **p.to_json()}, allow_nan=False) + "\n"
+    if not all(math.isfinite(v) for v in p.scores.values()):
+        raise ValueError("the model gave scores that are not numbers for this sentence")
+    return f"{ex.id}\t{p.label}\t{p.score:.4f}\n"
+
+
+class _Stream:
+    """The output side: answers in input order, errors as records in place."""
+
+    def __init__(self, clf, out: TextIO, name: str, as_json: bool, batch_size: int):
+        self.clf, self.out, self.name, self.as_json = clf, out, name, as_json
+        self.batch_size = batch_size
+        self.pending: list[tuple[int, Example]] = []
+        self.bad = 0
+
+    def error(self, lineno: int, err) -> None:
+        self.bad += 1
+        err = getattr(err, "problem", err)  # the line number names where
+        print(f"{self.name}:{lineno}: {err}", file=sys.stderr)
+        if self.as_json:
+            self.out.write(json.dumps({"line": lineno, "error": str(err)}) + "\n")
+        else:
+            self.out.write(f"#error\t{lineno}\t{err}\n")
+
+    def flush(self) -> None:
+        """Predict what is pending; if the window fails as a whole (a sentence no check
+        foresaw), each sentence alone, so the good ones are still answered."""
+        if not self.pending:
+            return
+        try:
+            preds = self.clf.predict_many([ex for _, ex in self.pending], self.batch_size)
+        except Exception:  # noqa: BLE001  (isolated below, line by line)
+            preds = None
+        for k, (lineno, ex) in enumerate(self.pending):
+            try:
+                p = preds[k] if preds is not None else self.clf.predict_many([ex])[0]
+                self.out.write(_answer(lineno, ex, p, self.as_json))
+            except Exception as err:  # noqa: BLE001  (one bad sentence, not the stream)
+                self.error(lineno, err)
+        self.out.flush()
+        self.pending.clear()
+
+
 def predict_stream(
     clf: RelationClassifier,
     path: str,
     out: TextIO,
     as_json: bool = False,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     skip_records: int = 0,
 ) -> int:
     """Returns 0 if every line was predicted, 1 if some lines were bad.
@@ -85,23 +138,10 @@ def predict_stream(
     ``skip_records``: the first that many non-blank input lines were done before.
     """
     name = "<stdin>" if path == "-" else path
-    pending: list[tuple[int, Example]] = []
-    bad = 0
+    batch_size = batch_size or clf.model.encoder.inference_batch_size
+    window = 1 if path == "-" and sys.stdin.isatty() else max(WINDOW, batch_size * 8)
+    stream = _Stream(clf, out, name, as_json, batch_size)
     seen = 0
-
-    def flush() -> None:
-        if not pending:
-            return
-        preds = clf.predict_many([ex for _, ex in pending], batch_size=batch_size)
-        for (lineno, ex), p in zip(pending, preds, strict=True):
-            if as_json:
-                rec = {"line": lineno, "id": ex.id, **p.to_json()}
-                out.write(json.dumps(rec) + "\n")
-            else:
-                out.write(f"{ex.id}\t{p.label}\t{p.score:.4f}\n")
-        out.flush()
-        pending.clear()
-
     for lineno, raw in _with_progress(_lines(path), path, name):
         if not raw.strip():
             continue
@@ -115,20 +155,13 @@ def predict_stream(
                 raise ValueError("bytes that are not UTF-8") from None
             ex = _parse(line, lineno)
             clf.check(ex)  # one the model cannot take is a bad line too
-            pending.append((lineno, ex))
         except ValueError as err:
-            flush()  # keep output in input order
-            bad += 1
-            err = getattr(err, "problem", err)  # the line number names where
-            msg = f"{name}:{lineno}: {err}"
-            print(msg, file=sys.stderr)
-            if as_json:
-                out.write(json.dumps({"line": lineno, "error": str(err)}) + "\n")
-            else:
-                out.write(f"#error\t{lineno}\t{err}\n")
+            stream.flush()  # keep output in input order
+            stream.error(lineno, err)
             out.flush()
             continue
-        if len(pending) >= batch_size:
-            flush()
-    flush()
-    return 1 if bad else 0
+        stream.pending.append((lineno, ex))
+        if len(stream.pending) >= window:
+            stream.flush()
+    stream.flush()
+    return 1 if stream.bad else 0

@@ -110,8 +110,9 @@ def _evaluation(ev: Evaluation) -> list[str]:
 
 
 def format_report(report: ScoreReport) -> str:
-    """The scorer's full text report, ending with the official-score line."""
-    n = 9 if report.negative == "Other" else report.n_relations
+    """The scorer's full text report, ending with the official-score line. Directed
+    labels get the scorer's three sections; undirected ones one, as the three agree."""
+    n = report.ways
     neg = report.negative
     lines: list[str] = []
     for label, count in report.warnings:
@@ -128,22 +129,36 @@ def format_report(report: ScoreReport) -> str:
             report.official,
         ),
     ]
+    if not report.directed_labels:
+        ways = f"{n}+1" if report.has_negative else f"{n}"
+        sections = [(f"<<< ({ways})-WAY EVALUATION (the labels carry no direction) >>>:",
+                     report.official)]  # fmt: skip
     for title, ev in sections:
         lines += [title, ""] + _evaluation(ev) + ["", "", ""]
     lines.append(
-        official_line(report.official_f1, n, report.directed_labels, report.official.micro_f1)
+        official_line(
+            report.official_f1,
+            n,
+            report.directed_labels,
+            report.official.micro_f1,
+            negative=neg if report.has_negative else None,
+        )  # fmt: skip
     )
     return "\n".join(lines) + "\n"
 
 
-def official_line(f1: float, n: int = 9, directed: bool = True, micro: float | None = None) -> str:
+def official_line(
+    f1: float, n: int = 9, directed: bool = True, micro: float | None = None,
+    negative: str | None = "Other",
+) -> str:  # fmt: skip
     """The scorer's last line. With undirected labels (no ``(e1,e2)``) the official
-    metric is the macro-averaged F1 over the n non-negative labels, and says so."""
+    metric is the macro-averaged F1 over the n labels other than the negative class
+    (every label, when the data has none), and says so."""
     if not directed:
         extra = f" (micro-averaged F1 = {micro:0.2f}%)" if micro is not None else ""
+        which = f"labels other than {negative}" if negative else "labels (no negative class)"
         return (
-            f"<<< Undirected labels: macro-averaged F1 over the {n} non-negative labels "
-            f"= {f1:0.2f}%{extra} >>>"
+            f"<<< Undirected labels: macro-averaged F1 over the {n} {which} = {f1:0.2f}%{extra} >>>"
         )
     return (
         f"<<< The official score is ({n}+1)-way evaluation with directionality taken "

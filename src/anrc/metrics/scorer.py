@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from anrc.data.labels import split_direction, strip_direction
+from anrc.data.labels import RELATION_PHRASES, split_direction, strip_direction
 
 MODES = ("directed", "undirected", "official")
 
@@ -123,6 +123,19 @@ class ScoreReport:
         """Whether the key's labels carry directions (else the official metric is the
         macro-F1 over the undirected non-negative labels)."""
         return any(split_direction(lab)[1] is not None for lab in self.directed.rows)
+
+    @property
+    def has_negative(self) -> bool:
+        """Whether the key holds the negative class at all (a corpus may have none)."""
+        return self.negative in self.directed.rows
+
+    @property
+    def ways(self) -> int:
+        """The relations the official line counts: SemEval's 9 whenever the key's relations
+        are SemEval's (as its scorer prints, even for a subset missing one), else the
+        key's own number of non-negative relations."""
+        names = {strip_direction(lab) for lab in self.directed.rows if lab != self.negative}
+        return 9 if names and names <= set(RELATION_PHRASES) else self.n_relations
 
     def to_dict(self) -> dict:
         return {

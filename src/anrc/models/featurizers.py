@@ -39,6 +39,9 @@ class Marked:
     e1: tuple[int, int]  # [start, end) of the entity's words
     e2: tuple[int, int]
     starts: tuple[int, int]  # position of <e1> and <e2> (of the first entity word without markers)
+    #: each token's word in the example (its index in ``Example.tokens``), None for what
+    #: the encoder added (markers, [CLS], [SEP]); a word's pieces share its index
+    words: list[int | None] | None = None
 
 
 def mark(ex: Example, markers: tuple[str, str, str, str] | None) -> Marked:
@@ -47,21 +50,25 @@ def mark(ex: Example, markers: tuple[str, str, str, str] | None) -> Marked:
     With ``None`` the tokens are unchanged and each start is the entity's first word.
     """
     if markers is None:
-        return Marked(list(ex.tokens), ex.e1, ex.e2, (ex.e1[0], ex.e2[0]))
+        words = list(range(len(ex.tokens)))
+        return Marked(list(ex.tokens), ex.e1, ex.e2, (ex.e1[0], ex.e2[0]), words)
     # (position in the original tokens, order at that position, which marker); a
     # closing marker at position p stands before an opening one at p.
     inserts = sorted([(ex.e1[0], 1, 0), (ex.e1[1], 0, 1), (ex.e2[0], 1, 2), (ex.e2[1], 0, 3)])
     tokens: list[str] = []
+    words: list[int | None] = []
     at = [0, 0, 0, 0]  # where each marker landed (markers may repeat a token, e.g. "$")
     k = 0
     for i in range(len(ex.tokens) + 1):
         while k < len(inserts) and inserts[k][0] == i:
             at[inserts[k][2]] = len(tokens)
             tokens.append(markers[inserts[k][2]])
+            words.append(None)
             k += 1
         if i < len(ex.tokens):
             tokens.append(ex.tokens[i])
-    return Marked(tokens, (at[0] + 1, at[1]), (at[2] + 1, at[3]), (at[0], at[2]))
+            words.append(i)
+    return Marked(tokens, (at[0] + 1, at[1]), (at[2] + 1, at[3]), (at[0], at[2]), words)
 
 
 def relative_positions(n: int, span: tuple[int, int], max_distance: int) -> np.ndarray:

@@ -90,9 +90,15 @@ class AttentionPooler(Pooler):
         super().__init__(dim)
         self.pool_query = nn.Parameter(torch.randn(dim) * 0.1)
 
-    def forward(self, H, mask, batch, final):
-        a = masked_softmax(torch.tanh(H) @ self.pool_query, mask)  # (B, L)
+    def weights(self, H, mask) -> torch.Tensor:
+        """alpha, (B, L): each word's weight, summing to 1 over the sentence."""
+        return masked_softmax(torch.tanh(H) @ self.pool_query, mask)
+
+    def pool(self, H, a) -> torch.Tensor:
         return torch.tanh((H * a[..., None]).sum(1))  # (B, H)
+
+    def forward(self, H, mask, batch, final):
+        return self.pool(H, self.weights(H, mask))
 
 
 @POOLERS.register("entity_mean")
@@ -129,5 +135,17 @@ class Pooling(nn.Module):
         return sum(p.get_output_dim() for p in self.parts)
 
     def forward(self, H, mask, batch, final=None) -> torch.Tensor:
-        outs = [p(H, mask, batch, final) for p in self.parts]
-        return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)
+        return self.pool(H, mask, batch, final)[0]
+
+    def pool(self, H, mask, batch, final=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(the sentence vector, the word weights of its attention pooler or None): what
+        the encoder returns as its attention, for a reader to see what it looked at."""
+        outs, attention = [], None
+        for p in self.parts:
+            if isinstance(p, AttentionPooler):
+                a = p.weights(H, mask)
+                attention = a if attention is None else attention
+                outs.append(p.pool(H, a))
+            else:
+                outs.append(p(H, mask, batch, final))
+        return (outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1)), attention

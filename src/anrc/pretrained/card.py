@@ -142,6 +142,24 @@ def _how_well(scores: dict) -> list[str]:
     return lines
 
 
+def _forms(prov: dict) -> list[str]:
+    """How predictions run (anrc.inference.forms), with the ONNX form's own score."""
+    onnx = prov.get("forms", {}).get("onnx-int8")
+    first = (
+        f'`form="auto"` (the default of `anrc.load`, `anrc predict` and `anrc serve`) '
+        "runs the int8 ONNX graph beside the weights (`model.int8.onnx`) where "
+        f"onnxruntime is installed: official F1 {onnx['test_f1']:.2f}, the same answer as "
+        f"the stored weights on {onnx['same_as_stored']:,} of {onnx['total']:,} test "
+        "sentences. Without onnxruntime it takes"
+        if onnx
+        else '`form="auto"` (the default of `anrc.load`, `anrc predict` and `anrc serve`) takes'
+    )
+    return [
+        f"{first} bf16 autocast on a CPU that multiplies bf16 itself (AVX-512 BF16 or AMX), "
+        'and fp32 elsewhere; `form="fp32"` gives the answers scored above, exactly.'
+    ]
+
+
 def _limits(folder: Path, cfg: dict, scores: dict, prov: dict) -> list[str]:
     official = scores["test"]["official"]
     neg = official["negative"]
@@ -210,6 +228,8 @@ def write_card(folder: Path) -> Path:
         "## How well it does",
         "",
         *_how_well(scores),
+        "",
+        *_forms(prov),
         "",
         "## Known limits",
         "",

@@ -2,6 +2,7 @@
 
     GET  /            the page: type a sentence, mark the entities, see the label,
                       the likeliest labels in words and a heat map over the tokens
+    GET  /favicon.ico the page's icon (SVG)
     GET  /health      {"status": "ok", "encoder": ..., "labels": N, "auth": bool, "limits": {...}}
     GET  /labels      {"labels": [...], "negative": "Other", "descriptions": {label: text}}
     GET  /model-card  the model's card (Markdown as plain text)
@@ -40,6 +41,13 @@ INSTALL_HINT = "anrc serve needs the extra: pip install -e '.[serve]'"
 #: bodies smaller than this are parsed on the event loop (a thread hop costs more)
 INLINE_PARSE_BYTES = 16_384
 log = logging.getLogger("anrc.serve")
+#: the page's icon: two entities joined by an arc (an SVG, which browsers take at this path)
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<path d="M4 11 Q8 2 12 11" fill="none" stroke="#2563eb" stroke-width="1.6"/>'
+    '<circle cx="4" cy="12" r="2.5" fill="#2563eb"/><circle cx="12" cy="12" r="2.5" '
+    'fill="#dc2626"/></svg>'
+)
 
 
 def page_html() -> str:
@@ -114,13 +122,17 @@ def create_app(
 
 def _add_info_routes(app, classifier, limits: Limits, keyed, auth: bool, model_card) -> None:
     """``/`` (the page), ``/health``, ``/labels`` and ``/model-card``."""
-    from fastapi.responses import HTMLResponse, PlainTextResponse
+    from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
     labels, page = classifier.labels, page_html()
 
     @app.get("/", response_class=HTMLResponse)
     def index():
         return page
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return Response(FAVICON, media_type="image/svg+xml")
 
     @app.get("/health")
     def health():
@@ -148,6 +160,18 @@ def _add_info_routes(app, classifier, limits: Limits, keyed, auth: bool, model_c
         return PlainTextResponse(model_card)
 
 
+async def _capped_body(request, max_bytes: int) -> bytes | None:
+    """The body, read as it arrives; None as soon as it passes ``max_bytes`` (a chunked
+    upload has no Content-Length to refuse it by, and must not be held whole)."""
+    parts, size = [], 0
+    async for part in request.stream():
+        size += len(part)
+        if size > max_bytes:
+            return None
+        parts.append(part)
+    return b"".join(parts)
+
+
 def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
     """``POST /predict``: parsed (off the event loop when large), answered by the worker
     pool within the deadline; the JSON of each prediction is built by the worker."""
@@ -159,7 +183,9 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
         size = request.headers.get("content-length")
         if size is not None and size.isdigit() and int(size) > limits.max_bytes:
             return _error(413, f"request body of {size} bytes; at most {limits.max_bytes}")
-        body = await request.body()
+        body = await _capped_body(request, limits.max_bytes)
+        if body is None:  # sent in chunks, without a length, past the cap: read no further
+            return _error(413, f"request body over {limits.max_bytes} bytes")
         try:
             if len(body) < INLINE_PARSE_BYTES:
                 req = parse_request(body, limits)
@@ -174,5 +200,5 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
             text = ", ".join(p.to_json() if isinstance(p, ItemError) else p for p in preds)
             return Response('{"predictions": [' + text + "]}", media_type="application/json")
         if isinstance(preds[0], ItemError):  # one sentence the model cannot take
-            return _error(422, preds[0].problem)
+            return _error(422, f"request: {preds[0].problem}")
         return Response('{"prediction": ' + preds[0] + "}", media_type="application/json")

@@ -11,6 +11,12 @@ import json
 from dataclasses import dataclass
 
 from anrc.data import Example
+from anrc.registry import did_you_mean
+
+#: the keys a body may have: {"items": [...]} and what one item may say
+BODY_KEYS = ("items", "saliency")
+ITEM_KEYS = ("sentence", "text", "token", "h", "t", "id", "relation")
+ENTITY_KEYS = ("pos", "name", "id", "type")
 
 
 class BadRequest(ValueError):
@@ -31,13 +37,18 @@ class Limits:
 
 
 def parse_json(body: bytes, max_bytes: int) -> object:
-    """The body as JSON; too large, not UTF-8, not JSON or nested too deep is a BadRequest."""
+    """The body as JSON (a UTF-8 byte-order mark is allowed); too large, not UTF-8, not
+    JSON, a number of absurd length or nested too deep is a BadRequest."""
     if len(body) > max_bytes:
         raise BadRequest(f"request body of {len(body)} bytes; at most {max_bytes}", 413)
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise BadRequest(f"the body is not UTF-8 ({err.reason} at byte {err.start})") from None
+    except json.JSONDecodeError as err:
         raise BadRequest(f"the body is not JSON ({err})") from None
+    except ValueError as err:  # e.g. an integer past Python's 4,300 digits
+        raise BadRequest(f"the body's JSON holds a value Python cannot read ({err})") from None
     except RecursionError:
         raise BadRequest(
             "the body's JSON nests too deeply (arrays or objects within each other)"
@@ -53,9 +64,22 @@ class Request:
     saliency: bool = True  # {"saliency": false} skips it (about 4x less work a sentence)
 
 
+def _check_keys(obj: object, known: tuple[str, ...], where: str) -> None:
+    """A BadRequest for a key ``obj`` (a dict) should not have, with the nearest known."""
+    if not isinstance(obj, dict):
+        return
+    for key in obj:
+        if key not in known:
+            raise BadRequest(
+                f"{where}unknown key {key!r}{did_you_mean(str(key), known)}; "
+                f"known: {', '.join(known)}"
+            )
+
+
 def _items(payload: object) -> tuple[list, bool]:
     """(items, many) from a request body."""
     if isinstance(payload, dict) and "items" in payload:
+        _check_keys(payload, BODY_KEYS, "")
         items = payload["items"]
         if not isinstance(items, list) or not items:
             raise BadRequest('"items" must be a non-empty list')
@@ -64,6 +88,7 @@ def _items(payload: object) -> tuple[list, bool]:
         if not payload:
             raise BadRequest("an empty list: nothing to predict")
         return payload, True
+    _check_keys(payload, (*BODY_KEYS, *ITEM_KEYS), "request: ")
     return [payload], False
 
 
@@ -71,6 +96,9 @@ def _example(obj: object, default_id: str) -> Example:
     """One item (a tagged sentence, {"sentence": ...} or an OpenNRE item) -> Example."""
     from anrc.inference.api import to_example
 
+    for name in ("h", "t"):
+        if isinstance(obj, dict):
+            _check_keys(obj.get(name), ENTITY_KEYS, f"{name}: ")
     if isinstance(obj, dict) and "sentence" in obj:
         obj = obj["sentence"]
     if not isinstance(obj, str | dict):
@@ -103,6 +131,8 @@ def parse_items(payload: object, limits: Limits) -> tuple[list[Example], bool]:
     examples = []
     for i, raw in enumerate(items):
         where = f"item {i}" if many else "request"
+        if many:
+            _check_keys(raw, ITEM_KEYS, f"{where}: ")
         try:
             ex = _example(raw, str(i))
         except ValueError as err:

@@ -7,7 +7,12 @@ saliency takes input gradients only, so no thread writes to it). A request's
 sentences are cut into chunks of at most ``chunk_words`` words (a longer sentence
 is a chunk of its own); each chunk waits its turn for a worker in arrival order,
 so the chunks of the requests in progress take turns: a small request waits for
-about one chunk of each other request, not for the whole of a large one. Each
+about one chunk of each other request, not for the whole of a large one. A request's
+sentences are sorted by length before they are cut (a chunk pads little) and answered
+in their own order. A request
+keeps one chunk in flight, and more (up to one a worker) while the workers have
+room, so a request alone uses every worker and requests together share them
+(benchmarks/bench_paths.py: a single client had used one worker of two). Each
 chunk's predictions are also turned into JSON on the worker, so the event loop
 only routes bytes and ``/health`` answers at once while the model works. A
 request that passes its deadline stops between chunks and is answered 503; the
@@ -63,6 +68,15 @@ def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[tuple
         yield chunk
 
 
+def _as_json(index: int, prediction) -> str | ItemError:
+    """A prediction as JSON text; one whose scores are not numbers (never valid JSON) is
+    an ItemError instead."""
+    try:
+        return json.dumps(prediction.to_json(), allow_nan=False)
+    except ValueError:
+        return ItemError(index, "the model gave scores that are not numbers for this sentence")
+
+
 class Worker:
     """Runs ``classifier.predict_many`` for requests, chunk by chunk, on its own threads.
 
@@ -76,14 +90,26 @@ class Worker:
 
         self.classifier = classifier
         self.chunk_words = chunk_words
+        self.workers = max(1, workers)
+        self.in_flight = 0  # chunks submitted and not finished (read and written on the loop)
         threads = torch.get_num_threads()
         self.pool = ThreadPoolExecutor(
-            max(1, workers), "anrc-model", initializer=torch.set_num_threads, initargs=(threads,)
+            self.workers, "anrc-model", initializer=torch.set_num_threads, initargs=(threads,)
         )
 
     def waiting(self) -> int:
         """Chunks queued for a worker thread."""
-        return self.pool._work_queue.qsize()
+        return max(0, self.in_flight - self.workers)
+
+    def _submit(self, loop, chunk, saliency: bool) -> asyncio.Future:
+        self.in_flight += 1
+        job = loop.run_in_executor(self.pool, self._predict, chunk, saliency)
+
+        def done(_) -> None:
+            self.in_flight -= 1
+
+        job.add_done_callback(done)
+        return job
 
     def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[str | ItemError]:
         """Each (index, example) of ``chunk`` as prediction JSON, or an ItemError for one
@@ -98,7 +124,7 @@ class Worker:
                 problems[i] = err.problem
         preds = iter(self.classifier.predict_many(good, with_saliency=saliency) if good else ())
         return [
-            ItemError(i, problems[i]) if i in problems else json.dumps(next(preds).to_json())
+            ItemError(i, problems[i]) if i in problems else _as_json(i, next(preds))
             for i, _ in chunk
         ]
 
@@ -109,14 +135,29 @@ class Worker:
         take it (Timeout past ``timeout`` seconds)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        out: list[str | ItemError] = []
-        for chunk in chunks(examples, self.chunk_words):
-            job = loop.run_in_executor(self.pool, self._predict, chunk, saliency)
-            try:  # on timeout a queued chunk is dropped; a running one finishes
-                out += await asyncio.wait_for(job, max(0.0, deadline - loop.time()))
+        # by length, so that a chunk's sentences pad little; answers go back in order
+        order = sorted(range(len(examples)), key=lambda i: len(examples[i].tokens))
+        pending = [
+            [(order[j], ex) for j, ex in chunk]
+            for chunk in chunks([examples[i] for i in order], self.chunk_words)
+        ]
+        pending.reverse()  # popped from the end: the first chunk first
+        jobs: list[tuple[list, asyncio.Future]] = []
+        answers: list[str | ItemError] = [""] * len(examples)
+        while pending or jobs:
+            while pending and (not jobs or self.in_flight < self.workers):
+                chunk = pending.pop()
+                jobs.append((chunk, self._submit(loop, chunk, saliency)))
+            chunk, job = jobs.pop(0)
+            try:  # on timeout the queued chunks are dropped; a running one finishes
+                got = await asyncio.wait_for(job, max(0.0, deadline - loop.time()))
             except TimeoutError:
+                for _, other in jobs:
+                    other.cancel()
                 raise Timeout(
                     f"the prediction took longer than {timeout:g} s (anrc serve --timeout); "
                     "send fewer or shorter sentences"
                 ) from None
-        return out
+            for (i, _), answer in zip(chunk, got, strict=True):
+                answers[i] = answer
+        return answers

@@ -3,7 +3,11 @@ sentences, and the transfer set.
 
 ``train.teacher`` names one or more run directories (comma-separated): each is loaded
 as a run (safetensors and JSON, no code), predicts the training sentences once
-before training, and their probabilities are averaged; ``p_T`` is that distribution
+before training, and their probabilities are averaged. An entry may also be a
+predictions file, the output of ``anrc predict RUN --json`` on the training sentences
+(``.jsonl``, or ``.jsonl.gz``; ``--form fp32`` for the stored weights' own answers): a teacher whose weights are elsewhere (a lent GPU
+machine cannot send a base-size model back, but its predictions fit); each training
+sentence is found in it by its words and entity spans, and one it lacks is an error; ``p_T`` is that distribution
 at temperature T (``softmax(log p / T)``, the same as dividing the teacher's logits
 by T). The student's loss mixes it in (:class:`anrc.training.loss.Distillation`);
 adversarial methods need no change, since every pass they make goes through that
@@ -21,7 +25,9 @@ copy's target is the teacher's alone: its label is the teacher's most probable c
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -68,6 +74,81 @@ def _cached(run_dir: str, examples: list[Example], compute) -> np.ndarray:
     return probs
 
 
+def _sentence_key(ex_id: str, e1: str, e2: str) -> tuple[str, str, str]:
+    return (ex_id, e1, e2)
+
+
+def _example_key(ex: Example) -> tuple[str, str, str]:
+    return _sentence_key(
+        ex.id, " ".join(ex.tokens[slice(*ex.e1)]), " ".join(ex.tokens[slice(*ex.e2)])
+    )
+
+
+def _prediction_key(rec: dict) -> tuple[str, str, str]:
+    """A prediction record's sentence: its id (a SemEval line's number when the input
+    lines were ``ID<TAB>"sentence"``) and its two entities' words."""
+    return _sentence_key(str(rec["id"]), rec["entities"]["e1"], rec["entities"]["e2"])
+
+
+def _record(path: str, lineno: int, line: str) -> dict:
+    try:
+        rec = json.loads(line)
+        if "scores" in rec:
+            _prediction_key(rec)  # the fields a prediction needs are there
+        return rec
+    except (ValueError, KeyError, TypeError) as err:
+        what = "not valid JSON" if isinstance(err, ValueError) else f"no field {err}"
+        raise AnrcInputError(
+            f"{path}:{lineno}: not a prediction record of anrc predict --json ({what})"
+        ) from None
+
+
+def file_probs(path: str, examples: list[Example], labels: LabelSet) -> np.ndarray:
+    """(N, C) probabilities of ``examples`` from a predictions file (``anrc predict
+    --json``), in the order of ``labels``."""
+    opener = gzip.open if path.endswith(".gz") else open
+    found: dict[str, list[float]] = {}
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                rec = _record(path, lineno, line)
+                if "scores" not in rec:
+                    continue  # an error record: a sentence the teacher could not take
+                if set(rec["scores"]) != set(labels.labels):
+                    raise AnrcInputError(f"{path}:{lineno}: other labels than this training data's")
+                found[_prediction_key(rec)] = [rec["scores"][lab] for lab in labels.labels]
+    except OSError as err:
+        raise AnrcInputError(f"train.teacher: {path}: {err.strerror or err}") from None
+    rows = []
+    for ex in examples:
+        key = _example_key(ex)
+        if key not in found:
+            raise AnrcInputError(
+                f"train.teacher: {path} has no prediction of training sentence {ex.id} "
+                f"(line {ex.line}); predict the training file's ID<TAB>sentence lines with "
+                "anrc predict --json"
+            )
+        rows.append(found[key])
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _one_teacher(d: str, examples: list[Example], labels: LabelSet) -> np.ndarray:
+    """(N, C) probabilities of one ``train.teacher`` entry, in the order of ``labels``."""
+    if d.endswith((".jsonl", ".jsonl.gz")):
+        return file_probs(d, examples, labels)
+    try:
+        run = load_run(d)
+    except RunLoadError as err:
+        raise AnrcInputError(f"train.teacher: {err}") from None
+    if set(run.labels.labels) != set(labels.labels):
+        raise AnrcInputError(
+            f"train.teacher: {d} predicts other labels than this training data's", d
+        )
+    probs = _cached(d, examples, lambda r=run: predict_probs(r.model, r.featurizer, examples)[0])
+    order = [run.labels.labels.index(lab) for lab in labels.labels]
+    return probs[:, order]
+
+
 def teacher_probs(
     teachers: str, examples: list[Example], labels: LabelSet, temperature: float,
     log: TextIO | None = None,
@@ -76,19 +157,7 @@ def teacher_probs(
     total = np.zeros((len(examples), len(labels)), dtype=np.float64)
     dirs = teacher_dirs(teachers)
     for d in dirs:
-        try:
-            run = load_run(d)
-        except RunLoadError as err:
-            raise AnrcInputError(f"train.teacher: {err}") from None
-        if set(run.labels.labels) != set(labels.labels):
-            raise AnrcInputError(
-                f"train.teacher: {d} predicts other labels than this training data's", d
-            )
-        probs = _cached(
-            d, examples, lambda r=run: predict_probs(r.model, r.featurizer, examples)[0]
-        )
-        order = [run.labels.labels.index(lab) for lab in labels.labels]
-        total += probs[:, order]
+        total += _one_teacher(d, examples, labels)
         print(f"teacher {d}: predicted {len(examples)} training sentences", file=log or sys.stderr)
     mean = total / len(dirs)
     tempered = np.exp(np.log(np.clip(mean, 1e-12, None)) / temperature)

@@ -353,8 +353,9 @@ def finish(run: TrainingRun) -> dict:
         )
         summary[f"{name}_f1"] = res["f1"]
         summary[f"{name}_accuracy"] = res["accuracy"]
-        summary["relations"] = res["report"].n_relations  # for the official line
+        summary["relations"] = res["report"].ways  # for the official line
         summary["directed_labels"] = res["report"].directed_labels
+        summary["negative_class"] = res["report"].has_negative
         scores[name] = res["report"].to_dict()
     if run.world.main:
         atomic_write_text(out / "scores.json", json.dumps({"summary": summary, **scores}, indent=1))

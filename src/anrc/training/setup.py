@@ -71,8 +71,9 @@ def _label_set(cfg: Config, train: list[Example]) -> LabelSet:
     if not isinstance(mapping, dict) or not all(isinstance(v, int) for v in mapping.values()):
         raise AnrcInputError("rel2id must be a JSON object of label -> integer id", path)
     order = [lab for lab, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
-    neg = cfg.data.negative
-    labels = LabelSet((neg, *[lab for lab in order if lab != neg]), neg)
+    if sorted(mapping.values()) != list(range(len(mapping))):
+        raise AnrcInputError(f"rel2id ids must be 0 to {len(mapping) - 1}, each once", path)
+    labels = LabelSet(tuple(order), cfg.data.negative)  # the model's ids are the user's
     unknown = sorted({ex.label for ex in train} - set(labels.labels))
     if unknown:
         raise AnrcInputError(f"training labels not in rel2id: {unknown[:5]}", path)

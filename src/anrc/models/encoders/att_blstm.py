@@ -78,5 +78,5 @@ class AttBLSTMEncoder(Encoder):
         H2, h_n = run_bilstm(self.lstm, x, batch.lengths)  # (B, L, 2H), (2, B, H)
         hid = self.cfg.hidden
         H = self.dropout(H2[..., :hid] + H2[..., hid:])  # Eq. 8: forward + backward, (B, L, H)
-        h = self.pooling(H, batch.mask, batch, h_n[0] + h_n[1])
-        return EncoderOutput(self.dropout(h), None)
+        h, attention = self.pooling.pool(H, batch.mask, batch, h_n[0] + h_n[1])
+        return EncoderOutput(self.dropout(h), attention)  # alpha of Eq. 10, (B, L)

@@ -115,6 +115,8 @@ class Encoder(nn.Module):
     Params: type[Params] = Params
     #: the perturbation sites this encoder can expose through ``embed`` (model.target)
     sites: tuple[str, ...] = ("word",)
+    #: sentences a forward pass when predicting, unless the caller says (fastest measured)
+    inference_batch_size = 256
 
     def get_output_dim(self) -> int:
         raise NotImplementedError

@@ -158,12 +158,24 @@ class PieceFeaturizer(Featurizer):
         def at(w: int) -> int:
             return starts[index[w]]
 
+        owner: list[int | None] = [None] * len(pieces)  # [CLS], [SEP], markers: None
+        for k, w in enumerate(keep):
+            owner[starts[k] : starts[k + 1]] = [m.words[w]] * (starts[k + 1] - starts[k])
         marked = Marked(
             pieces,
             (at(m.e1[0]), at(m.e1[1])),
             (at(m.e2[0]), at(m.e2[1])),
             (at(m.starts[0]), at(m.starts[1])),
+            owner,
         )
+        for name, (start, end), words in (("e1", marked.e1, ex.e1), ("e2", marked.e2, ex.e2)):
+            if start == end:  # only characters the tokenizer drops (zero-width, combining)
+                text = " ".join(ex.tokens[slice(*words)])
+                raise AnrcInputError(
+                    f"entity {name} {ascii(text)} has no characters the model can read "
+                    "(its word pieces are empty)",
+                    f"sentence {ex.id}",
+                )
         self._cache[key] = (ids, marked)
         while len(self._cache) > CACHE_SENTENCES:
             with contextlib.suppress(KeyError):  # emptied by another thread meanwhile
@@ -275,6 +287,9 @@ class PieceFeaturizer(Featurizer):
 class TransformerEncoder(Encoder):
     summary = "a pretrained transformer (BERT family) fine-tuned, entity markers in the text"
     Params = TransformerParams
+    #: 32: within 6% of the fastest of 16-256 in every form on the shipped model; 256
+    #: was 1.4-1.8 times slower (results/benchmarks/forms-semeval.txt)
+    inference_batch_size = 32
 
     def __init__(self, params: TransformerParams, featurizer: PieceFeaturizer, inputs: Inputs):
         super().__init__()
