@@ -1,21 +1,29 @@
-"""Cost of each adversarial-training method's step against a plain step, in one run.
+"""Cost of each adversarial-training method's step against a plain step, in one run, and
+what a whole run of each config costs at that rate.
 
-Every registered method steps on the same batches of the real training data,
-interleaved (none, random, fgm, pgd, ..., none, ...) so machine noise hits them
-alike; the ratio of medians to the plain step is the figure. ``free`` is timed
-per replay (one optimiser step; an epoch of free AT with m replays costs m of
-them per batch and is run for max_epochs / m).
+Every registered method (or those ``--methods`` names) steps on the same batches of the
+real training data, interleaved (none, random, fgm, pgd, ..., none, ...) and, with
+several ``--config``, config by config within each round, so machine noise hits them
+alike; the ratio of medians to the plain step is the figure. ``free`` is timed per
+replay (one optimiser step; an epoch of free AT with m replays costs m of them per
+batch and is run for max_epochs / m). Each config's batch size is its own
+(``train.batch_size``) unless ``--batch``; the projected run is ``max_epochs`` epochs
+over its training split at the median step (free: its m replays over max_epochs / m
+epochs rounded up), evaluation not included.
 
-    .venv/bin/python benchmarks/bench_step.py [--steps N] [--config configs/att-blstm.toml]
+    .venv/bin/python benchmarks/bench_step.py [--steps N] [--config configs/att-blstm.toml ...]
+        [--methods none free fgm freelb] [--out results/benchmarks/step-NAME.txt]
 """
 
 import argparse
+import math
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
-from common import add_size_options, setup
+from common import add_size_options, report, setup
 
 from anrc.adversarial.methods import METHODS, make_method
 from anrc.config import AdversarialConfig
@@ -24,36 +32,72 @@ from anrc.training.step import train_step
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--steps", type=int, default=40)
-ap.add_argument("--config", default="configs/anrc.toml")
-ap.add_argument("--batch", type=int, default=64)
+ap.add_argument("--config", action="append", help="default: configs/anrc.toml")
+ap.add_argument("--methods", nargs="*", help="default: every registered method")
+ap.add_argument("--batch", type=int, default=0, help="default: each config's own")
 ap.add_argument("--k", type=int, default=3, help="steps of pgd/freelb, power iterations of vat")
+ap.add_argument("--replays", type=int, default=4, help="free: replays of each minibatch (m)")
+ap.add_argument("--out", help="also write the table here")
 add_size_options(ap)
 args = ap.parse_args()
+configs = args.config or ["configs/anrc.toml"]
+names = args.methods or METHODS.choices()
 
-cfg, st = setup(args.set, config=args.config)
-opt, _ = make_optimizer(cfg, st.model)
-rng = np.random.default_rng(0)
-batches = list(st.featurizer.batches(st.train, args.batch, st.labels, rng))
-kinds = {
-    name: make_method(AdversarialConfig(method=name, epsilon=1.0, steps=args.k, replays=4))
-    for name in METHODS.choices()
-}
-times = {name: [] for name in kinds}
+
+class Bench:
+    """One config's model, optimiser, batches and the methods to step with."""
+
+    def __init__(self, config: str):
+        self.cfg, self.st = setup(args.set, config=config)
+        self.opt, _ = make_optimizer(self.cfg, self.st.model)
+        self.batch = args.batch or self.cfg.train.batch_size
+        rng = np.random.default_rng(0)
+        self.batches = list(
+            self.st.featurizer.batches(self.st.train, self.batch, self.st.labels, rng)
+        )
+        adv = AdversarialConfig(method="none", epsilon=1.0, steps=args.k, replays=args.replays)
+        self.kinds = {
+            n: make_method(AdversarialConfig(**{**vars(adv), "method": n})) for n in names
+        }
+        self.times = {n: [] for n in names}
+
+    def round(self, i: int) -> None:
+        idx, batch = self.batches[i % len(self.batches)]
+        for name, method in self.kinds.items():
+            # the optimiser steps the training loop takes on this minibatch (free: m replays)
+            steps = method.steps(batch, self.st.loss.at(idx), lambda n: None)
+            t = time.perf_counter()
+            for step in steps:
+                train_step(self.st.model, step, self.opt, method, self.cfg.train.grad_clip)
+            if i >= 3:  # warm-up
+                self.times[name].append((time.perf_counter() - t) / len(steps))
+
+    def run_minutes(self, name: str, med: float) -> float:
+        """A whole run's training time at ``med`` seconds a step."""
+        per_epoch = math.ceil(len(self.st.train) / self.batch)
+        epochs = self.cfg.train.max_epochs
+        if name == "free":  # m replays a minibatch, max_epochs / m epochs
+            return med * per_epoch * args.replays * math.ceil(epochs / args.replays) / 60
+        return med * per_epoch * epochs / 60
+
+
+benches = {c: Bench(c) for c in configs}
 for i in range(args.steps + 3):
-    idx, batch = batches[i % len(batches)]
-    for name, method in kinds.items():
-        # the optimiser steps the training loop takes on this minibatch (free: m replays)
-        steps = method.steps(batch, st.loss.at(idx), lambda n: None)
-        t = time.perf_counter()
-        for step in steps:
-            train_step(st.model, step, opt, method, cfg.train.grad_clip)
-        if i >= 3:  # warm-up
-            times[name].append((time.perf_counter() - t) / len(steps))
-plain = statistics.median(times["none"])
-print(
-    f"{args.config}: threads {torch.get_num_threads()}, {args.steps} steps each, "
-    f"batch {args.batch}, K = {args.k}, real training batches"
-)
-for name, ts in times.items():
-    med = statistics.median(ts)
-    print(f"{name:7s} median {1000 * med:8.2f} ms/step   ratio to plain {med / plain:.2f}")
+    for b in benches.values():
+        b.round(i)
+lines = [
+    f"threads {torch.get_num_threads()}, {args.steps} steps each (after 3 of warm-up), "
+    f"K = {args.k}, free m = {args.replays}, real training batches, configs interleaved",
+    "| config | batch | method | ms a step | ratio to plain | projected run (min) |",
+    "|---|---|---|---|---|---|",
+]
+for config, b in benches.items():
+    plain = statistics.median(b.times["none"]) if "none" in b.times else None
+    for name, ts in b.times.items():
+        med = statistics.median(ts)
+        ratio = f"{med / plain:.2f}" if plain else "-"
+        lines.append(
+            f"| {config} | {b.batch} | {name} | {1000 * med:.1f} | {ratio} | "
+            f"{b.run_minutes(name, med):.0f} |"
+        )
+report(lines, args.out and Path(args.out))

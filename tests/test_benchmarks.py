@@ -64,7 +64,7 @@ SMOKE = {
         ["--models", "semeval-fast", "--repeats", "1", "--sentences", "40"],
         "| semeval-fast | att-blstm |",
     ),
-    "bench_step.py": (["--steps", "2", *TINY], "ratio to plain"),
+    "bench_step.py": (["--steps", "2", *TINY], "| configs/anrc.toml | 64 | none |"),
 }
 
 
