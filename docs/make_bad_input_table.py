@@ -6,6 +6,7 @@ Each case runs the real CLI in a scratch folder and records its exit status and
 first line of standard error (paths shortened to the file name).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -109,6 +110,25 @@ def main() -> None:
             err + " — the output has 3 lines, the second " + repr(out.splitlines()[1]),
         )
     )
+    zero_width = "The <e1>\u200b\u00ad</e1> caused a <e2>commotion</e2> ."
+    item = {"token": S.replace("<e1>", "").replace("</e1>", "").replace("<e2>", "")
+            .replace("</e2>", "").split(), "h": {"pos": [1, 2]}, "t": {"pos": [4, 5]}}  # fmt: skip
+    surrogate = json.dumps({**item, "token": ["The", "singer\ud800", *item["token"][2:]]})
+    for name, model_name, file, text in [
+        ("an entity of zero-width characters only", "semeval", "in.txt", zero_width),
+        ("a lone surrogate (JSON lines, `\\ud800`)", "run", "in.jsonl", surrogate),
+    ]:
+        good = json.dumps(item) if file.endswith("jsonl") else S
+        (tmp / file).write_text(f"{good}\n{text}\n{good}\n")
+        rc, err, out = run(["predict", model_name, "--input", file], tmp)
+        lines = out.splitlines()
+        rows.append(
+            (
+                f"`anrc predict {model_name}` input with {name} (line 2 of 3)",
+                rc,
+                err + f" — the output has {len(lines)} lines, the second {lines[1]!r}",
+            )
+        )
     damaged = [
         (
             "truncated model.safetensors",

@@ -5,8 +5,8 @@ from anrc.inference.api import RelationClassifier
 from anrc.rundir import load_run, save_run
 
 
-def _saved_and_loaded(encoder: str, folder) -> RelationClassifier:
-    model, feat, labels, exs, cfg = tiny(encoder)
+def _saved_and_loaded(encoder: str, folder, **tiny_kw) -> RelationClassifier:
+    model, feat, labels, exs, cfg = tiny(encoder, **tiny_kw)
     save_run(folder, cfg, model, feat, labels, word_dim=word_dim(cfg))
     run = load_run(folder)
     return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
@@ -22,3 +22,11 @@ def classifier(tmp_path_factory):
 def attention_classifier(tmp_path_factory):
     """A tiny saved-and-loaded ANRC model (entity attention: the page can switch)."""
     return _saved_and_loaded("anrc", tmp_path_factory.mktemp("serve-run-anrc"))
+
+
+@pytest.fixture(scope="session")
+def transformer_classifier(tmp_path_factory):
+    """A tiny saved-and-loaded transformer (word pieces, markers and [CLS] in its tokens)."""
+    return _saved_and_loaded(
+        "transformer", tmp_path_factory.mktemp("serve-run-transformer"), markers="punct"
+    )

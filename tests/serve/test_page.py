@@ -220,3 +220,24 @@ def test_attention_and_saliency_switch(attention_classifier, browser):
         assert "Saliency" in browser.find_element(By.ID, "heat-title").text
         assert weights() == pytest.approx(expected.saliency, abs=1e-3)
         assert not browser.find_element(By.ID, "model-card").is_displayed()
+
+
+def test_saliency_over_the_users_words(transformer_classifier, browser):
+    """A word-piece model's saliency strip shows the words typed (pieces merged, no [CLS],
+    [SEP] or markers), each word's weight the sum of its pieces'."""
+    sentence = "The <e1>burglar</e1> caused a <e2>commotion</e2> ."
+    with live(create_app(transformer_classifier)) as url:
+        _open(browser, url)
+        box = browser.find_element(By.ID, "sentence")
+        box.clear()
+        box.send_keys(sentence)
+        browser.find_element(By.ID, "predict").click()
+        _result(browser)
+        expected = transformer_classifier.predict_many([sentence], with_saliency=True)[0]
+        assert any(t.startswith("##") or t.startswith("[") for t in expected.tokens)
+        spans = browser.find_elements(By.CSS_SELECTOR, "#heatmap span")
+        assert [s.text for s in spans] == ["The", "burglar", "caused", "a", "commotion", "."]
+        shown = [float(s.get_attribute("data-weight")) for s in spans]
+        assert shown == pytest.approx(expected.words["saliency"], abs=1e-3)
+        assert spans[1].get_attribute("data-entity") == "e1"
+        assert spans[4].get_attribute("data-entity") == "e2"
