@@ -47,14 +47,14 @@ for name, (config, sets) in models.items():
         [f"train.device={args.device}", *args.set, *sets], config=f"configs/{config}.toml"
     )
     st.test = first(st.test, args.sentences)
-    predict_probs(st.model, st.featurizer, st.test, args.batch)  # warm-up (and tokeniser cache)
+    predict_probs(st.model, st.test, args.batch)  # warm-up (and tokeniser cache)
     built[name] = st
     print(f"built {name}", file=sys.stderr)
 times = {name: [] for name in built}
 for _ in range(args.repeats):
     for name, st in built.items():
         t = time.perf_counter()
-        predict_probs(st.model, st.featurizer, st.test, args.batch)
+        predict_probs(st.model, st.test, args.batch)
         times[name].append(time.perf_counter() - t)
 n = len(next(iter(built.values())).test)
 slowest = max(statistics.median(t) for t in times.values())
@@ -66,5 +66,5 @@ print("| encoder (config) | parameters | seconds | sentences/s | x slowest |")
 print("|---|---|---|---|---|")
 for name, ts in times.items():
     med = statistics.median(ts)
-    params = sum(p.numel() for p in built[name].model.parameters())
+    params = sum(p.numel() for p in built[name].model.network.parameters())
     print(f"| {name} | {params:,} | {med:.2f} | {n / med:,.0f} | {slowest / med:.1f} |")

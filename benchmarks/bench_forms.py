@@ -62,7 +62,7 @@ def _timed(fn) -> float:
 
 def body_flops(clf, examples) -> float | None:
     """FLOPs of one pass over ``examples`` without padding (transformer bodies only)."""
-    body = getattr(clf.model.encoder, "body", None)
+    body = getattr(clf.trained.network.encoder, "body", None)
     if body is None:
         return None
     c = body.config
@@ -73,7 +73,7 @@ def body_flops(clf, examples) -> float | None:
     )
     total = 0.0
     for ex in examples:
-        n = clf.featurizer.length(ex)
+        n = clf.trained.featurizer.length(ex)
         total += per_piece * n + 4 * n * n * c.hidden_size * c.num_hidden_layers
     return total
 

@@ -20,15 +20,14 @@ add_size_options(ap)
 args = ap.parse_args()
 
 cfg, st = setup(args.set)
-model, feat = st.model, st.featurizer
+model = st.model
 if args.run_dir:
     import anrc
 
-    clf = anrc.load(args.run_dir, form="fp32")
-    model, feat = clf.model, clf.featurizer
+    model = anrc.load(args.run_dir, form="fp32").trained
 test = first(st.test, args.sentences)
-predict_probs(model, feat, test, 256)  # warm-up
-med, times = median_time(lambda: predict_probs(model, feat, test, 256), args.repeats)
+predict_probs(model, test, 256)  # warm-up
+med, times = median_time(lambda: predict_probs(model, test, 256), args.repeats)
 print(
     f"threads {torch.get_num_threads()}: {len(test)} sentences, batch 256: median {med:.3f} s "
     f"= {len(test) / med:,.0f} sentences/s (min {min(times):.3f} s, max {max(times):.3f} s)"

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from common import add_size_options, report, setup
 
-from anrc.adversarial.methods import METHODS, make_method
+from anrc.adversarial.methods import METHODS, make_method, method_params
 from anrc.config import AdversarialConfig
 from anrc.training.setup import make_optimizer
 from anrc.training.step import train_step
@@ -49,15 +49,18 @@ class Bench:
 
     def __init__(self, config: str):
         self.cfg, self.st = setup(args.set, config=config)
-        self.opt, _ = make_optimizer(self.cfg, self.st.model)
+        self.opt, _ = make_optimizer(self.cfg, self.st.model.network)
         self.batch = args.batch or self.cfg.train.batch_size
         rng = np.random.default_rng(0)
         self.batches = list(
-            self.st.featurizer.batches(self.st.train, self.batch, self.st.labels, rng)
+            self.st.model.featurizer.batches(self.st.train, self.batch, self.st.labels, rng)
         )
-        adv = AdversarialConfig(method="none", epsilon=1.0, steps=args.k, replays=args.replays)
         self.kinds = {
-            n: make_method(AdversarialConfig(**{**vars(adv), "method": n})) for n in names
+            n: make_method(
+                AdversarialConfig(method=n, epsilon=1.0),
+                method_params(n, steps=args.k, replays=args.replays),
+            )
+            for n in names
         }
         self.times = {n: [] for n in names}
 
@@ -68,7 +71,7 @@ class Bench:
             steps = method.steps(batch, self.st.loss.at(idx), lambda n: None)
             t = time.perf_counter()
             for step in steps:
-                train_step(self.st.model, step, self.opt, method, self.cfg.train.grad_clip)
+                train_step(self.st.model.network, step, self.opt, method, self.cfg.train.grad_clip)
             if i >= 3:  # warm-up
                 self.times[name].append((time.perf_counter() - t) / len(steps))
 

@@ -96,11 +96,11 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from helpers import tiny
 
-    from anrc.rundir import save_run
+    from anrc.models.trained import TrainedModel
 
     model, feat, labels, _, cfg = tiny()
     run_dir = tmp / "run"
-    save_run(run_dir, cfg, model, feat, labels, word_dim=6)
+    TrainedModel(cfg, model, feat, labels, 6).save(run_dir)
     (tmp / "in.txt").write_text(f"{S}\nno tags here\n{S}\n")
     rc, err, out = run(["predict", "run", "--input", "in.txt"], tmp)
     rows.append(

@@ -64,6 +64,7 @@ SMOKE = {
         ["--models", "semeval-fast", "--repeats", "1", "--sentences", "40"],
         "| semeval-fast | att-blstm |",
     ),
+    "bench_startup.py": (["--model", "semeval-fast", "--repeats", "1"], "| anrc --help [this"),
     "bench_step.py": (["--steps", "2", *TINY], "| configs/anrc.toml | 64 | none |"),
 }
 

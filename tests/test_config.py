@@ -39,7 +39,7 @@ def test_each_encoder_gets_its_own_section_and_nothing_else(name):
         f.name for n in ENCODERS.choices() for f in dataclasses.fields(ENCODERS.get(n).Params)
     }
     for key in sorted(others - own)[:3]:  # another encoder's setting is refused, naming it
-        with pytest.raises(ValueError, match=f"unknown setting encoder.{key}"):
+        with pytest.raises(ValueError, match=f"encoder.{key}: encoder '{name}' does not read it"):
             load_config(None, [f"model.encoder={name}", "data.markers=punct", f"encoder.{key}=1"])
 
 
@@ -163,3 +163,83 @@ def test_the_archive_rescores_a_committed_figure(data_dir, capsys):
     assert main(["score", "results/experiments/encoders/runs.tar.xz", key]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 30 and f"{f1:6.2f}  runs/anrc/method=fgm/seed1" in lines
+
+
+def test_every_committed_grid_run_loads_without_a_deprecation(tmp_path):
+    """Each run of each grid in experiments/ (its selection stage's too), as the runner
+    builds it: base config + the grid's settings, no warning and no refusal."""
+    from pathlib import Path
+
+    from anrc.experiments.grid import grid_runs, load_grid
+    from anrc.experiments.selection import selection_grid
+
+    checked = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigDeprecation)
+        for p in sorted(Path("experiments").glob("*.toml")):
+            grid = load_grid(p.stem)
+            stages = [grid] + ([selection_grid(grid)] if grid.select is not None else [])
+            for stage in stages:
+                for run in grid_runs(stage, tmp_path, []):
+                    try:
+                        load_config(run.config, run.overrides)
+                    except ValueError as err:
+                        raise AssertionError(f"{p}: {run.path}: {err}") from None
+                    checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("method", "setting", "reads"),
+    [
+        ("freelb", "weight", "steps, step_size, random_start"),
+        ("none", "steps", "no settings of its own"),
+        ("fgm", "replays", "weight, objective"),
+    ],
+)
+def test_a_setting_the_chosen_method_would_not_read_is_refused(method, setting, reads):
+    for where in ("file", "set"):
+        with pytest.raises(ValueError) as err:
+            if where == "set":
+                load_config(None, [f"adversarial.method={method}", f"method.{setting}=2"])
+            else:
+                config_from_dict({"adversarial": {"method": method}, "method": {setting: 2}})
+        msg = str(err.value)
+        assert msg.count("\n") == 0
+        assert f"method.{setting}: method {method!r} does not read it (it reads {reads})" in msg
+
+
+def test_an_unknown_method_setting_gets_a_suggestion():
+    with pytest.raises(ValueError, match=r"unknown setting method\.stpes.*method\.steps"):
+        load_config(None, ["adversarial.method=pgd", "method.stpes=2"])
+
+
+def test_normalize_embeddings_is_refused_where_the_encoder_ignores_it():
+    with pytest.raises(ValueError, match="model.normalize_embeddings: encoder 'transformer'"):
+        load_config("configs/transformer.toml", ["model.normalize_embeddings=true"])
+    assert load_config("configs/anrc.toml", ["model.normalize_embeddings=true"])
+
+
+def test_a_version_2_config_moves_method_settings_with_one_warning():
+    old = {
+        "version": 2,
+        "adversarial": {"method": "pgd", "epsilon": 0.5, "steps": 5, "replays": 2},
+    }
+    with pytest.warns(ConfigDeprecation) as rec:
+        cfg = config_from_dict(old)
+    assert len(rec) == 1
+    msg = str(rec[0].message)
+    assert "adversarial.steps -> method.steps" in msg
+    assert "adversarial.replays dropped ('pgd' never read it)" in msg
+    assert cfg.method.steps == 5 and cfg.adversarial.epsilon == 0.5
+    assert to_toml(cfg).count("[method]") == 1 and "version = 3" in to_toml(cfg)
+    again = config_from_dict(tomllib.loads(to_toml(cfg)))  # the new form reads silently
+    assert again.to_dict() == cfg.to_dict()
+
+
+def test_each_method_describes_its_own_settings_only():
+    from anrc.adversarial.methods import make_method
+
+    cfg = config_from_dict({"adversarial": {"method": "freelb", "epsilon": 0.2}})
+    text = make_method(cfg.adversarial, cfg.method).describe()
+    assert "steps=3" in text and "weight" not in text and "objective" not in text

@@ -9,9 +9,11 @@ them. The ``[encoder]`` and ``[head]`` sections become the chosen component's ow
 
 Configs written before the per-component sections (config version 1: every encoder
 and head setting in one flat ``[model]`` section; ``adversarial.target`` and
-``adversarial.normalize_embeddings``) are still read: their settings move to where
-they now live, settings the chosen encoder never read are dropped, and a
-``ConfigDeprecation`` warning says what moved.
+``adversarial.normalize_embeddings``; version 2: every method's settings in
+``[adversarial]``) are still read: their settings move to where they now live,
+settings the chosen encoder or method never read are dropped, and a
+``ConfigDeprecation`` warning says what moved. A setting given for the chosen component
+that it would not read is refused, naming it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from anrc.config import (
     CONFIG_VERSION,
     FIXED_SECTIONS,
     SECTION_NAMES,
+    AdversarialConfig,
     Config,
     ModelConfig,
     check_choice,
@@ -53,6 +56,11 @@ MOVED = {
     ("model", "ranking_gamma"): ("head", "gamma"),
 }
 MODEL_KEYS = {f.name for f in fields(ModelConfig)}
+#: version-2 settings of [adversarial] that each method now declares in [method]
+METHOD_MOVED = {
+    "weight": "weight", "objective": "objective", "steps": "steps", "step_size": "step_size",
+    "random_start": "random_start", "replays": "replays", "vat_xi": "xi",
+}  # fmt: skip
 
 
 def encoder_class(name: str) -> type[Encoder]:
@@ -88,23 +96,57 @@ def _migrate(d: dict, encoder: str, head: str) -> list[str]:
         k = unknown[0]
         raise ValueError(f"unknown setting model.{k}{did_you_mean(k, MODEL_KEYS, 'model.')}")
     for k in flat:
-        value = model.pop(k)
-        if k in own:
-            d.setdefault("encoder", {})[k] = value
-            notes.append(f"model.{k} -> encoder.{k}")
-        else:
-            notes.append(f"model.{k} dropped ({encoder!r} never read it)")
+        notes.append(_move(d, ("model", k), ("encoder", k), own, encoder))
     return notes
 
 
-def _warn(where: str, notes: list[str]) -> None:
+def _migrate_method(d: dict, method: str) -> list[str]:
+    """Move version-2 method settings of ``d``'s [adversarial] to [method], in place, for
+    the method named; returns what moved and what was dropped."""
+    adv, notes = d.get("adversarial", {}), []
+    own = _own_settings(METHODS, method)
+    for key, new in METHOD_MOVED.items():
+        if key in adv:
+            notes.append(_move(d, ("adversarial", key), ("method", new), own, method))
+    return notes
+
+
+def _move(d: dict, old: tuple[str, str], new: tuple[str, str], own, owner: str) -> str:
+    """Move setting ``old`` (section, key) of ``d`` to ``new`` when ``owner`` reads it
+    (its key is in ``own``), else drop it; returns the note saying which."""
+    value = d[old[0]].pop(old[1])
+    if new[1] not in own:
+        return f"{old[0]}.{old[1]} dropped ({owner!r} never read it)"
+    d.setdefault(new[0], {})[new[1]] = value
+    return f"{old[0]}.{old[1]} -> {new[0]}.{new[1]}"
+
+
+def _own_settings(registry, name: str) -> list[str]:
+    return [f.name for f in fields(registry.get(name).Params)] if name in registry else []
+
+
+def _warn(where: str, notes: list[str], before: str) -> None:
     if notes:
         warnings.warn(
-            f"{where}: written for anrc < 0.2 (one flat [model] section); read as "
-            f"[encoder] and [head] sections: {'; '.join(notes)}",
+            f"{where}: written for {before}; read as today's sections: {'; '.join(notes)}",
             ConfigDeprecation,
             stacklevel=3,
         )
+
+
+def _component(registry, kind: str, section: str, name: str, d: dict, raw: dict):
+    """The chosen component's ``Params`` from its section; a setting of another component
+    of the same kind (which this one would ignore) is refused, naming it."""
+    own = _own_settings(registry, name)
+    others = {f.name for n in registry.choices() for f in fields(registry.get(n).Params)}
+    for key in [*d.get(section, {}), *raw.get(section, {})]:
+        if key not in own and key in others:
+            reads = ", ".join(own) or "no settings of its own"
+            raise ValueError(
+                f"{section}.{key}: {kind} {name!r} does not read it (it reads {reads})"
+            )
+    klass = registry.get(name).Params
+    return section_from_dict(klass, d.get(section, {}), section, raw.get(section))
 
 
 def config_from_dict(d: dict, raw: dict | None = None, where: str = "config") -> Config:
@@ -128,7 +170,14 @@ def config_from_dict(d: dict, raw: dict | None = None, where: str = "config") ->
         raw.get("model", {}).get(key) or d.get("model", {}).get(key) or getattr(ModelConfig, key)
         for key in ("encoder", "head")
     ]
-    _warn(where, _migrate(d, *names) + _migrate(raw, *names))
+    _warn(where, _migrate(d, *names) + _migrate(raw, *names), "anrc < 0.2 (one flat [model])")
+    method = (
+        raw.get("adversarial", {}).get("method")
+        or d.get("adversarial", {}).get("method")
+        or AdversarialConfig.method
+    )
+    moved = _migrate_method(d, method) + _migrate_method(raw, method)
+    _warn(where, moved, "config version 2 (every method's settings in [adversarial])")
     sections = {
         name: section_from_dict(klass, d.get(name, {}), name, raw.get(name))
         for name, klass in FIXED_SECTIONS.items()
@@ -136,19 +185,20 @@ def config_from_dict(d: dict, raw: dict | None = None, where: str = "config") ->
     model = sections["model"]
     check_choice("model.encoder", model.encoder, ENCODERS.choices())
     check_choice("model.head", model.head, HEADS.choices())
+    check_choice("adversarial.method", sections["adversarial"].method, METHODS.choices())
     enc = encoder_class(model.encoder)
-    encoder = section_from_dict(enc.Params, d.get("encoder", {}), "encoder", raw.get("encoder"))
-    head = section_from_dict(
-        HEADS.get(model.head).Params, d.get("head", {}), "head", raw.get("head")
+    cfg = Config(
+        encoder=_component(ENCODERS, "encoder", "encoder", model.encoder, d, raw),
+        head=_component(HEADS, "head", "head", model.head, d, raw),
+        method=_component(METHODS, "method", "method", sections["adversarial"].method, d, raw),
+        **sections,
     )
-    cfg = Config(encoder=encoder, head=head, **sections)
     _check_names(cfg, enc)
     return cfg
 
 
 def _check_names(cfg: Config, enc: type[Encoder]) -> None:
     """Every name the config holds, against the registry that defines it."""
-    check_choice("adversarial.method", cfg.adversarial.method, METHODS.choices())
     check_choice("data.markers", cfg.data.markers, tuple(MARKER_STYLES))
     if cfg.data.format:
         check_choice("data.format", cfg.data.format, FORMATS.choices())
@@ -158,6 +208,11 @@ def _check_names(cfg: Config, enc: type[Encoder]) -> None:
         raise ValueError(
             f"model.target {cfg.model.target!r} is not a site of encoder "
             f"{cfg.model.encoder!r} ({', '.join(enc.sites)})"
+        )
+    if cfg.model.normalize_embeddings and not enc.reads_normalize_embeddings:
+        raise ValueError(
+            f"model.normalize_embeddings: encoder {cfg.model.encoder!r} does not read it "
+            "(its word pieces keep the pretrained body's scale)"
         )
 
 

@@ -1,6 +1,6 @@
 """Typed settings: dataclasses with help text, TOML files and ``--set key=value`` overrides.
 
-A config has six sections::
+A config has seven sections::
 
     [data]         the files and how they are read
     [model]        which encoder and head (registered names), and where a
@@ -10,6 +10,8 @@ A config has six sections::
                    beside its code in anrc/models/encoders/)
     [head]         the chosen head's own settings (anrc/models/heads.py)
     [adversarial]  the training method (a registered name) and its radius
+    [method]       the chosen method's own settings (its ``Params`` dataclass,
+                   beside its code in anrc/adversarial/)
     [train]        optimisation, selection, devices
 
 This module holds the sections that do not depend on a component, and the
@@ -32,8 +34,9 @@ from anrc.registry import did_you_mean
 
 #: the SemEval-2010 Task 8 folder: $ANRC_DATA, or the shared folder beside the repo
 SEMEVAL = os.environ.get("ANRC_DATA", "../shared/data/semeval2010_task8")
-#: 2: [encoder] and [head] sections (1: one flat [model] section; still read)
-CONFIG_VERSION = 2
+#: 3: a [method] section (2: every method's settings in [adversarial]; 1: one flat
+#: [model] section; both still read)
+CONFIG_VERSION = 3
 #: how eps is measured (adversarial.scale, and anrc attack --scale): anrc.adversarial.geometry
 SCALES = ("absolute", "relative")
 
@@ -146,31 +149,17 @@ class AdversarialConfig:
         "fgm", "adversarial training method, a registered name (`anrc train --help` lists them)"
     )
     epsilon: float = setting(0.02, "L2 norm of the perturbation per example (Eq. 8)")
-    weight: float = setting(1.0, "lambda: loss = clean + lambda * adversarial (Eq. 7)")
-    objective: str = setting("sum", "sum (clean + lambda * adv) or adv_only (Eq. 7 replaces Eq. 5)")
     scale: str = setting(
         "absolute",
         "absolute (eps is the L2 radius per sentence) or relative (eps times the batch's mean "
         "token-vector norm times sqrt(tokens): a per-token fraction that transfers across "
         "encoders; see anrc.adversarial.geometry)",
     )
-    steps: int = setting(3, "pgd, freelb: ascent steps K; vat: power iterations")
-    step_size: float = setting(
-        0.0, "pgd, freelb: ascent step alpha (a radius, scaled like eps); 0 = 2.5 * eps / steps"
-    )
-    random_start: bool = setting(False, "pgd, freelb: start from a random point in the eps ball")
-    replays: int = setting(4, "free: times each minibatch is replayed (m); divide max_epochs by m")
-    vat_xi: float = setting(
-        0.1, "vat: finite-difference radius of the power iteration (per sentence, absolute)"
-    )
 
     def __post_init__(self) -> None:
-        check_choice("adversarial.objective", self.objective, ("sum", "adv_only"))
         check_choice("adversarial.scale", self.scale, SCALES)
-        if self.epsilon < 0 or self.weight < 0 or self.step_size < 0 or self.vat_xi <= 0:
-            raise ValueError("adversarial.epsilon, weight and step_size must be >= 0, vat_xi > 0")
-        if self.steps < 1 or self.replays < 1:
-            raise ValueError("adversarial.steps and adversarial.replays must be >= 1")
+        if self.epsilon < 0:
+            raise ValueError("adversarial.epsilon must be >= 0")
 
 
 @dataclass
@@ -260,14 +249,15 @@ class TrainConfig:
 
 @dataclass
 class Config:
-    """A whole configuration. ``encoder`` and ``head`` are the chosen components' own
-    ``Params`` dataclasses once :mod:`anrc.builder` has resolved them."""
+    """A whole configuration. ``encoder``, ``head`` and ``method`` are the chosen
+    components' own ``Params`` dataclasses once :mod:`anrc.builder` has resolved them."""
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     encoder: Any = field(default_factory=dict)
     head: Any = field(default_factory=dict)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
+    method: Any = field(default_factory=dict)
     train: TrainConfig = field(default_factory=TrainConfig)
     version: int = CONFIG_VERSION
 
@@ -293,8 +283,8 @@ class Config:
 
 
 #: the sections in file order; FIXED_SECTIONS are the ones whose class does not depend
-#: on a choice (encoder and head take the chosen component's Params)
-SECTION_NAMES = ("data", "model", "encoder", "head", "adversarial", "train")
+#: on a choice (encoder, head and method take the chosen component's Params)
+SECTION_NAMES = ("data", "model", "encoder", "head", "adversarial", "method", "train")
 FIXED_SECTIONS = {
     "data": DataConfig,
     "model": ModelConfig,

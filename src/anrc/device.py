@@ -2,8 +2,9 @@
 
 ``cpu`` is the default and what every committed CPU result used; ``cuda`` asks for
 the GPU and is a clear error where none is visible; ``auto`` takes the GPU when
-there is one. A model and its featuriser are placed together (:func:`place`), so
-every batch is built where the model's weights are.
+there is one. A model and its featuriser are placed together
+(:meth:`anrc.models.trained.TrainedModel.to`), so every batch is built where the
+model's weights are.
 """
 
 from __future__ import annotations
@@ -24,9 +25,3 @@ def torch_device(name: str) -> torch.device:
     if not torch.cuda.is_available():
         raise AnrcInputError("device 'cuda' asked for, but no CUDA GPU is visible to torch")
     return torch.device("cuda")
-
-
-def place(model: torch.nn.Module, featurizer, device: torch.device) -> None:
-    """Move ``model`` to ``device`` and make ``featurizer`` build its batches there."""
-    model.to(device)
-    featurizer.device = device

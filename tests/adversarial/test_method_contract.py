@@ -16,7 +16,7 @@ from helpers import (
 )
 
 from anrc.adversarial.geometry import per_example_norm, radius
-from anrc.adversarial.methods import METHODS, make_method
+from anrc.adversarial.methods import METHODS, make_method, method_params
 from anrc.adversarial.vat import kl_to
 from anrc.builder import build_model, encoder_class
 from anrc.config import AdversarialConfig
@@ -28,8 +28,11 @@ ALL = METHODS.choices()
 PERTURBING = [m for m in ALL if m != "none"]
 
 
-def _adv(name, **kw):
-    return AdversarialConfig(method=name, **{"epsilon": 0.5, "steps": 3, "replays": 2, **kw})
+def _method(name, epsilon=0.5, scale="absolute", **kw):
+    """Method ``name`` with eps and those of the settings ``kw`` it declares."""
+    given = {"steps": 3, "replays": 2, **kw}
+    adv = AdversarialConfig(method=name, epsilon=epsilon, scale=scale)
+    return make_method(adv, method_params(name, **given))
 
 
 @pytest.mark.parametrize("scale", ["absolute", "relative"])
@@ -38,7 +41,7 @@ def test_perturbation_within_its_bound_and_zero_on_padding(name, scale):
     torch.manual_seed(0)
     model, feat, labels, exs, cfg = tiny("cnn", dropout=0.0)
     b = batch_of(exs, feat, labels)
-    method = make_method(_adv(name, scale=scale, random_start=True))
+    method = _method(name, scale=scale, random_start=True)
     backward_all(method, model, b)  # free: the second replay trains on a moved r
     r = method.last_r
     assert r.shape == model.embed(b).shape and not r.requires_grad
@@ -56,7 +59,7 @@ def test_ascent_never_lowers_the_loss_of_its_start(name, random_start):
     model, feat, labels, exs, cfg = tiny("cnn", dropout=0.0)
     model.eval()  # a fixed function: no dropout
     b = batch_of(exs, feat, labels)
-    method = make_method(_adv(name, epsilon=0.3, steps=4, random_start=random_start))
+    method = _method(name, epsilon=0.3, steps=4, random_start=random_start)
     method.backward(model, one_step(model, b))
     start = method.trace[1] if (name == "pgd" and random_start) else method.trace[0]
     assert method.trace[-1] >= start
@@ -68,9 +71,9 @@ def test_pgd_one_step_is_fgm():
     model, feat, labels, exs, cfg = tiny("cnn", dropout=0.0)
     model.eval()
     b = batch_of(exs, feat, labels)
-    fgm = make_method(_adv("fgm"))
+    fgm = _method("fgm")
     fgm.backward(model, one_step(model, b))
-    pgd = make_method(_adv("pgd", steps=1, step_size=0.5))
+    pgd = _method("pgd", steps=1, step_size=0.5)
     model.zero_grad()
     pgd.backward(model, one_step(model, b))
     torch.testing.assert_close(pgd.last_r, fgm.last_r)
@@ -83,9 +86,9 @@ def test_vat_term_is_zero_without_perturbation():
     b = batch_of(exs, feat, labels)
     logits = model(b).logits.detach()
     assert float(kl_to(logits, logits)) == pytest.approx(0.0, abs=1e-7)
-    vat = make_method(_adv("vat", epsilon=0.0))
+    vat = _method("vat", epsilon=0.0)
     assert float(vat.smoothness(model, b, logits).detach()) == pytest.approx(0.0, abs=1e-7)
-    vat = make_method(_adv("vat", epsilon=1.0))
+    vat = _method("vat", epsilon=1.0)
     assert float(vat.smoothness(model, b, logits).detach()) > 0
 
 
@@ -99,7 +102,7 @@ def test_free_with_one_replay_is_plain_training():
         torch.manual_seed(0)
         model, feat, labels, exs, cfg = tiny("cnn")
         opt, _ = make_optimizer(cfg, model)
-        method = make_method(_adv(name, replays=1))
+        method = _method(name, replays=1)
         torch.manual_seed(1)
         for _ in range(5):
             train_minibatch(model, batch_of(exs, feat, labels), opt, method)
@@ -132,13 +135,14 @@ def _synthetic(n, seed):
 def test_every_method_trains_above_the_majority_class(name):
     train, test = _synthetic(240, 0), _synthetic(120, 1)
     cfg = tiny_config("cnn", hidden=16, filters=16)
-    cfg.adversarial = _adv(name, epsilon=0.1, steps=2)
+    cfg.adversarial = AdversarialConfig(method=name, epsilon=0.1)
+    cfg.method = method_params(name, steps=2, replays=2)
     feat = encoder_class("cnn").build_featurizer(cfg.encoder, cfg.data, train, None)
     labels = LabelSet.from_labels([ex.label for ex in train])
     torch.manual_seed(0)
     model = build_model(cfg, feat, labels, word_dim(cfg))
     opt, _ = make_optimizer(cfg, model)
-    method = make_method(cfg.adversarial)
+    method = make_method(cfg.adversarial, cfg.method)
     rng = np.random.default_rng(0)
     for _epoch in range(8):
         for _, b in feat.batches(train, 16, labels, rng):

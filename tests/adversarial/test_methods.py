@@ -5,7 +5,7 @@ import torch
 from helpers import batch_of, tiny, train_minibatch
 
 from anrc.adversarial.geometry import normalise
-from anrc.adversarial.methods import METHODS, make_method
+from anrc.adversarial.methods import METHODS, make_method, method_params
 from anrc.config import AdversarialConfig
 
 
@@ -69,14 +69,16 @@ def test_registry():
 @pytest.mark.parametrize("objective", ["sum", "adv_only"])
 def test_at_step_costs_two_forward_two_backward(method, passes, objective):
     model, feat, labels, exs, cfg = tiny()
-    adv = AdversarialConfig(method=method, objective=objective)
+    adv = AdversarialConfig(method=method)
     counts = {"fwd": 0, "bwd": 0}
     model.head.register_forward_hook(lambda *a: counts.__setitem__("fwd", counts["fwd"] + 1))
     model.head.register_full_backward_hook(lambda *a: counts.__setitem__("bwd", counts["bwd"] + 1))
     opt = torch.optim.Adam(model.parameters())
     b = batch_of(exs, feat, labels)
     before = [p.detach().clone() for p in model.parameters()]
-    (res,) = train_minibatch(model, b, opt, make_method(adv))
+    (res,) = train_minibatch(
+        model, b, opt, make_method(adv, method_params(method, objective=objective))
+    )
     assert res.finite
     fwd, bwd = passes
     assert counts["fwd"] == fwd

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import batch_of, grouped_vectors, tiny, write_vectors
+from helpers import batch_of, grouped_vectors, tiny, word_dim, write_vectors
 
 import anrc
 from anrc.adversarial.geometry import radius
@@ -14,6 +14,7 @@ from anrc.attacks.embedding import evaluate_under_attack, fgm_attack, pgd_attack
 from anrc.attacks.word import Neighbours, budget, candidate_positions, greedy_attack, random_attack
 from anrc.builder import load_config
 from anrc.cli import main
+from anrc.models.trained import TrainedModel
 from anrc.training.loop import train
 
 
@@ -50,8 +51,9 @@ def test_relative_eps_scales_each_sentence_by_its_input():
     assert (r.flatten(1).norm(dim=1) <= want * (1 + 1e-5)).all()
     assert (r[~b.mask] == 0).all()
     assert len(set(want.tolist())) > 1  # sentences of different lengths get different radii
-    clean = evaluate_under_attack(model, feat, labels, exs, "pgd", 0.0, relative=True)
-    huge = evaluate_under_attack(model, feat, labels, exs, "pgd", 5.0, relative=True, steps=3)
+    trained = TrainedModel(cfg, model, feat, labels, word_dim(cfg))
+    clean = evaluate_under_attack(trained, exs, "pgd", 0.0, relative=True)
+    huge = evaluate_under_attack(trained, exs, "pgd", 5.0, relative=True, steps=3)
     assert huge["accuracy"] <= clean["accuracy"]
 
 
@@ -77,7 +79,7 @@ def small_run(tmp_path_factory, data_dir):
 
 
 def _model_neighbours(clf):
-    words, w = clf.model.encoder.input_vectors(clf.featurizer)
+    words, w = clf.trained.network.encoder.input_vectors(clf.trained.featurizer)
     return Neighbours(words, w, k=10, min_cos=-1.0)
 
 
@@ -158,7 +160,7 @@ def test_word_attack_neighbours_from_named_vectors(small_run, data_dir, tmp_path
     from anrc.data import read, write_semeval
 
     clf = anrc.load(small_run)
-    words = [t for t in clf.featurizer.vocab.itos if t.isalpha()][:300]
+    words = [t for t in clf.trained.featurizer.vocab.itos if t.isalpha()][:300]
     # 30 clusters of words: neighbours (cosine > 0.6) exist only inside a cluster.
     vec = write_vectors(grouped_vectors(words, groups=30), tmp_path / "vectors.txt")
     data = tmp_path / "t.txt"

@@ -4,14 +4,14 @@ import json
 
 import numpy as np
 import torch
-from helpers import examples, tiny
+from helpers import examples, tiny, word_dim
 
 from anrc.cli import main
 from anrc.cli.ensemble import ensemble_probs
 from anrc.data import write_semeval
 from anrc.inference.api import RelationClassifier
 from anrc.inference.predict import predict_probs
-from anrc.rundir import save_run
+from anrc.models.trained import TrainedModel
 
 
 def _runs(tmp_path, n=2):
@@ -23,8 +23,8 @@ def _runs(tmp_path, n=2):
             p.data.normal_()
         cfg.data.test = str(tmp_path / "test.txt")
         d = tmp_path / f"run{i}"
-        save_run(d, cfg, model.eval(), feat, labels, word_dim=6)
-        dirs.append((d, RelationClassifier(cfg, model, feat, labels)))
+        TrainedModel(cfg, model.eval(), feat, labels, 6).save(d)
+        dirs.append((d, RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg)))))
     write_semeval(examples(), tmp_path / "test.txt")
     return dirs
 
@@ -32,7 +32,7 @@ def _runs(tmp_path, n=2):
 def test_average_of_probabilities(tmp_path):
     runs = _runs(tmp_path)
     exs = examples()
-    probs = [predict_probs(c.model, c.featurizer, exs)[0] for _, c in runs]
+    probs = [predict_probs(c.trained, exs)[0] for _, c in runs]
     avg = ensemble_probs([c for _, c in runs], exs)
     np.testing.assert_allclose(avg, (probs[0] + probs[1]) / 2, rtol=1e-6)
 

@@ -131,10 +131,10 @@ def test_a_run_on_piece_vectors_trains_and_loads_without_them(tmp_path, data_dir
     with monkeypatch.context() as m:  # loading never reads the vectors again
         m.setattr("anrc.data.vectors.load_pieces", lambda name: pytest.fail("read"))
         clf = anrc.load(tmp_path / "run")
-    table = clf.model.encoder.get_input_embeddings().weight
+    table = clf.trained.network.encoder.get_input_embeddings().weight
     assert table.shape[1] == 16  # the tiny transformer's width, not encoder.word_dim
     v = load_vectors(f"pieces:{folder}")
-    rows, found = v.lookup(clf.featurizer.vocab.itos)
+    rows, found = v.lookup(clf.trained.featurizer.vocab.itos)
     assert found.sum() > 10  # the tiny vocabulary's words among SemEval's
     # fine-tuned rows moved from the pieces' means, but not far in one epoch of 200
     i = int(np.flatnonzero(found)[-1])

@@ -17,7 +17,7 @@ from anrc.export.onnx_export import (  # noqa: E402
 )
 from anrc.inference.predict import predict_probs  # noqa: E402
 from anrc.models.encoders import ENCODERS  # noqa: E402
-from anrc.rundir import save_run  # noqa: E402
+from anrc.models.trained import TrainedModel  # noqa: E402
 
 MARKERS = {"att-blstm": "tags", "entity-lstm": "tags", "transformer": "punct"}
 TAGGED = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
@@ -31,7 +31,7 @@ def _saved(name, folder, **kw):
         kw.update(attention_heads=2, latent_types=2)
     model, feat, labels, exs, cfg = tiny(name, MARKERS.get(name, "none"), **kw)
     model.eval()
-    save_run(folder, cfg, model, feat, labels, word_dim=word_dim(cfg))
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(folder)
     return model, feat, labels, exs
 
 
@@ -76,7 +76,7 @@ def test_every_encoder_exports_one_file_that_matches_pytorch(name, exported):
     clf = OnnxClassifier(done.path, run)
     exs = _longer(exs)
     for batch_size in (1, 3, 64):  # dynamic batch size and length
-        ours, _ = predict_probs(model, feat, exs, batch_size)
+        ours, _ = predict_probs(TrainedModel.load(run), exs, batch_size)
         theirs = clf.predict_probs(exs, batch_size)
         assert abs(ours - theirs).max() < 1e-5
     assert clf.predict_labels(exs) == [labels.labels[i] for i in ours.argmax(1)]

@@ -11,7 +11,7 @@ from anrc.cli import main
 from anrc.data.answers import read_answers
 from anrc.data.formats import write_semeval
 from anrc.metrics.scorer import score
-from anrc.rundir import save_run
+from anrc.models.trained import TrainedModel
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def trained(tmp_path):
     """A saved tiny run with a training summary, and a labelled test file for it."""
     model, feat, labels, exs, cfg = tiny("att-blstm", "tags")
     run = tmp_path / "run"
-    save_run(run, cfg, model.eval(), feat, labels, word_dim=word_dim(cfg))
+    TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg)).save(run)
     summary = {"selected_epoch": 3, "epochs_run": 5, "train_examples": 4, "dev_examples": 2}
     summary["dev_f1"] = 50.0
     (run / "scores.json").write_text(json.dumps({"summary": summary}))

@@ -3,6 +3,7 @@ and the model's files, and that each form answers like fp32 on a tiny model whil
 fp32 model stays the one gradients go through."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import anrc
 from anrc.errors import AnrcInputError
 from anrc.inference.api import RelationClassifier
 from anrc.inference.forms import BF16_FLAGS, ONNX_INT8, Runtime, choose, cpu_flags
-from anrc.rundir import load_run, save_run
+from anrc.models.trained import TrainedModel
 
 CPU = torch.device("cpu")
 
@@ -55,9 +56,9 @@ def test_anrc_form_fixes_auto_and_a_bad_name_is_one_line(monkeypatch):
 
 def _classifier(tmp_path, form):
     model, feat, labels, exs, cfg = tiny("att-blstm", "tags")
-    save_run(tmp_path / "run", cfg, model.eval(), feat, labels, word_dim=word_dim(cfg))
-    run = load_run(tmp_path / "run")
-    return RelationClassifier(run.config, run.model, run.featurizer, run.labels, form)
+    TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg)).save(tmp_path / "run")
+    run = TrainedModel.load(tmp_path / "run")
+    return RelationClassifier(run, form)
 
 
 @pytest.mark.parametrize("form", ["bf16", "int8"])
@@ -71,20 +72,20 @@ def test_each_form_answers_close_to_fp32_and_gradients_stay_fp32(tmp_path, form)
     assert np.abs(p - p32).max() < 0.05  # a tiny model's probabilities, nearly unchanged
     assert other.form == form
     if form == "int8":  # a quantised copy: the classifier's own model is untouched
-        assert other.runtime.model is not other.model
-        assert any(isinstance(m, torch.nn.Linear) for m in other.model.modules())
+        assert other.runtime.trained.network is not other.trained.network
+        assert any(isinstance(m, torch.nn.Linear) for m in other.trained.network.modules())
     pred = other.predict_many(exs[:2], with_saliency=True)  # saliency: fp32 gradients
     assert all(len(x.saliency) == len(x.tokens) for x in pred)
 
 
 def test_a_form_that_needs_the_cpu_is_refused_elsewhere():
     with pytest.raises(AnrcInputError, match="for the CPU"):
-        Runtime(torch.nn.Linear(1, 1), "bf16", torch.device("cuda"))
+        Runtime(SimpleNamespace(device=torch.device("cuda")), "bf16")
 
 
 def test_onnx_int8_needs_its_file(tmp_path):
     with pytest.raises(AnrcInputError, match="model.int8.onnx not found"):
-        Runtime(torch.nn.Linear(1, 1), "onnx-int8", CPU, tmp_path)
+        Runtime(SimpleNamespace(device=CPU), "onnx-int8", tmp_path)
 
 
 def test_a_package_with_onnx_is_loaded_in_that_form_by_auto(tmp_path, auto):
@@ -95,7 +96,7 @@ def test_a_package_with_onnx_is_loaded_in_that_form_by_auto(tmp_path, auto):
 
     model, feat, labels, exs, cfg = tiny("att-blstm", "tags")
     run = tmp_path / "run"
-    save_run(run, cfg, model.eval(), feat, labels, word_dim=word_dim(cfg))
+    TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg)).save(run)
     (run / "scores.json").write_text(json.dumps({"summary": {"train_examples": 4}}))
     test = tmp_path / "test.txt"
     write_semeval(examples(), test)

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from helpers import tiny
+from helpers import tiny, word_dim
 
 from anrc.inference.api import RelationClassifier
 from anrc.inference.stream import completed_records, predict_stream
-from anrc.rundir import save_run
+from anrc.models.trained import TrainedModel
 
 GOOD = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
 
@@ -19,7 +19,7 @@ GOOD = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
 def run_dir(tmp_path_factory):
     model, feat, labels, _, cfg = tiny()
     out = tmp_path_factory.mktemp("tinyrun")
-    save_run(out, cfg, model, feat, labels, word_dim=6)
+    TrainedModel(cfg, model, feat, labels, 6).save(out)
     return out
 
 
@@ -61,7 +61,7 @@ def test_windows_are_bounded_and_sorted_within(run_dir, tmp_path, monkeypatch):
         sizes.append(len(items))
         return real(self, items, batch_size)
 
-    real_batches = clf.featurizer.batches
+    real_batches = clf.trained.featurizer.batches
 
     def batches(examples, batch_size, *a, **k):
         for idx, b in real_batches(examples, batch_size, *a, **k):
@@ -69,7 +69,7 @@ def test_windows_are_bounded_and_sorted_within(run_dir, tmp_path, monkeypatch):
             yield idx, b
 
     monkeypatch.setattr(RelationClassifier, "predict_many", spy)
-    monkeypatch.setattr(clf.featurizer, "batches", batches)
+    monkeypatch.setattr(clf.trained.featurizer, "batches", batches)
     p, _ = _input(tmp_path, 2 * WINDOW + 100, bad_every=10**9)
     predict_stream(clf, str(p), io.StringIO(), batch_size=64)
     assert sizes == [WINDOW, WINDOW, 100]
@@ -116,7 +116,7 @@ def test_a_sentence_the_model_cannot_take_is_a_bad_line_not_a_lost_batch(tmp_pat
     and the lines around it are answered."""
     pytest.importorskip("transformers")
     model, feat, labels, _, cfg = tiny("transformer", "punct", max_length=12)
-    clf = RelationClassifier(cfg, model, feat, labels)
+    clf = RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg)))
     far = "The <e1>singer</e1> " + "and " * 40 + "a <e2>commotion</e2> ."
     huge = "The <e1>" + "singer " * 20 + "</e1> caused a <e2>commotion</e2> ."
     p = tmp_path / "in.txt"

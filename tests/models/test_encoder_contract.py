@@ -6,7 +6,7 @@ from helpers import batch_of, tiny, word_dim
 
 from anrc.inference.api import RelationClassifier
 from anrc.models.encoders import ENCODERS
-from anrc.rundir import load_run, save_run
+from anrc.models.trained import TrainedModel
 
 
 def _markers(name):
@@ -70,10 +70,12 @@ def test_a_perturbation_on_embeds_changes_the_loss(name, markers):
 def test_save_load_identical_predictions(name, markers, tmp_path):
     model, feat, labels, exs, cfg = _tiny(name, markers)
     model.eval()
-    save_run(tmp_path, cfg, model, feat, labels, word_dim=word_dim(cfg))
-    run = load_run(tmp_path)
-    before = RelationClassifier(cfg, model, feat, labels).predict_many(exs)
-    after = RelationClassifier(run.config, run.model, run.featurizer, run.labels).predict_many(exs)
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(tmp_path)
+    run = TrainedModel.load(tmp_path)
+    before = RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg))).predict_many(
+        exs
+    )
+    after = RelationClassifier(run).predict_many(exs)
     assert [p.label for p in before] == [p.label for p in after]
     for p, q in zip(before, after, strict=True):
         assert p.scores == q.scores
@@ -98,9 +100,9 @@ def test_compact_weights_load_close_to_the_trained_ones(name, markers, weights, 
 
     model, feat, labels, exs, cfg = _tiny(name, markers)
     model.eval()
-    save_run(tmp_path, cfg, model, feat, labels, word_dim=word_dim(cfg), weights=weights)
-    run = load_run(tmp_path)
-    want, got = model.state_dict(), run.model.state_dict()
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(tmp_path, weights=weights)
+    run = TrainedModel.load(tmp_path)
+    want, got = model.state_dict(), run.network.state_dict()
     for key, tensor in want.items():
         if not tensor.is_floating_point():
             continue
@@ -113,7 +115,7 @@ def test_compact_weights_load_close_to_the_trained_ones(name, markers, weights, 
         assert f.metadata()["weights"] == weights
     assert stored == (torch.float16 if weights == "fp16" else torch.int8)
     b = batch_of(exs, feat, labels)
-    torch.testing.assert_close(run.model(b).logits, model(b).logits, atol=0.05, rtol=0.05)
+    torch.testing.assert_close(run.network(b).logits, model(b).logits, atol=0.05, rtol=0.05)
 
 
 @pytest.mark.parametrize("name", ENCODERS.choices())

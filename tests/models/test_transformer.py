@@ -193,7 +193,7 @@ def test_an_mpnet_body_keeps_the_contract(tmp_path):
     from helpers import batch_of, word_dim
 
     from anrc.inference.api import RelationClassifier
-    from anrc.rundir import load_run, save_run
+    from anrc.models.trained import TrainedModel
 
     model, feat, labels, exs, cfg = tiny("transformer", "punct", body="mpnet", dropout=0.0)
     assert type(model.encoder.body).__name__ == "MPNetModel" and feat.pad_id == 1
@@ -208,12 +208,14 @@ def test_an_mpnet_body_keeps_the_contract(tmp_path):
     (g,) = torch.autograd.grad(clean, x)
     after = model(b, embeds=x.detach() + 0.5 * g / g.norm(), targets=b.labels).loss
     assert float(after.detach()) > float(clean.detach())
-    save_run(tmp_path, cfg, model, feat, labels, word_dim=word_dim(cfg))
-    run = load_run(tmp_path)
-    again = RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(tmp_path)
+    run = TrainedModel.load(tmp_path)
+    again = RelationClassifier(run)
     assert (
         again.predict_many(exs)[0].scores
-        == RelationClassifier(cfg, model, feat, labels).predict_many(exs)[0].scores
+        == RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg)))
+        .predict_many(exs)[0]
+        .scores
     )
 
 

@@ -2,14 +2,14 @@ import pytest
 from helpers import tiny, word_dim
 
 from anrc.inference.api import RelationClassifier
-from anrc.rundir import load_run, save_run
+from anrc.models.trained import TrainedModel
 
 
 def _saved_and_loaded(encoder: str, folder, **tiny_kw) -> RelationClassifier:
     model, feat, labels, exs, cfg = tiny(encoder, **tiny_kw)
-    save_run(folder, cfg, model, feat, labels, word_dim=word_dim(cfg))
-    run = load_run(folder)
-    return RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(folder)
+    run = TrainedModel.load(folder)
+    return RelationClassifier(run)
 
 
 @pytest.fixture(scope="session")

@@ -165,12 +165,15 @@ def test_a_sentence_the_model_cannot_take_is_answered_in_place_and_far_entities_
     goes); an entity longer than the model takes is an error in its place among many
     (the others answered, as alone) and a 422 naming the problem alone, not a 500."""
     pytest.importorskip("transformers")
-    from helpers import tiny
+    from helpers import tiny, word_dim
 
     from anrc.inference.api import RelationClassifier
+    from anrc.models.trained import TrainedModel
 
     model, feat, labels, _, cfg = tiny("transformer", "punct", max_length=12)
-    client = TestClient(create_app(RelationClassifier(cfg, model, feat, labels)))
+    client = TestClient(
+        create_app(RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg))))
+    )
     far = "The <e1>singer</e1> " + "and " * 40 + "a <e2>commotion</e2> ."
     assert client.post("/predict", json={"sentence": far}).status_code == 200
     huge = "The <e1>" + "singer " * 20 + "</e1> caused a <e2>commotion</e2> ."

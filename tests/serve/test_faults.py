@@ -34,12 +34,15 @@ def client(classifier):
 @pytest.fixture(scope="module")
 def transformer_client():
     pytest.importorskip("transformers")
-    from helpers import tiny
+    from helpers import tiny, word_dim
 
     from anrc.inference.api import RelationClassifier
+    from anrc.models.trained import TrainedModel
 
     model, feat, labels, _, cfg = tiny("transformer", "punct")
-    return TestClient(create_app(RelationClassifier(cfg, model.eval(), feat, labels)))
+    return TestClient(
+        create_app(RelationClassifier(TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg))))
+    )
 
 
 def _post(client, body: bytes):
@@ -150,12 +153,12 @@ def test_att_blstm_returns_its_attention(tmp_path):
     from helpers import tiny, word_dim
 
     from anrc.inference.api import RelationClassifier
-    from anrc.rundir import load_run, save_run
+    from anrc.models.trained import TrainedModel
 
     model, feat, labels, exs, cfg = tiny("att-blstm", "tags", pooling="attention")
-    save_run(tmp_path, cfg, model.eval(), feat, labels, word_dim=word_dim(cfg))
-    run = load_run(tmp_path)
-    clf = RelationClassifier(run.config, run.model, run.featurizer, run.labels)
+    TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg)).save(tmp_path)
+    run = TrainedModel.load(tmp_path)
+    clf = RelationClassifier(run)
     p = TestClient(create_app(clf)).post("/predict", json=TAGGED).json()["prediction"]
     assert p["attention"] is not None and len(p["attention"]) == len(p["tokens"])
     assert np.isclose(sum(p["attention"]), 1.0, atol=1e-4) and min(p["attention"]) >= 0

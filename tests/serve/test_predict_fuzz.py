@@ -32,12 +32,13 @@ def strict_json(text: str):
 
 @pytest.fixture(scope="module")
 def clf():
-    from helpers import tiny
+    from helpers import tiny, word_dim
 
     from anrc.inference.api import RelationClassifier
+    from anrc.models.trained import TrainedModel
 
     model, feat, labels, _, cfg = tiny("transformer", "punct", max_length=24)
-    return RelationClassifier(cfg, model.eval(), feat, labels)
+    return RelationClassifier(TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg)))
 
 
 @pytest.fixture(scope="module")

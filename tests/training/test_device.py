@@ -7,14 +7,14 @@ import pytest
 import torch
 from helpers import batch_of, tiny, train_minibatch, word_dim
 
-from anrc.adversarial.methods import METHODS, make_method
+from anrc.adversarial.methods import METHODS, make_method, method_params
 from anrc.attacks.embedding import evaluate_under_attack
 from anrc.builder import load_config
 from anrc.config import AdversarialConfig
-from anrc.device import place, torch_device
+from anrc.device import torch_device
 from anrc.inference.predict import predict_probs
 from anrc.models.encoders import ENCODERS
-from anrc.rundir import load_run, save_run
+from anrc.models.trained import TrainedModel
 from anrc.training.setup import make_optimizer
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible")
@@ -55,8 +55,8 @@ def test_batches_follow_the_featurizer_device_and_lengths_stay_on_the_cpu():
     model, feat, labels, exs, cfg = _tiny("cnn")
     b = batch_of(exs, feat, labels)
     assert b.to(CPU) is b  # no copy where the batch already is
-    place(model, feat, CPU)
-    assert feat.device == CPU and batch_of(exs, feat, labels).ids.device == CPU
+    trained = TrainedModel(cfg, model, feat, labels, word_dim(cfg)).to(CPU)
+    assert trained.device == feat.device == CPU and batch_of(exs, feat, labels).ids.device == CPU
     meta = b.to(torch.device("meta"))
     assert meta.ids.device.type == "meta" and meta.labels.device.type == "meta"
     assert meta.lengths.device == CPU  # pack_padded_sequence wants the lengths there
@@ -68,12 +68,12 @@ def test_gpu_logits_match_the_cpu(name):
     model, feat, labels, exs, cfg = _tiny(name)
     model.eval()
     on_cpu = model(batch_of(exs, feat, labels)).logits
-    gpu_model, gpu_feat = copy.deepcopy(model), copy.deepcopy(feat)
-    place(gpu_model, gpu_feat, torch_device("cuda"))
-    out = gpu_model(batch_of(exs, gpu_feat, labels)).logits
+    gpu = TrainedModel(cfg, copy.deepcopy(model), copy.deepcopy(feat), labels, word_dim(cfg))
+    gpu.to(torch_device("cuda"))
+    out = gpu.network(batch_of(exs, gpu.featurizer, labels)).logits
     assert out.device.type == "cuda"
     torch.testing.assert_close(out.cpu(), on_cpu, rtol=1e-3, atol=1e-4)
-    probs, _ = predict_probs(gpu_model, gpu_feat, exs)
+    probs, _ = predict_probs(gpu, exs)
     torch.testing.assert_close(torch.from_numpy(probs), on_cpu.softmax(-1), rtol=1e-3, atol=1e-4)
 
 
@@ -82,9 +82,9 @@ def test_gpu_logits_match_the_cpu(name):
 @pytest.mark.parametrize("name", ENCODERS.choices())
 def test_every_method_trains_every_encoder_on_the_gpu(name, method):
     model, feat, labels, exs, cfg = _tiny(name)
-    place(model, feat, torch_device("cuda"))
-    adv = AdversarialConfig(method=method, epsilon=0.5, steps=2, replays=2, random_start=True)
-    m = make_method(adv)
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).to(torch_device("cuda"))
+    adv = AdversarialConfig(method=method, epsilon=0.5)
+    m = make_method(adv, method_params(method, steps=2, replays=2, random_start=True))
     opt, _ = make_optimizer(cfg, model)
     b = batch_of(exs, feat, labels)
     before = [p.detach().clone() for p in model.parameters()]
@@ -97,15 +97,14 @@ def test_every_method_trains_every_encoder_on_the_gpu(name, method):
 @needs_gpu
 def test_saved_gpu_run_loads_on_the_cpu_with_the_same_predictions(tmp_path):
     model, feat, labels, exs, cfg = _tiny("transformer")
-    place(model, feat, torch_device("cuda"))
-    model.eval()
-    gpu_probs, _ = predict_probs(model, feat, exs)
-    save_run(tmp_path, cfg, model, feat, labels, word_dim(cfg))
-    run = load_run(tmp_path)
-    assert all(p.device == CPU for p in run.model.parameters())
-    cpu_probs, _ = predict_probs(run.model, run.featurizer, exs)
+    trained = TrainedModel(cfg, model, feat, labels, word_dim(cfg)).to(torch_device("cuda"))
+    gpu_probs, _ = predict_probs(trained.eval(), exs)
+    trained.save(tmp_path)
+    run = TrainedModel.load(tmp_path)
+    assert all(p.device == CPU for p in run.network.parameters())
+    cpu_probs, _ = predict_probs(run, exs)
     torch.testing.assert_close(
         torch.from_numpy(cpu_probs), torch.from_numpy(gpu_probs), rtol=1e-3, atol=1e-4
     )
-    res = evaluate_under_attack(model, feat, labels, exs, "pgd", 0.5, steps=2)
+    res = evaluate_under_attack(trained, exs, "pgd", 0.5, steps=2)
     assert len(res["predictions"]) == len(exs)

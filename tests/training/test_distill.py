@@ -12,7 +12,7 @@ from test_reliability import tiny_overrides
 from anrc.builder import load_config
 from anrc.data.labels import LabelSet
 from anrc.errors import AnrcInputError
-from anrc.rundir import save_run
+from anrc.models.trained import TrainedModel
 from anrc.training.distill import teacher_probs, transfer_set
 from anrc.training.loop import train
 from anrc.training.loss import Distillation, Loss
@@ -55,7 +55,7 @@ def test_soft_term_pulls_the_student_towards_the_teacher():
 def teacher_run(tmp_path_factory):
     model, feat, labels, exs, cfg = tiny("cnn")
     out = tmp_path_factory.mktemp("teacher")
-    save_run(out, cfg, model.eval(), feat, labels, word_dim(cfg))
+    TrainedModel(cfg, model.eval(), feat, labels, word_dim(cfg)).save(out)
     return out, model, feat, labels, exs
 
 
@@ -63,7 +63,9 @@ def test_teacher_targets_follow_the_students_label_order_and_temperature(teacher
     from anrc.inference.predict import predict_probs
 
     out, model, feat, labels, exs = teacher_run
-    own, _ = predict_probs(model, feat, exs)
+    from anrc.models.trained import TrainedModel
+
+    own, _ = predict_probs(TrainedModel.load(out), exs)
     first, *rest = labels.labels  # the negative class stays first
     flipped = LabelSet((first, *reversed(rest)), labels.negative)
     soft = teacher_probs(str(out), exs, flipped, 1.0)

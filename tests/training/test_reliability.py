@@ -1,5 +1,6 @@
 """Faults: interruption and resume, SIGKILL, non-finite loss, damaged checkpoints, determinism."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from anrc.adversarial.methods import METHODS
 from anrc.builder import load_config
 from anrc.training import step as train_mod
 from anrc.training.checkpoint import CheckpointError, load_checkpoint
@@ -228,12 +230,13 @@ def test_resume_is_exact_with_every_method(name, tmp_path, data_dir, monkeypatch
     extra = {
         "adversarial.method": name,
         "adversarial.epsilon": "0.5",
-        "adversarial.steps": "2",
-        "adversarial.replays": "2",
-        "adversarial.random_start": "true",
         "data.train_limit": "160",
         "train.batch_size": "32",
     }
+    own = {f.name for f in dataclasses.fields(METHODS.get(name).Params)}
+    for key, value in {"steps": "2", "replays": "2", "random_start": "true"}.items():
+        if key in own:  # the method's own settings ([method]); the others it would refuse
+            extra[f"method.{key}"] = value
     if name == "vat":  # the unlabelled draw must repeat on resume too
         extra["data.unlabelled"] = str(data_dir / "TRAIN_FILE.TXT")
     overrides = tiny_overrides(data_dir, **extra)

@@ -11,7 +11,7 @@ import torch
 import anrc
 from anrc.builder import load_config
 from anrc.data import read
-from anrc.rundir import RunLoadError, load_run
+from anrc.models.trained import RunLoadError, TrainedModel
 from anrc.training.loop import train
 
 
@@ -152,13 +152,13 @@ def test_refuses_tampered_weights(run_dir, tmp_path):
     data = (bad / "model.safetensors").read_bytes()
     (bad / "model.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(RunLoadError, match="model.safetensors"):
-        load_run(bad)
+        TrainedModel.load(bad)
     shutil.copy(out / "model.safetensors", bad / "model.safetensors")
     vocab = json.loads((bad / "vocab.json").read_text())
     vocab["itos"] = vocab["itos"][:-5]
     (bad / "vocab.json").write_text(json.dumps(vocab))
     with pytest.raises(RunLoadError, match="shape|vocabulary"):
-        load_run(bad)
+        TrainedModel.load(bad)
 
 
 def test_refuses_pickle(tmp_path, run_dir):
@@ -175,5 +175,5 @@ def test_refuses_pickle(tmp_path, run_dir):
 
     torch.save({"x": Evil()}, bad / "model.safetensors")
     with pytest.raises(RunLoadError):
-        load_run(bad)
+        TrainedModel.load(bad)
     assert not marker.exists()

@@ -1,6 +1,6 @@
 """Adversarial training for free (Shafahi et al. 2019), L2 version on the embedded input.
 
-Each minibatch is replayed m times (``adversarial.replays``): the :meth:`steps`
+Each minibatch is replayed m times (``method.replays``): the :meth:`steps`
 hook gives the training loop m optimiser steps on it. The single backward pass of a
 replay gives both the parameter gradient and the gradient g with respect to the
 perturbation, which moves r for the next replay:
@@ -15,26 +15,35 @@ one shape; sentences differ in length), so m = 1 is plain training.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from anrc.adversarial.geometry import normalise, project
-from anrc.adversarial.methods import METHODS, AdversarialMethod, Step, StepLoss
+from anrc.adversarial.methods import METHODS, AdversarialMethod, Step, StepLoss, setting
+
+
+@dataclass
+class FreeParams:
+    replays: int = setting(4, "times each minibatch is replayed (m); divide max_epochs by m")
+
+    def __post_init__(self) -> None:
+        if self.replays < 1:
+            raise ValueError("method.replays must be >= 1")
 
 
 @METHODS.register("free")
 class FreeAT(AdversarialMethod):
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self._r: torch.Tensor | None = None  # carried from replay to replay of a minibatch
+    Params = FreeParams
 
-    def describe(self) -> str:
-        c = self.cfg
-        return f"free(epsilon={c.epsilon}, scale={c.scale}, replays={c.replays})"
+    def __init__(self, cfg, params=None):
+        super().__init__(cfg, params)
+        self._r: torch.Tensor | None = None  # carried from replay to replay of a minibatch
 
     def steps(self, batch, loss, unlabelled) -> list[Step]:
         """m replays of the minibatch; r starts at zero for each minibatch."""
         self._r = None
-        return [Step(batch, loss)] * self.cfg.replays
+        return [Step(batch, loss)] * self.params.replays
 
     def backward(self, model, step: Step) -> StepLoss:
         batch = step.batch

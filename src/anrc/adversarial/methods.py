@@ -12,25 +12,31 @@ One hook, :meth:`AdversarialMethod.steps`, says what the optimiser steps of a
 minibatch work on: one step by default; free AT replays the minibatch m times;
 VAT adds a batch of unlabelled sentences.
 
-Methods register by name in :data:`METHODS`; ``adversarial.method`` picks one.
+Methods register by name in :data:`METHODS`; ``adversarial.method`` picks one. Each
+declares its own settings as a ``Params`` dataclass beside its code (the config's
+``[method]`` section); ``[adversarial]`` holds what they share: the name, eps and how eps
+is measured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import torch
 
 from anrc.adversarial.geometry import normalise, radius
-from anrc.models.batch import Batch
 from anrc.registry import Registry
+
+if TYPE_CHECKING:  # the methods work through the seam, whatever the model
+    from anrc.models.batch import Batch
 
 METHODS: Registry[type[AdversarialMethod]] = Registry("adversarial method")
 
 
 #: loss(logits (B, C), batch) -> the scalar minimised (anrc.training.loss.Loss)
-LossFn = Callable[[torch.Tensor, Batch], torch.Tensor]
+LossFn = Callable[[torch.Tensor, "Batch"], torch.Tensor]
 
 
 @dataclass
@@ -48,22 +54,47 @@ class StepLoss:
     clean: torch.Tensor  # the loss on the unperturbed batch (detached)
 
 
+def setting(default, help: str):
+    """A method setting with its help text (``anrc train --show-config`` prints it)."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class NoParams:
+    """A method without settings of its own."""
+
+
+@dataclass
+class OneStepParams:
+    weight: float = setting(1.0, "lambda: loss = clean + lambda * adversarial (Eq. 7)")
+    objective: str = setting("sum", "sum (clean + lambda * adv) or adv_only (Eq. 7 replaces Eq. 5)")
+
+    def __post_init__(self) -> None:
+        if self.objective not in ("sum", "adv_only"):
+            raise ValueError(f"method.objective must be sum or adv_only; got {self.objective!r}")
+        if self.weight < 0:
+            raise ValueError("method.weight must be >= 0")
+
+
 class AdversarialMethod:
-    """Base: plain training, ``loss = L(x)`` (also the ``none`` method)."""
+    """Base: plain training, ``loss = L(x)`` (also the ``none`` method).
+
+    ``cfg`` is the ``[adversarial]`` section (name, eps, scale), ``params`` the method's
+    own ``Params`` (the ``[method]`` section; its defaults when None)."""
 
     needs_gradient = False  # whether the perturbation uses the loss gradient
+    Params: type = NoParams
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, params=None):
         self.cfg = cfg  # the AdversarialConfig
+        self.params = params if params is not None else self.Params()
         self.epsilon = cfg.epsilon
 
     def describe(self) -> str:
         """The method's hyper-parameters, printed at the start of a run."""
         c = self.cfg
-        return (
-            f"{self.registered_name}(epsilon={c.epsilon}, weight={c.weight}, "
-            f"objective={c.objective})"
-        )
+        own = ", ".join(f"{k}={v}" for k, v in asdict(self.params).items())
+        return f"{self.registered_name}(epsilon={c.epsilon}, scale={c.scale}, {own})"
 
     def __repr__(self) -> str:
         return self.describe()
@@ -116,11 +147,13 @@ class OneStepPerturbation(AdversarialMethod):
     adv_only`` Eq. 7 replaces Eq. 5: only lambda * L_adv is minimised.
     """
 
+    Params = OneStepParams
+
     def direction(self, x: torch.Tensor, grad: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
     def backward(self, model, step: Step) -> StepLoss:
-        c, batch = self.cfg, step.batch
+        c, batch = self.params, step.batch
         x = embed_for_gradient(model, batch)  # (B, L, D)
         clean = step.loss(model(batch, embeds=x).logits, batch)
         grad = None
@@ -159,6 +192,15 @@ class FGM(OneStepPerturbation):
         return grad
 
 
-def make_method(cfg) -> AdversarialMethod:
-    """The method ``cfg.method`` names (cfg: the AdversarialConfig)."""
-    return METHODS.get(cfg.method)(cfg)
+def make_method(cfg, params=None) -> AdversarialMethod:
+    """The method ``cfg.method`` names (cfg: the AdversarialConfig; params: its ``[method]``
+    section, the method's defaults when None)."""
+    return METHODS.get(cfg.method)(cfg, params)
+
+
+def method_params(name: str, **given):
+    """Method ``name``'s ``Params`` from those of ``given`` it declares (the others are
+    left out: for a grid of methods with one set of settings, as in benchmarks)."""
+    klass = METHODS.get(name).Params
+    own = {f.name for f in fields(klass)}
+    return klass(**{k: v for k, v in given.items() if k in own})

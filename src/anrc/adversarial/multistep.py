@@ -6,7 +6,7 @@ after every step (L2 over real tokens; padding stays zero):
 
     r_{k+1} = Proj_eps( r_k + alpha * g_k / ||g_k|| ),  g_k = dL(x + r_k) / dr
 
-PGD trains on the last point only (``adversarial.objective``: clean + lambda *
+PGD trains on the last point only (``method.objective``: clean + lambda *
 L(x + r_K), or L(x + r_K) alone); FreeLB back-propagates each of the K perturbed
 losses as it goes, so the parameter update is the mean of the K gradients, at
 the cost of the same K passes.
@@ -14,43 +14,65 @@ the cost of the same K passes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import torch
 
 from anrc.adversarial.geometry import normalise, project, random_in_ball
 from anrc.adversarial.methods import (
     METHODS,
     AdversarialMethod,
+    OneStepParams,
     Step,
     StepLoss,
     embed_for_gradient,
+    setting,
 )
-from anrc.models.batch import Batch
+
+if TYPE_CHECKING:  # the methods work through the seam, whatever the model
+    from anrc.models.batch import Batch
+
+
+@dataclass
+class AscentParams:
+    steps: int = setting(3, "ascent steps K")
+    step_size: float = setting(
+        0.0, "ascent step alpha (a radius, scaled like eps); 0 = 2.5 * eps / steps"
+    )
+    random_start: bool = setting(False, "start from a random point in the eps ball")
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.step_size < 0:
+            raise ValueError("method.steps must be >= 1, method.step_size >= 0")
+
+
+@dataclass
+class PGDParams(AscentParams, OneStepParams):
+    """PGD's ascent, then Eq. 7's weight and objective on its last point."""
+
+    def __post_init__(self) -> None:
+        AscentParams.__post_init__(self)
+        OneStepParams.__post_init__(self)
 
 
 class MultiStep(AdversarialMethod):
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.ascents = cfg.steps
+    Params = AscentParams
+
+    def __init__(self, cfg, params=None):
+        super().__init__(cfg, params)
+        self.ascents = self.params.steps
         #: the loss at each point visited on the last batch (for inspection and tests)
         self.trace: list[float] = []
 
-    def describe(self) -> str:
-        c = self.cfg
-        alpha = c.step_size or f"2.5*eps/{c.steps}"
-        return (
-            f"{self.registered_name}(epsilon={c.epsilon}, scale={c.scale}, steps={c.steps}, "
-            f"step_size={alpha}, random_start={c.random_start}, weight={c.weight}, "
-            f"objective={c.objective})"
-        )
-
     def alpha(self, eps):
-        """The step size: adversarial.step_size scaled like eps, or 2.5 eps / K (Madry)."""
-        if self.cfg.step_size:
-            return eps * (self.cfg.step_size / self.epsilon) if self.epsilon else 0.0
+        """The step size: method.step_size scaled like eps, or 2.5 eps / K (Madry)."""
+        if self.params.step_size:
+            return eps * (self.params.step_size / self.epsilon) if self.epsilon else 0.0
         return 2.5 * eps / self.ascents
 
     def start(self, x: torch.Tensor, batch: Batch, eps) -> torch.Tensor:
-        if self.cfg.random_start:
+        if self.params.random_start:
             return random_in_ball(x.detach(), batch.mask, eps)
         return torch.zeros_like(x)
 
@@ -68,8 +90,10 @@ class PGD(MultiStep):
     first step's gradient, so K = 1 with alpha >= eps is FGM.
     """
 
+    Params = PGDParams
+
     def backward(self, model, step: Step) -> StepLoss:
-        c, batch, loss_of = self.cfg, step.batch, step.loss
+        c, batch, loss_of = self.params, step.batch, step.loss
         x = embed_for_gradient(model, batch)
         eps = self.radius(x, batch)
         clean = loss_of(model(batch, embeds=x).logits, batch)

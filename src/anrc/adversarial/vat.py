@@ -14,12 +14,17 @@ sentences drawn for each step (the term is the mean over both batches).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 
 from anrc.adversarial.geometry import normalise
-from anrc.adversarial.methods import METHODS, AdversarialMethod, Step, StepLoss
-from anrc.models.batch import Batch
+from anrc.adversarial.methods import METHODS, AdversarialMethod, Step, StepLoss, setting
+
+if TYPE_CHECKING:  # the methods work through the seam, whatever the model
+    from anrc.models.batch import Batch
 
 
 def kl_to(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
@@ -29,23 +34,31 @@ def kl_to(p_logits: torch.Tensor, q_logits: torch.Tensor) -> torch.Tensor:
     return (p.exp() * (p - q)).sum(-1).mean()
 
 
+@dataclass
+class VATParams:
+    steps: int = setting(3, "power iterations")
+    xi: float = setting(
+        0.1, "finite-difference radius of the power iteration (per sentence, absolute)"
+    )
+    weight: float = setting(1.0, "lambda: loss = clean + lambda * KL")
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.xi <= 0 or self.weight < 0:
+            raise ValueError("method.steps must be >= 1, method.xi > 0, method.weight >= 0")
+
+
 @METHODS.register("vat")
 class VAT(AdversarialMethod):
-    def describe(self) -> str:
-        c = self.cfg
-        return (
-            f"vat(epsilon={c.epsilon}, scale={c.scale}, power_iterations={c.steps}, "
-            f"xi={c.vat_xi}, weight={c.weight})"
-        )
+    Params = VATParams
 
     def smoothness(self, model, batch: Batch, clean_logits: torch.Tensor) -> torch.Tensor:
         """KL(p(x) || p(x + r_vadv)), differentiable in the parameters."""
         x = model.embed(batch)
         x0 = x.detach()
         d = normalise(torch.randn_like(x0), batch.mask, 1.0)
-        for _ in range(self.cfg.steps):
+        for _ in range(self.params.steps):
             d = d.requires_grad_()
-            kl = kl_to(clean_logits, model(batch, embeds=x0 + self.cfg.vat_xi * d).logits)
+            kl = kl_to(clean_logits, model(batch, embeds=x0 + self.params.xi * d).logits)
             (g,) = torch.autograd.grad(kl, d)
             d = normalise(g.detach(), batch.mask, 1.0)
         r = normalise(d, batch.mask, self.radius(x0, batch))
@@ -65,6 +78,6 @@ class VAT(AdversarialMethod):
             with torch.no_grad():
                 u_logits = model(step.extra).logits
             lds = (lds + self.smoothness(model, step.extra, u_logits)) / 2
-        total = clean + self.cfg.weight * lds
+        total = clean + self.params.weight * lds
         total.backward()
         return StepLoss(total.detach(), clean.detach())

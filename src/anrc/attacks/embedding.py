@@ -20,10 +20,10 @@ import torch.nn.functional as F
 
 from anrc.adversarial.geometry import Radius, normalise, project, radius
 from anrc.data import Example
-from anrc.data.labels import LabelSet
 from anrc.metrics.scorer import accuracy, official_f1
 from anrc.models.batch import Batch
 from anrc.models.classifier import RelationModel
+from anrc.models.trained import TrainedModel
 from anrc.progress import progress
 from anrc.registry import Registry
 
@@ -73,9 +73,7 @@ def pgd_attack(
 
 
 def evaluate_under_attack(
-    model: RelationModel,
-    featurizer,
-    labels: LabelSet,
+    trained: TrainedModel,
     examples: Sequence[Example],
     method: str,
     eps: float,
@@ -85,10 +83,11 @@ def evaluate_under_attack(
 ) -> dict:
     """Official F1 and accuracy of the model on examples attacked with ``method`` at ``eps``
     (relative: eps scaled per sentence by the size of its embedded input)."""
+    model, labels = trained.network, trained.labels
     model.eval()  # attacks are on the deployed model: no dropout
     preds = [""] * len(examples)
     n = -(-len(examples) // batch_size)
-    batches = featurizer.batches(examples, batch_size, labels)
+    batches = trained.featurizer.batches(examples, batch_size, labels)
     for idx, batch in progress(batches, total=n, desc=f"attack eps {eps:g}", unit="batches"):
         with torch.no_grad():
             x = model.embed(batch)  # (B, L, D)

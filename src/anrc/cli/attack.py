@@ -24,7 +24,7 @@ def _neighbours(clf, top: int, spec: str = ""):
     if spec != "none":
         v = load_vectors(spec)
         return Neighbours(v.words[:top], v.matrix[:top]), f"{spec} (top {top} words)"
-    words, matrix = clf.model.encoder.input_vectors(clf.featurizer)
+    words, matrix = clf.trained.network.encoder.input_vectors(clf.trained.featurizer)
     return Neighbours(words, matrix), "the model's own embeddings"
 
 
@@ -63,9 +63,8 @@ def _embedding_attack(args: argparse.Namespace, clf, examples: list, summary: di
     for eps in args.eps:
         kw = {"steps": args.steps} if args.method == "pgd" else {}
         res = evaluate_under_attack(
-            clf.model, clf.featurizer, clf.labels, examples, args.method, eps,
-            relative=relative, **kw,
-        )  # fmt: skip
+            clf.trained, examples, args.method, eps, relative=relative, **kw
+        )
         res.pop("predictions")
         rows.append(res)
         print(f"eps {eps:g}: F1 {res['f1']:.2f}  accuracy {res['accuracy']:.2f}", file=sys.stderr)

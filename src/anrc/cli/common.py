@@ -13,7 +13,7 @@ def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32"):
     predicting in ``form`` (anrc.inference.forms); a bad run or an absent GPU is a
     one-line error."""
     from anrc.inference.api import load
-    from anrc.rundir import RunLoadError
+    from anrc.models.trained import RunLoadError
 
     try:
         return load(run_dir, device, form)  # no GPU: a one-line error

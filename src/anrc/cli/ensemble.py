@@ -37,7 +37,7 @@ def ensemble_probs(classifiers, examples):
     for clf in classifiers:
         if clf.labels.labels != first:
             raise AnrcInputError("the runs do not share one label set; cannot average them")
-        p, _ = predict_probs(clf.model, clf.featurizer, examples)
+        p, _ = predict_probs(clf.trained, examples)
         total = p.astype(np.float64) if total is None else total + p
     return total / len(classifiers)
 

@@ -7,7 +7,7 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anrc.rundir import WEIGHT_STORAGE
+    from anrc.models.weights import WEIGHT_STORAGE
 
     p = sub.add_parser(
         "package",

@@ -22,7 +22,8 @@ def _registered() -> str:
         f"model.encoder: {', '.join(ENCODERS.choices())}; model.head: "
         f"{', '.join(HEADS.choices())}; adversarial.method: {', '.join(METHODS.choices())}; "
         f"encoder.pooling parts: {', '.join(POOLERS.choices())}. Each encoder's settings "
-        "(the [encoder] section): anrc train --show-config --set model.encoder=NAME"
+        "(the [encoder] section): anrc train --show-config --set model.encoder=NAME; each "
+        "method's (the [method] section): --show-config --set adversarial.method=NAME"
     )
 
 

@@ -33,8 +33,11 @@ import torch
 
 from anrc.data import Example
 from anrc.errors import AnrcInputError
+from anrc.inference.api import Prediction, to_example
 from anrc.inference.forms import OnnxGraph, onnx_session
 from anrc.models.batch import Batch
+from anrc.models.trained import TrainedModel
+from anrc.pretrained import find_model
 
 INSTALL_HINT = "ONNX export needs the extra: pip install -e '.[export]'"
 FIELDS = ("ids", "lengths", "e1", "e2", "starts", "pos1", "pos2")
@@ -162,19 +165,16 @@ def _check_target(out: Path) -> None:
 
 def export_here(run_dir: str | Path, out: str | Path, quantize: str = "none") -> Exported:
     """:func:`export_onnx` in this process (the CLI's own process is fresh)."""
-    from anrc.pretrained import find_model
-    from anrc.rundir import load_run
-
     if quantize not in QUANTIZE:
         raise AnrcInputError(f"--quantize {quantize!r}: choose from {', '.join(QUANTIZE)}")
     try:
         import onnxscript  # noqa: F401  (torch.onnx's dynamo exporter needs it)
     except ImportError:
         raise AnrcInputError(INSTALL_HINT) from None
-    run = load_run(find_model(run_dir))
+    run = TrainedModel.load(find_model(run_dir))
     out = Path(out)
     _check_target(out)
-    model = run.model.eval()
+    model = run.network.eval()
     b = _sample(run.featurizer)
     with torch.no_grad():
         fields = _fields_read(model, b)
@@ -240,10 +240,7 @@ class OnnxClassifier:
     OpenNRE items or Examples), without attention or saliency."""
 
     def __init__(self, onnx_path: str | Path, run_dir: str | Path, threads: int = 0):
-        from anrc.pretrained import find_model
-        from anrc.rundir import load_run
-
-        run = load_run(find_model(run_dir))
+        run = TrainedModel.load(find_model(run_dir))
         self.config, self.featurizer, self.labels = run.config, run.featurizer, run.labels
         self.graph = OnnxGraph(onnx_path, threads)
 
@@ -251,8 +248,6 @@ class OnnxClassifier:
         self, items: Sequence[str | dict | Example], batch_size: int = 256
     ) -> np.ndarray:
         """(N, C) label probabilities in the order of ``items``."""
-        from anrc.inference.api import to_example
-
         examples = [to_example(it, str(i)) for i, it in enumerate(items)]
         return self.graph.probs(self.featurizer, examples, batch_size)
 
@@ -262,8 +257,6 @@ class OnnxClassifier:
         return [self.labels.labels[i] for i in self.predict_probs(items, batch_size).argmax(1)]
 
     def predict_many(self, items: Sequence[str | dict | Example], batch_size: int = 256):
-        from anrc.inference.api import Prediction, to_example
-
         examples = [to_example(it, str(i)) for i, it in enumerate(items)]
         out = []
         for ex, p in zip(examples, self.predict_probs(examples, batch_size), strict=True):

@@ -7,7 +7,7 @@ came from, and a card written from those files (``anrc package``).
 The folder is a run directory (``anrc.load``, ``predict``, ``serve`` and ``export`` read
 it) holding:
 
-- the weights in the stored form asked for (:data:`anrc.rundir.WEIGHT_STORAGE`), with
+- the weights in the stored form asked for (:data:`anrc.models.weights.WEIGHT_STORAGE`), with
   the config, featuriser files and labels;
 - ``scores.json`` and ``test_predictions.txt``: the official report of the *packaged*
   weights on the run's test file (or ``--data``), so the figures are the shipped
@@ -45,9 +45,10 @@ from anrc.fsio import atomic_write_text
 from anrc.inference.forms import ONNX_INT8, OnnxGraph
 from anrc.inference.predict import predict_labels
 from anrc.metrics.scorer import score
+from anrc.models.trained import TrainedModel, read_json
+from anrc.models.weights import WEIGHT_STORAGE
 from anrc.pretrained.card import write_card
 from anrc.registry import did_you_mean
-from anrc.rundir import WEIGHT_STORAGE, load_run, read_json, save_run
 from anrc.version import __version__
 
 #: what an ``--about`` file may say (all optional)
@@ -76,10 +77,10 @@ def read_about(path: str | Path | None) -> dict:
     return about
 
 
-def _test_answers(run, path: str) -> tuple[list, list[str]]:
+def _test_answers(run: TrainedModel, path: str) -> tuple[list, list[str]]:
     res = read(path, negative=run.labels.negative, labelled=True)
     examples = res.examples
-    return examples, predict_labels(run.model, run.featurizer, run.labels, examples, 256, None)
+    return examples, predict_labels(run, examples, 256, None)
 
 
 def _score(examples, preds, negative: str):
@@ -156,19 +157,18 @@ def package_run(
         raise AnrcInputError(f"--weights {weights}: choose from {', '.join(WEIGHT_STORAGE)}")
     if out.exists() and any(out.iterdir()) and not force:
         raise AnrcInputError(f"{out}: exists and is not empty (--force replaces it)")
-    run = load_run(source)
+    run = TrainedModel.load(source)
     test = data or run.config.data.test
     if not test:
         raise AnrcInputError(f"{source}: the run has no test file; give --data")
     summary = read_json(source / "scores.json")["summary"]
-    word_dim = int(read_json(source / "meta.json")["word_dim"])
     stage = out.with_name(out.name + ".packaging")
     shutil.rmtree(stage, ignore_errors=True)
     try:
-        save_run(stage, run.config, run.model, run.featurizer, run.labels, word_dim, weights)
-        packaged = load_run(stage)
+        run.save(stage, weights)
+        packaged = TrainedModel.load(stage)
         examples, ours = _test_answers(packaged, test)
-        theirs = predict_labels(run.model, run.featurizer, run.labels, examples, 256, None)
+        theirs = predict_labels(run, examples, 256, None)
         source_f1 = _score(examples, theirs, run.labels.negative).official_f1
         _report(stage, examples, ours, run.labels.negative, summary)
         if (source / "metrics.jsonl").is_file():

@@ -9,7 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from anrc.data import Example, example_from_json, parse_tagged
+from anrc.device import torch_device
 from anrc.inference.forms import Runtime
+from anrc.inference.saliency import saliency
+from anrc.models.trained import TrainedModel
+from anrc.pretrained import find_model
 
 ENTITIES = ("e1", "e2")
 
@@ -116,11 +120,22 @@ def token_roles(marked) -> list[str]:
 
 
 class RelationClassifier:
-    """A trained model with its own preprocessing: training and inference share one path."""
+    """A :class:`TrainedModel` answering in a form (fp32, bf16, int8, onnx-int8): tagged
+    sentences, OpenNRE items or Examples in, :class:`Prediction` out; training and
+    inference share one featuriser."""
 
-    def __init__(self, cfg, model, featurizer, labels, form: str = "fp32", folder=None):
-        self.config, self.model, self.featurizer, self.labels = cfg, model, featurizer, labels
-        self.runtime = Runtime(model, form, featurizer.device, folder and Path(folder))
+    def __init__(self, trained: TrainedModel, form: str = "fp32", folder=None):
+        self.trained = trained
+        self.runtime = Runtime(trained, form, folder and Path(folder))
+
+    @property
+    def config(self):
+        """The resolved settings the model was trained with."""
+        return self.trained.config
+
+    @property
+    def labels(self):
+        return self.trained.labels
 
     @property
     def form(self) -> str:
@@ -133,10 +148,8 @@ class RelationClassifier:
     ) -> tuple[np.ndarray, list[np.ndarray] | None]:  # fmt: skip
         """(N, C) label probabilities (and attention) in this classifier's form;
         ``batch_size`` None: the encoder's own (``Encoder.inference_batch_size``)."""
-        batch_size = batch_size or self.model.encoder.inference_batch_size
-        return self.runtime.probs(
-            self.featurizer, examples, batch_size, with_attention, show_progress
-        )
+        batch_size = batch_size or self.trained.network.encoder.inference_batch_size
+        return self.runtime.probs(examples, batch_size, with_attention, show_progress)
 
     def predict_many(
         self,
@@ -148,16 +161,12 @@ class RelationClassifier:
         adds each token's gradient-norm saliency (anrc.inference.saliency)."""
         examples = [to_example(it, str(i)) for i, it in enumerate(items)]
         probs, attn = self.probs(examples, batch_size, with_attention=True)
-        sal = None
-        if with_saliency:
-            from anrc.inference.saliency import saliency
-
-            sal = saliency(self.model, self.featurizer, examples)
+        sal = saliency(self.trained, examples) if with_saliency else None
         out = []
         for i, ex in enumerate(examples):
             p = probs[i]
             k = int(p.argmax())
-            marked = self.featurizer.marked(ex)
+            marked = self.trained.featurizer.marked(ex)
             a = None if attn is None or not len(attn[i]) else attn[i].tolist()
             g = None if sal is None else sal[i].tolist()
             out.append(
@@ -192,7 +201,7 @@ class RelationClassifier:
         """Raise AnrcInputError when the model cannot take ``ex`` (for the transformer:
         entities whose own word pieces exceed its max_length); featurises it once,
         which the prediction then reuses where the featuriser caches."""
-        self.featurizer.length(ex)
+        self.trained.featurizer.length(ex)
 
     def predict(self, item: str | dict | Example) -> Prediction:
         return self.predict_many([item])[0]
@@ -207,11 +216,6 @@ def load(run_dir: str | Path, device: str = "cpu", form: str = "auto") -> Relati
     """Load a trained run directory, or a shipped model by name (``"semeval"``), on
     ``device`` (cpu, cuda or auto), predicting in ``form`` (fp32, bf16, int8 or auto:
     :mod:`anrc.inference.forms`); safetensors + JSON, no code is executed."""
-    from anrc.device import place, torch_device
-    from anrc.pretrained import find_model
-    from anrc.rundir import load_run
-
     folder = find_model(run_dir)
-    run = load_run(folder)
-    place(run.model, run.featurizer, torch_device(device))
-    return RelationClassifier(run.config, run.model, run.featurizer, run.labels, form, folder)
+    trained = TrainedModel.load(folder).to(torch_device(device))
+    return RelationClassifier(trained, form, folder)

@@ -33,6 +33,7 @@ import importlib.util
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ import torch
 from anrc.data import Example
 from anrc.errors import AnrcInputError
 from anrc.inference.predict import predict_probs
+from anrc.models.trained import TrainedModel
 from anrc.progress import progress
 
 FORMS = ("auto", "fp32", "bf16", "int8", "onnx-int8")
@@ -132,15 +134,14 @@ class OnnxGraph:
 class Runtime:
     """The form a classifier predicts in, and the copy or graph that form runs."""
 
-    def __init__(
-        self, model: torch.nn.Module, form: str, device: torch.device, folder: Path | None = None
-    ):
+    def __init__(self, trained: TrainedModel, form: str, folder: Path | None = None):
+        device = trained.device
         self.form = choose(form, device, folder)
         if self.form != "fp32" and device.type != "cpu":
             raise AnrcInputError(f"form {self.form!r} is for the CPU; on {device.type} use fp32")
-        self.model, self.graph = model, None
-        if self.form == "int8":
-            self.model = _quantised(model)
+        self.trained, self.graph = trained, None
+        if self.form == "int8":  # the same model with a quantised copy of the network
+            self.trained = replace(trained, network=_quantised(trained.network))
         elif self.form == "onnx-int8":
             path = (folder or Path(".")) / ONNX_INT8
             if not path.is_file():
@@ -153,17 +154,16 @@ class Runtime:
         return contextlib.nullcontext()
 
     def probs(
-        self, featurizer, examples: Sequence[Example], batch_size: int,
+        self, examples: Sequence[Example], batch_size: int,
         with_attention: bool = False, show_progress: str | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray] | None]:  # fmt: skip
         """(N, C) probabilities, and each example's attention where the form keeps it
         (not the ONNX graph, which returns logits only)."""
         if self.graph is not None:
+            featurizer = self.trained.featurizer
             return self.graph.probs(featurizer, examples, batch_size, show_progress), None
         with self.context():
-            return predict_probs(
-                self.model, featurizer, examples, batch_size, with_attention, show_progress
-            )
+            return predict_probs(self.trained, examples, batch_size, with_attention, show_progress)
 
 
 def _quantised(model: torch.nn.Module) -> torch.nn.Module:

@@ -8,13 +8,13 @@ import numpy as np
 import torch
 
 from anrc.data import Example
-from anrc.data.labels import LabelSet
+from anrc.models.trained import TrainedModel
+from anrc.progress import progress
 
 
 @torch.no_grad()
 def predict_probs(
-    model,
-    featurizer,
+    trained: TrainedModel,
     examples: Sequence[Example],
     batch_size: int = 256,
     with_attention: bool = False,
@@ -23,14 +23,13 @@ def predict_probs(
     """(N, C) label probabilities in the order of ``examples``, and, with
     ``with_attention``, each example's token weights over the featurised tokens.
     ``show_progress``: a label for a progress bar on stderr (None: quiet)."""
+    model = trained.network
     was_training = model.training
     model.eval()
     probs = np.zeros((len(examples), model.n_labels), dtype=np.float32)
     attn: list[np.ndarray] | None = [np.zeros(0)] * len(examples) if with_attention else None
-    batches = featurizer.batches(examples, batch_size)
+    batches = trained.featurizer.batches(examples, batch_size)
     if show_progress:
-        from anrc.progress import progress
-
         n = -(-len(examples) // batch_size)
         batches = progress(batches, total=n, desc=show_progress, unit="batches")
     for idx, batch in batches:
@@ -46,12 +45,11 @@ def predict_probs(
 
 
 def predict_labels(
-    model,
-    featurizer,
-    labels: LabelSet,
+    trained: TrainedModel,
     examples: Sequence[Example],
     batch_size: int = 256,
     show_progress: str | None = None,
 ) -> list[str]:
-    probs, _ = predict_probs(model, featurizer, examples, batch_size, show_progress=show_progress)
-    return [labels.labels[i] for i in probs.argmax(axis=1)]
+    """The most probable label of each example."""
+    probs, _ = predict_probs(trained, examples, batch_size, show_progress=show_progress)
+    return [trained.labels.labels[i] for i in probs.argmax(axis=1)]

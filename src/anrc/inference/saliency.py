@@ -15,15 +15,17 @@ import numpy as np
 import torch
 
 from anrc.data import Example
+from anrc.models.trained import TrainedModel
 
 
-def saliency(model, featurizer, examples: Sequence[Example]) -> list[np.ndarray]:
+def saliency(trained: TrainedModel, examples: Sequence[Example]) -> list[np.ndarray]:
     """Each example's weight per featurised token (sums to 1), for its predicted label."""
+    model = trained.network
     was_training = model.training
     model.eval()
     out: list[np.ndarray] = []
     for ex in examples:  # one at a time: no padding, exact per-sentence gradients
-        batch = featurizer([ex])
+        batch = trained.featurizer([ex])
         x = model.embed(batch).detach().requires_grad_()
         logits = model(batch, embeds=x).logits  # (1, C)
         (g,) = torch.autograd.grad(logits[0, int(logits[0].argmax())], x)

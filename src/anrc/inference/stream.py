@@ -138,7 +138,7 @@ def predict_stream(
     ``skip_records``: the first that many non-blank input lines were done before.
     """
     name = "<stdin>" if path == "-" else path
-    batch_size = batch_size or clf.model.encoder.inference_batch_size
+    batch_size = batch_size or clf.trained.network.encoder.inference_batch_size
     window = 1 if path == "-" and sys.stdin.isatty() else max(WINDOW, batch_size * 8)
     stream = _Stream(clf, out, name, as_json, batch_size)
     seen = 0

@@ -17,7 +17,7 @@ class WordEmbedder(nn.Module):
     be made negligible by growing the embeddings.
     """
 
-    frozen_tables = ("word_extra",)  # vector rows beside get_input_embeddings() (rundir)
+    frozen_tables = ("word_extra",)  # vector rows beside get_input_embeddings() (models.weights)
 
     def __init__(
         self,

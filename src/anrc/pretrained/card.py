@@ -17,7 +17,7 @@ from pathlib import Path
 from safetensors import safe_open
 
 from anrc.builder import encoder_class
-from anrc.rundir import SCALE_SUFFIX
+from anrc.models.weights import SCALE_SUFFIX
 
 
 def _read(folder: Path) -> tuple[dict, dict, dict]:

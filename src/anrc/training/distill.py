@@ -41,7 +41,7 @@ from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
 from anrc.fsio import atomic_save, cache_dir
 from anrc.inference.predict import predict_probs
-from anrc.rundir import RunLoadError, load_run
+from anrc.models.trained import RunLoadError, TrainedModel
 
 
 def teacher_dirs(teachers: str) -> list[str]:
@@ -137,14 +137,14 @@ def _one_teacher(d: str, examples: list[Example], labels: LabelSet) -> np.ndarra
     if d.endswith((".jsonl", ".jsonl.gz")):
         return file_probs(d, examples, labels)
     try:
-        run = load_run(d)
+        run = TrainedModel.load(d)
     except RunLoadError as err:
         raise AnrcInputError(f"train.teacher: {err}") from None
     if set(run.labels.labels) != set(labels.labels):
         raise AnrcInputError(
             f"train.teacher: {d} predicts other labels than this training data's", d
         )
-    probs = _cached(d, examples, lambda r=run: predict_probs(r.model, r.featurizer, examples)[0])
+    probs = _cached(d, examples, lambda r=run: predict_probs(r, examples)[0])
     order = [run.labels.labels.index(lab) for lab in labels.labels]
     return probs[:, order]
 

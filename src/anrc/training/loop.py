@@ -36,7 +36,6 @@ from anrc.config import Config, to_toml
 from anrc.data.answers import write_answers
 from anrc.fsio import atomic_write_text
 from anrc.models.batch import batch_order
-from anrc.rundir import save_run
 from anrc.training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, save_checkpoint
 from anrc.training.distill import teacher_dirs
 from anrc.training.distributed import World, init_world
@@ -112,7 +111,7 @@ class TrainingRun:
         save_checkpoint(
             self.out,
             Checkpoint(
-                self.setup.model.state_dict(),
+                self.setup.model.network.state_dict(),
                 self.optimizer.state_dict(),
                 self.scheduler.state_dict(),
                 torch.get_rng_state(),
@@ -123,17 +122,17 @@ class TrainingRun:
         )
 
     def _cuda_rng(self) -> list[torch.Tensor] | None:
-        on_gpu = self.setup.featurizer.device.type == "cuda"
+        on_gpu = self.setup.model.device.type == "cuda"
         return torch.cuda.get_rng_state_all() if on_gpu else None
 
     def restore(self) -> None:
         ck = load_checkpoint(self.out)
-        self.setup.model.load_state_dict(ck.model)
+        self.setup.model.network.load_state_dict(ck.model)
         self.optimizer.load_state_dict(ck.optimizer)
         self.scheduler.load_state_dict(ck.scheduler)
         torch.set_rng_state(ck.torch_rng)
         self.rng.bit_generator.state = ck.numpy_rng
-        if ck.cuda_rng is not None and self.setup.featurizer.device.type == "cuda":
+        if ck.cuda_rng is not None and self.setup.model.device.type == "cuda":
             torch.cuda.set_rng_state_all(ck.cuda_rng)
         self.state = ck.state
 
@@ -158,9 +157,9 @@ def train_run(
     if world.distributed:  # same initial weights everywhere; own dropout and noise
         torch.manual_seed(cfg.train.seed * 1000 + world.rank)
     steps = -(-len(setup.train) // cfg.train.batch_size) // world.size
-    optimizer, scheduler = make_optimizer(cfg, setup.model, steps)
+    optimizer, scheduler = make_optimizer(cfg, setup.model.network, steps)
     run = TrainingRun(
-        cfg, out, setup, make_method(cfg.adversarial), optimizer, scheduler,
+        cfg, out, setup, make_method(cfg.adversarial, cfg.method), optimizer, scheduler,
         np.random.default_rng(cfg.train.seed), TrainState(), log, saved or cfg, world,
     )  # fmt: skip
     metrics_path = out / "metrics.jsonl"
@@ -195,14 +194,14 @@ def train_run(
 
 def _describe(run: TrainingRun) -> None:
     st = run.setup
-    n_params = sum(p.numel() for p in st.model.parameters())
+    n_params = sum(p.numel() for p in st.model.network.parameters())
     print(
         f"train {len(st.train)}  dev {len(st.dev)}  test {len(st.test)}  labels {len(st.labels)}"
-        f"  encoder {run.cfg.model.encoder}  {st.featurizer.describe()} "
+        f"  encoder {run.cfg.model.encoder}  {st.model.featurizer.describe()} "
         f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}"
         + (f"  processes {run.world.size}" if run.world.distributed else "")
         + (f"  {_teacher(run.cfg)}" if run.cfg.train.teacher else "")
-        + (f"  device {_device_name(st.featurizer.device)}"),
+        + (f"  device {_device_name(st.model.device)}"),
         file=run.log,
     )
 
@@ -232,7 +231,7 @@ def train_epoch(run: TrainingRun, signals: _Signals) -> dict:
     epoch = s.epoch
     t0 = time.perf_counter()
     if s.batch == 0:
-        lengths = [st.featurizer.length(ex) for ex in st.train]
+        lengths = [st.model.featurizer.length(ex) for ex in st.train]
         s.start_epoch(batch_order(lengths, tc.batch_size, run.rng, tc.bucket))
     while s.batch < run.steps_per_epoch():
         idx = s.order[s.batch * run.world.size + run.world.rank]  # this process's shard
@@ -263,7 +262,7 @@ def _train_batch(run: TrainingRun, batch, idx: list[int]) -> None:
         return st.unlabelled_batch(size, tc.seed, step)
 
     results = [
-        train_step(st.model, one, run.optimizer, run.method, tc.grad_clip, run.world)
+        train_step(st.model.network, one, run.optimizer, run.method, tc.grad_clip, run.world)
         for one in run.method.steps(batch, st.loss.at(idx), unlabelled)
     ]
     s.batch += 1
@@ -300,12 +299,12 @@ def end_epoch(run: TrainingRun, t0: float) -> dict:
     }
     for name, split, wanted in (("dev", st.dev, True), ("test", st.test, tc.eval_test)):
         if split and wanted:
-            _, res = evaluate_split(st.model, st.featurizer, st.labels, split)
+            _, res = evaluate_split(st.model, split)
             row.update({f"{name}_f1": res["f1"], f"{name}_accuracy": res["accuracy"]})
     row["seconds"] = round(time.perf_counter() - t0, 3)
     # Model selection uses the dev split only; with no dev split, the last epoch.
     improved = s.improve(
-        row.get("dev_f1", float(epoch)), epoch, copy.deepcopy(st.model.state_dict())
+        row.get("dev_f1", float(epoch)), epoch, copy.deepcopy(st.model.network.state_dict())
     )
     _progress(
         run.log,
@@ -325,9 +324,9 @@ def finish(run: TrainingRun) -> dict:
     """Restore the selected epoch, write predictions, scores and the model."""
     st, s, out = run.setup, run.state, run.out
     model = st.model
-    model.load_state_dict(s.best_state)
+    model.network.load_state_dict(s.best_state)
     if run.world.main:
-        save_run(out, run.saved, model, st.featurizer, st.labels, st.word_dim)
+        dataclasses.replace(model, config=run.saved).save(out)
     summary = {
         "selected_epoch": s.best_epoch,
         "epochs_run": s.epoch - 1,
@@ -338,13 +337,13 @@ def finish(run: TrainingRun) -> dict:
         "test_examples": len(st.test),
     }
     # Training-set figures (the paper's Table 3 reports them) come from the model in eval mode.
-    _, tr = evaluate_split(model, st.featurizer, st.labels, st.train[: st.originals])
+    _, tr = evaluate_split(model, st.train[: st.originals])
     summary.update(train_f1=tr["f1"], train_accuracy=tr["accuracy"])
     scores = {}
     for name, split in (("dev", st.dev), ("test", st.test)):
         if not split:
             continue
-        preds, res = evaluate_split(model, st.featurizer, st.labels, split)
+        preds, res = evaluate_split(model, split)
         if not run.world.main:
             continue
         write_answers(

@@ -11,16 +11,17 @@ from typing import TextIO
 import numpy as np
 import torch
 
-from anrc.builder import build_model, encoder_class
+from anrc.builder import encoder_class
 from anrc.config import Config
 from anrc.data import Example
 from anrc.data.formats import read
 from anrc.data.labels import LabelSet, check_label_set
 from anrc.data.splits import load_training_data
 from anrc.data.vectors import load_vectors
-from anrc.device import place, torch_device
+from anrc.device import torch_device
 from anrc.errors import AnrcInputError
 from anrc.models.classifier import RelationModel
+from anrc.models.trained import TrainedModel
 from anrc.training.distill import teacher_probs, transfer_set
 from anrc.training.loss import Distillation, Loss
 
@@ -36,9 +37,7 @@ class Setup:
     dev: list[Example]
     test: list[Example]
     labels: LabelSet
-    featurizer: object
-    model: RelationModel
-    word_dim: int
+    model: TrainedModel  # network, featuriser, labels, settings: what the run saves
     pretrained: int  # vocabulary rows initialised from the vectors
     unlabelled: list[Example]  # data.unlabelled (VAT), [] when not set
     originals: int  # train[:originals] is the data's, the rest a transfer set
@@ -46,7 +45,7 @@ class Setup:
 
     def train_batch(self, idx: list[int]):
         """The training batch of these indices."""
-        return self.featurizer([self.train[i] for i in idx], self.labels)
+        return self.model.featurizer([self.train[i] for i in idx], self.labels)
 
     def unlabelled_batch(self, size: int, seed: int, step: int):
         """The unlabelled sentences of one step: drawn from (seed, step), so resume repeats them."""
@@ -54,7 +53,7 @@ class Setup:
             return None
         rng = np.random.default_rng([seed, step])
         idx = rng.choice(len(self.unlabelled), size=min(size, len(self.unlabelled)), replace=False)
-        return self.featurizer([self.unlabelled[i] for i in sorted(idx.tolist())])
+        return self.model.featurizer([self.unlabelled[i] for i in sorted(idx.tolist())])
 
 
 def _label_set(cfg: Config, train: list[Example]) -> LabelSet:
@@ -107,22 +106,20 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     train = train + _transfer(cfg, train, vectors, log)
     featurizer = encoder_cls.build_featurizer(cfg.encoder, cfg.data, train, vectors)
     word_dim = encoder_cls.word_dim_for(cfg.encoder, vectors)
-    model = build_model(cfg, featurizer, labels, word_dim)
-    found = model.encoder.init_pretrained(cfg.encoder, featurizer, vectors, cfg.train.seed)
-    place(model, featurizer, torch_device(cfg.train.device))
+    model = TrainedModel.build(cfg, featurizer, labels, word_dim)
+    found = model.network.encoder.init_pretrained(cfg.encoder, featurizer, vectors, cfg.train.seed)
+    model.to(torch_device(cfg.train.device))
     unlabelled = []
     if cfg.data.unlabelled:
         unlabelled = read(
             cfg.data.unlabelled, negative=cfg.data.negative, skip_invalid=cfg.data.skip_invalid
         ).examples
-    loss = Loss(model.head)
+    loss = Loss(model.network.head)
     if cfg.train.teacher:
         tc = cfg.train
         soft = _teach(cfg, train, originals, labels, log)
         loss = Distillation(loss, soft, tc.distill_weight, tc.distill_temperature)
-    return Setup(
-        train, dev, test, labels, featurizer, model, word_dim, found, unlabelled, originals, loss
-    )
+    return Setup(train, dev, test, labels, model, found, unlabelled, originals, loss)
 
 
 def _teach(cfg, train: list[Example], originals: int, labels: LabelSet, log) -> np.ndarray:

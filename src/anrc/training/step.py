@@ -10,6 +10,7 @@ import torch
 from anrc.adversarial.methods import AdversarialMethod, Step
 from anrc.inference.predict import predict_labels
 from anrc.metrics.scorer import accuracy, score
+from anrc.models.trained import TrainedModel
 from anrc.training.distributed import World, average_gradients, mean_over_processes
 
 
@@ -50,9 +51,10 @@ def train_step(
     return StepResult(value, float(res.clean), True)
 
 
-def evaluate_split(model, featurizer, labels, examples) -> tuple[list[str], dict]:
+def evaluate_split(model: TrainedModel, examples) -> tuple[list[str], dict]:
     """Predictions and official figures for labelled examples."""
-    preds = predict_labels(model, featurizer, labels, examples)
+    preds = predict_labels(model, examples)
+    labels = model.labels
     gold = [ex.label for ex in examples]
     key = {ex.id: ex.label for ex in examples}
     report = score(key, {ex.id: p for ex, p in zip(examples, preds, strict=True)}, labels.negative)

@@ -115,6 +115,8 @@ class Encoder(nn.Module):
     Params: type[Params] = Params
     #: the perturbation sites this encoder can expose through ``embed`` (model.target)
     sites: tuple[str, ...] = ("word",)
+    #: whether the encoder reads model.normalize_embeddings (its word vectors' scaling)
+    reads_normalize_embeddings = True
     #: sentences a forward pass when predicting, unless the caller says (fastest measured)
     inference_batch_size = 256
 

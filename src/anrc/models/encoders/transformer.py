@@ -290,6 +290,7 @@ class TransformerEncoder(Encoder):
     #: 32: within 6% of the fastest of 16-256 in every form on the shipped model; 256
     #: was 1.4-1.8 times slower (results/benchmarks/forms-semeval.txt)
     inference_batch_size = 32
+    reads_normalize_embeddings = False  # a pretrained body's word pieces keep their scale
 
     def __init__(self, params: TransformerParams, featurizer: PieceFeaturizer, inputs: Inputs):
         super().__init__()

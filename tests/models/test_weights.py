@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from anrc.models.embedders import WordEmbedder
-from anrc.rundir import SCALE_SUFFIX, compact_state, embedding_tables
+from anrc.models.weights import SCALE_SUFFIX, compact_state, embedding_tables
 
 
 class _Model(nn.Module):
