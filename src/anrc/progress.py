@@ -3,6 +3,9 @@
     for batch in progress(batches, total=len(batches), desc="predict", unit="batch"):
         ...
 
+A loop that writes its own line (training: the loss so far) calls :func:`status` at
+every item and :func:`final` at its end, under the same rule.
+
 On a terminal (the stream is a TTY) a tqdm bar is drawn and removed at the end;
 elsewhere (logs, pipes, CI) a plain line ``desc: done/total (pct%), rate/s, ETA``
 is written at every tenth of the way, so logs stay short and readable. With
@@ -13,8 +16,10 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO, TypeVar
+
+from tqdm import tqdm
 
 T = TypeVar("T")
 
@@ -36,8 +41,6 @@ def progress(
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     if stream.isatty():
-        from tqdm import tqdm
-
         yield from tqdm(items, total=total, desc=desc, unit=unit, file=stream, leave=False)
         return
     t0 = time.perf_counter()
@@ -53,3 +56,19 @@ def progress(
             else:
                 line = f"{desc}: {done} {unit}, {rate:.1f} {unit}/s"
             print(line, file=stream, flush=True)
+
+
+def status(stream: TextIO, done: int, total: int, line: Callable[[], str]) -> None:
+    """A loop's own state line after item ``done`` of ``total``: redrawn in place every
+    10 items on a terminal; elsewhere written at every tenth of the way."""
+    if stream.isatty():
+        if done % 10 == 0 or done == total:
+            stream.write("\r" + line())
+            stream.flush()
+    elif done % max(1, total // 10) == 0 or done == total:
+        print(line(), file=stream, flush=True)
+
+
+def final(stream: TextIO, text: str) -> None:
+    """The loop's closing line (over the state line on a terminal)."""
+    print(("\r" if stream.isatty() else "") + text, file=stream, flush=True)

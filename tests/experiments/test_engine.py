@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import optuna
 import pytest
 from grids import report_rows, run_logs, runner, wait_for
 
@@ -214,7 +215,7 @@ def test_a_run_finishing_after_its_trial_went_stale_is_no_error(tmp_path):
     study = GridStudy("stale", [run], tmp_path, f"sqlite:///{tmp_path / 'q.db'}", heartbeat=60)
     study.queue(lambda r: True)
     trial, _ = study.take()
-    state = study.optuna.trial.TrialState
+    state = optuna.trial.TrialState
     study.storage.set_trial_state_values(trial._trial_id, state.FAIL)  # as fail_stale_trials
     run.path.mkdir(parents=True)
     (run.path / "scores.json").write_text("{}")

@@ -39,7 +39,7 @@ EXAMPLES = {
     "data": "anrc data stats ../shared/data/semeval2010_task8/TRAIN_FILE.TXT",
     "stats": "anrc data stats TRAIN_FILE.TXT --skip-invalid",
     "convert": "anrc data convert TRAIN_FILE.TXT train.jsonl",
-    "train": "anrc train --config configs/att-blstm.toml --out runs/att-blstm --set adversarial.method=fgm --set adversarial.epsilon=2.0   (the eps dev chose for the GloVe encoders; the paper's 0.02 is far too small for them: docs/results.md)",
+    "train": "anrc train --config configs/att-blstm.toml --out runs/att-blstm --set adversarial.method=fgm --set adversarial.epsilon=2.0   (the eps dev chose for the GloVe encoders; the paper's 0.02 is far too small for them: docs/results/at-methods.md)",
     "evaluate": "anrc evaluate runs/anrc --data ../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT",
     "predict": "echo 'The <e1>singer</e1> caused a <e2>commotion</e2> .' | anrc predict runs/anrc",
     "experiment": "anrc experiment encoders --jobs 2 --threads 1 --out results/experiments/encoders",

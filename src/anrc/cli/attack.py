@@ -5,20 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from anrc.attacks.embedding import EMBEDDING_ATTACKS
+from anrc.attacks import attack_names
+from anrc.attacks.embedding import DEFAULT_RADII, EMBEDDING_ATTACKS, evaluate_under_attack
+from anrc.attacks.word import budget, greedy_attack, random_attack, summarise
 from anrc.cli.common import add_device_option, load_classifier
+from anrc.config import SCALES
+from anrc.data import read, write_jsonl
+from anrc.data.neighbours import Neighbours
+from anrc.data.splits import load_training_data
+from anrc.data.vectors import load_vectors
 from anrc.errors import AnrcInputError
+from anrc.progress import progress
 
 
 def _neighbours(clf, top: int, spec: str = ""):
     """The word attack's substitution space: ``spec`` (a vector spec, e.g.
     ``glove-6b-50d``), else the run's pretrained vectors, else its own input vectors."""
-    from anrc.data.neighbours import Neighbours
-    from anrc.data.vectors import load_vectors
 
     spec = spec or clf.config.data.embeddings
     if spec != "none":
@@ -30,14 +38,9 @@ def _neighbours(clf, top: int, spec: str = ""):
 
 def _examples(args: argparse.Namespace, clf) -> tuple[list, str]:
     """The labelled examples to attack (the run's own split, --data or its test file)."""
-    from anrc.data import read
 
     cfg = clf.config
     if args.split:
-        from dataclasses import replace
-
-        from anrc.data.splits import load_training_data
-
         if args.data:
             raise AnrcInputError("--split and --data exclude each other")
         # The run's own split (same dev seed), without any augmentation: attacking the
@@ -56,7 +59,6 @@ def _examples(args: argparse.Namespace, clf) -> tuple[list, str]:
 
 def _embedding_attack(args: argparse.Namespace, clf, examples: list, summary: dict) -> list[str]:
     """FGM or PGD over the eps grid; returns the report's lines."""
-    from anrc.attacks.embedding import evaluate_under_attack
 
     relative = args.scale == "relative"
     rows = []
@@ -86,9 +88,6 @@ def _embedding_attack(args: argparse.Namespace, clf, examples: list, summary: di
 
 def _word_attack(args, clf, examples: list, summary: dict, out: Path) -> list[str]:
     """Greedy word substitution or its random control; returns the report's lines."""
-    from anrc.attacks.word import budget, greedy_attack, random_attack, summarise
-    from anrc.data import write_jsonl
-    from anrc.progress import progress
 
     nb, source = _neighbours(clf, args.vocab_top, args.neighbours)
     rng = np.random.default_rng(args.seed)
@@ -128,8 +127,6 @@ def _word_attack(args, clf, examples: list, summary: dict, out: Path) -> list[st
 
 def run(args: argparse.Namespace) -> int:
     if args.threads:
-        import torch
-
         # One thread per process when several run side by side: oversubscribed
         # intra-op threads made the word attack 7x slower on a 2-core machine.
         torch.set_num_threads(args.threads)
@@ -156,9 +153,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anrc.attacks import attack_names
-    from anrc.attacks.embedding import DEFAULT_RADII
-    from anrc.config import SCALES
 
     embedding = "/".join(EMBEDDING_ATTACKS.choices())
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from anrc.data import FORMATS, read
+from anrc.data.formats import report_skipped
+from anrc.device import DEVICES
 from anrc.errors import AnrcInputError
+from anrc.inference.api import load
+from anrc.inference.forms import FORMS
+from anrc.models.trained import RunLoadError
 
 
 def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32"):
     """A :class:`~anrc.inference.api.RelationClassifier` on ``device`` (cpu, cuda, auto)
     predicting in ``form`` (anrc.inference.forms); a bad run or an absent GPU is a
     one-line error."""
-    from anrc.inference.api import load
-    from anrc.models.trained import RunLoadError
 
     try:
         return load(run_dir, device, form)  # no GPU: a one-line error
@@ -22,7 +26,6 @@ def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32"):
 
 
 def add_device_option(p: argparse.ArgumentParser) -> None:
-    from anrc.device import DEVICES
 
     p.add_argument(
         "--device", choices=DEVICES, default="cpu", help="where the model runs (auto: a GPU if any)"
@@ -30,7 +33,6 @@ def add_device_option(p: argparse.ArgumentParser) -> None:
 
 
 def add_form_option(p: argparse.ArgumentParser, default: str) -> None:
-    from anrc.inference.forms import FORMS
 
     p.add_argument(
         "--form",
@@ -43,7 +45,6 @@ def add_form_option(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
-    from anrc.data import FORMATS
 
     p.add_argument("--format", choices=FORMATS.choices(), help="default: from the file")
     p.add_argument("--negative", default="Other", help="name of the negative class")
@@ -53,8 +54,6 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def read_for_cli(args: argparse.Namespace, path: str):
-    from anrc.data import read
-    from anrc.data.formats import report_skipped
 
     res = read(path, fmt=args.format, negative=args.negative, skip_invalid=args.skip_invalid)
     report_skipped(res, path, sys.stderr, first=20)

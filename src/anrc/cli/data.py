@@ -7,7 +7,9 @@ import json
 import sys
 
 from anrc.cli.common import add_data_options, read_for_cli
-from anrc.data import FORMATS
+from anrc.data import FORMATS, guess_format, write
+from anrc.data.labels import LabelSet
+from anrc.data.stats import dataset_stats, format_stats
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def stats(args: argparse.Namespace) -> int:
-    from anrc.data.stats import dataset_stats, format_stats
 
     examples = read_for_cli(args, args.file)
     s = dataset_stats(examples)
@@ -44,17 +45,12 @@ def stats(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    from anrc.data import guess_format, write
 
     examples = read_for_cli(args, args.input)
     out_fmt = args.to or guess_format(args.output)
     write(examples, args.output, out_fmt)
     print(f"wrote {len(examples)} examples to {args.output} ({out_fmt})", file=sys.stderr)
     if args.rel2id:
-        import json
-
-        from anrc.data.labels import LabelSet
-
         labels = LabelSet.from_labels([ex.label for ex in examples if ex.label], args.negative)
         mapping = {lab: i for i, lab in enumerate(labels.labels)}
         with open(args.rel2id, "w", encoding="utf-8") as f:

@@ -7,8 +7,16 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from anrc.cli.common import load_classifier
+from anrc.data import read
+from anrc.data.answers import write_answers
+from anrc.data.splits import load_training_data
 from anrc.errors import AnrcInputError
+from anrc.inference.predict import predict_probs
+from anrc.metrics.report import official_line
+from anrc.metrics.scorer import accuracy, score
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def ensemble_probs(classifiers, examples):
     """(N, C) mean of the runs' probabilities; the runs must share their label order."""
-    import numpy as np
-
-    from anrc.inference.predict import predict_probs
 
     first = classifiers[0].labels.labels
     total = None
@@ -43,8 +48,6 @@ def ensemble_probs(classifiers, examples):
 
 
 def _score(classifiers, examples, out: Path, name: str) -> dict:
-    from anrc.data.answers import write_answers
-    from anrc.metrics.scorer import accuracy, score
 
     labels = classifiers[0].labels
     probs = ensemble_probs(classifiers, examples)
@@ -62,9 +65,6 @@ def _score(classifiers, examples, out: Path, name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.data import read
-    from anrc.data.splits import load_training_data
-    from anrc.metrics.report import official_line
 
     classifiers = [load_classifier(d) for d in args.run_dirs]
     labels = classifiers[0].labels

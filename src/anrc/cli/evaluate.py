@@ -7,7 +7,12 @@ import json
 import sys
 
 from anrc.cli.common import add_device_option, add_form_option, load_classifier
+from anrc.data import read
+from anrc.data.answers import write_answers
+from anrc.data.formats import report_skipped
 from anrc.errors import AnrcInputError
+from anrc.metrics.report import format_report
+from anrc.metrics.scorer import score
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,11 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.data import read
-    from anrc.data.answers import write_answers
-    from anrc.data.formats import report_skipped
-    from anrc.metrics.report import format_report
-    from anrc.metrics.scorer import score
 
     clf = load_classifier(args.run_dir, args.device, args.form)
     path = args.data or clf.config.data.test

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
+from anrc.experiments.grid import load_grid
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,7 +81,7 @@ def _command(args: argparse.Namespace) -> str:
     for r in args.reuse:
         parts += ["--reuse", r]
     if args.storage:  # the rerun must reach the same queue (its password hidden)
-        from anrc.experiments.engine import redact
+        from anrc.experiments.engine import redact  # start-up: optuna
 
         parts += ["--storage", redact(args.storage)]
     return " ".join(shlex.quote(p) for p in parts)
@@ -95,8 +96,7 @@ def _recorded_command(out: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.experiments.grid import load_grid
-    from anrc.experiments.runner import Options, run_experiment
+    from anrc.experiments.runner import Options, run_experiment  # start-up: optuna
 
     try:
         grid = load_grid(args.name)

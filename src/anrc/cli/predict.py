@@ -8,6 +8,7 @@ from pathlib import Path
 
 from anrc.cli.common import add_device_option, add_form_option, load_classifier
 from anrc.errors import AnrcInputError
+from anrc.inference.stream import completed_records, predict_stream
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.inference.stream import completed_records, predict_stream
 
     clf = load_classifier(args.run_dir, args.device, args.form)
     if args.resume and not args.output:

@@ -8,7 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+from anrc.data.answers import parse_answers, read_answers
 from anrc.errors import AnrcInputError
+from anrc.experiments.archive import member, members
+from anrc.metrics.report import format_report
+from anrc.metrics.scorer import score
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,9 +40,6 @@ def _check_ids(proposed: dict, lines: dict, key: dict, where: str, key_path: str
 
 def _score_archive(args: argparse.Namespace, key: dict) -> int:
     """Every run's test predictions in a grid archive: official F1 and accuracy, a line each."""
-    from anrc.data.answers import parse_answers
-    from anrc.experiments.archive import members
-    from anrc.metrics.scorer import score
 
     rows = []
     for name, text in members(Path(args.predictions)):
@@ -57,8 +58,6 @@ def _score_archive(args: argparse.Namespace, key: dict) -> int:
 
 def _proposed(path: str) -> tuple[dict, dict, str]:
     """(id -> label, id -> line, where) of a prediction file or of ``ARCHIVE:MEMBER``."""
-    from anrc.data.answers import parse_answers, read_answers
-    from anrc.experiments.archive import member
 
     archive, sep, name = path.partition(".tar.xz:")
     if not sep:
@@ -71,9 +70,6 @@ def _proposed(path: str) -> tuple[dict, dict, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from anrc.data.answers import read_answers
-    from anrc.metrics.report import format_report
-    from anrc.metrics.scorer import score
 
     key, _ = read_answers(args.key)
     if args.predictions.endswith(".tar.xz"):

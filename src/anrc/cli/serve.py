@@ -6,8 +6,11 @@ import argparse
 import os
 import sys
 
+import torch
+
 from anrc.cli.common import add_device_option, add_form_option, load_classifier
 from anrc.errors import AnrcInputError
+from anrc.pretrained import find_model
 from anrc.serve.requests import Limits
 
 DEFAULTS = Limits()
@@ -66,23 +69,21 @@ def _check(args: argparse.Namespace) -> Limits:
 
 def model_card(model: str) -> str | None:
     """The model's MODEL_CARD.md, if its folder has one."""
-    from anrc.pretrained import find_model
 
     path = find_model(model) / "MODEL_CARD.md"
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     limits = _check(args)
     try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
+        import fastapi  # optional: serve  # noqa: F401
+        import uvicorn  # optional: serve  # noqa: F401
     except ImportError:
         raise AnrcInputError("anrc serve needs the extra: pip install -e '.[serve]'") from None
-    from anrc.serve.app import create_app
-    from anrc.serve.server import bind, serve
+    from anrc.serve.app import create_app  # optional: serve
+    from anrc.serve.server import bind, serve  # optional: serve
 
     sock = bind(args.host, args.port)  # before loading: a port in use fails fast
     torch.set_num_threads(args.threads)

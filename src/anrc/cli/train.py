@@ -7,16 +7,22 @@ import json
 import sys
 from pathlib import Path
 
+from anrc.adversarial.methods import METHODS
+from anrc.builder import load_config
 from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
+from anrc.metrics.report import official_line
+from anrc.models.encoders import ENCODERS
+from anrc.models.heads import HEADS
+from anrc.models.pooling import POOLERS
+from anrc.training.checkpoint import CheckpointError
+from anrc.training.distributed import init_world
+from anrc.training.loop import Interrupted, resume_config, train
+from anrc.training.step import NonFiniteLoss
 
 
 def _registered() -> str:
     """The names a config may choose, from the registries (nothing typed here)."""
-    from anrc.adversarial.methods import METHODS
-    from anrc.models.encoders import ENCODERS
-    from anrc.models.heads import HEADS
-    from anrc.models.pooling import POOLERS
 
     return (
         f"model.encoder: {', '.join(ENCODERS.choices())}; model.head: "
@@ -71,8 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace):
-    from anrc.builder import load_config
-    from anrc.training.loop import resume_config
 
     try:
         if args.resume:
@@ -90,10 +94,6 @@ def _config(args: argparse.Namespace):
 
 
 def _train(cfg, out: Path, resume: bool) -> int:
-    from anrc.training.checkpoint import CheckpointError
-    from anrc.training.distributed import init_world
-    from anrc.training.loop import Interrupted, train
-    from anrc.training.step import NonFiniteLoss
 
     try:
         summary = train(cfg, out, resume=resume)
@@ -115,8 +115,6 @@ def _report(summary: dict, negative: str = "Other") -> None:
     """The run's summary as JSON, the selected epoch, and the official line."""
     print(json.dumps(summary, indent=1))
     if "test_f1" in summary:
-        from anrc.metrics.report import official_line
-
         selection = summary.get("selection", summary)
         why = (
             f"best dev F1 {selection['dev_f1']:.2f}"

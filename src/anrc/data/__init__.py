@@ -3,7 +3,13 @@
 The reading and writing functions are re-exported here: ``from anrc.data import read``.
 """
 
-from anrc.data.examples import Example, example_from_json, example_to_json, parse_tagged
+from anrc.data.examples import (
+    Example,
+    example_from_json,
+    example_to_json,
+    parse_tagged,
+    to_example,
+)
 from anrc.data.formats import (
     FORMATS,
     ReadResult,
@@ -35,5 +41,6 @@ __all__ = [
     "read_semeval",
     "write",
     "write_jsonl",
+    "to_example",
     "write_semeval",
 ]

@@ -95,7 +95,6 @@ def _from_text(text: object, h: tuple[int, int], t: tuple[int, int]):
     The text is cut at the entity boundaries and each piece tokenised on its own,
     so an entity is always whole tokens.
     """
-    from anrc.data.tokens import tokenize
 
     if not isinstance(text, str) or not text.strip():
         raise ValueError('"text" must be a non-empty string')
@@ -163,3 +162,32 @@ def example_to_json(ex: Example) -> dict:
     if ex.label is not None:
         obj["relation"] = ex.label
     return obj
+
+
+def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
+    """A tagged sentence, an OpenNRE-style dict, or an Example -> Example (ValueError if
+    bad): what a user hands to the prediction API, the service or the predict stream."""
+    if isinstance(item, Example):
+        return item
+    if isinstance(item, dict):
+        return _readable(example_from_json(item, default_id))
+    if isinstance(item, str):
+        tokens, e1, e2 = parse_tagged(item)
+        if not tokens:
+            raise ValueError("empty sentence")
+        return _readable(Example(default_id, tokens, e1, e2))
+    raise ValueError(f"cannot predict on a {type(item).__name__}")
+
+
+def _readable(ex: Example) -> Example:
+    """``ex``, unless a word holds a lone surrogate (U+D800-U+DFFF: half of a UTF-16
+    pair, not a character; JSON's \\ud800 makes one), which no tokenizer can read."""
+    for word in ex.tokens:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError as err:
+            code = ord(word[err.start])
+            raise ValueError(
+                f"the text holds U+{code:04X}, a lone surrogate, not a character"
+            ) from None
+    return ex

@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import numpy as np
+from safetensors import safe_open
+
 from anrc.fsio import cache_dir
 
 
@@ -52,7 +55,8 @@ WORD_PIECES = "embeddings.word_embeddings.weight"
 def read_tokenizer(folder: Path):
     """The ``tokenizers`` tokenizer of the model in ``folder`` (its tokenizer.json), with
     no truncation or padding: callers cut and pad sentences themselves."""
-    import tokenizers
+
+    import tokenizers  # start-up: tokenizers (every command would pay for it otherwise)
 
     tok = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
     tok.no_truncation()
@@ -63,8 +67,6 @@ def read_tokenizer(folder: Path):
 def word_piece_table(folder: Path):
     """The (pieces, D) float32 numpy word-piece table of the model in ``folder``, read
     from its model.safetensors alone (not the other weights)."""
-    import numpy as np
-    from safetensors import safe_open
 
     path = folder / "model.safetensors"
     with safe_open(str(path), "np") as f:

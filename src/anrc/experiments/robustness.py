@@ -190,12 +190,12 @@ def _plot(summary: dict, methods: list[str], out: Path) -> list[str]:
     if not methods:
         return []
     try:
-        import matplotlib
+        import matplotlib  # optional: dev
     except ImportError:  # plots are optional: the report's tables are written without them
         print("note: matplotlib is not installed; the report has no plots", file=sys.stderr)
         return []
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # optional: dev
 
     fig, axes = plt.subplots(1, len(methods), figsize=(5.5 * len(methods), 4), squeeze=False)
     for ax, m in zip(axes[0], methods, strict=True):

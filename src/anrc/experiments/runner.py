@@ -31,6 +31,16 @@ from anrc.builder import load_config, read_config
 from anrc.experiments.archive import ARCHIVE, pack, unpack
 from anrc.experiments.engine import GridStudy, default_storage, study_name, work
 from anrc.experiments.grid import ATTACK_OPTIONS, Grid, GridRun, grid_runs
+from anrc.experiments.report import write_report
+from anrc.experiments.selection import (
+    choice_section,
+    choose,
+    dev_pick,
+    ensemble_section,
+    selection_grid,
+    with_choices,
+    write_choice,
+)
 from anrc.training.checkpoint import CHECKPOINT
 
 
@@ -318,15 +328,6 @@ def run_experiment(
 ) -> dict:  # fmt: skip
     """A grid's stages, then its report: the selection stage if it has one (dev chooses
     each variant's setting), the grid, and dev's pick ensembled if it asks for it."""
-    from anrc.experiments.report import write_report
-    from anrc.experiments.selection import (
-        choice_section,
-        choose,
-        ensemble_section,
-        selection_grid,
-        with_choices,
-        write_choice,
-    )
 
     log = log or sys.stderr
     left = _time_left(opts.deadline)
@@ -383,7 +384,6 @@ def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -
 def _ensemble_dev_pick(grid: Grid, out: Path, summary: dict, log) -> None:
     """Ensemble the seeds of the variant with the best mean dev F1 (the test set picks
     nothing), into OUT/ensembles/VARIANT, when its runs' weights are here."""
-    from anrc.experiments.selection import dev_pick
 
     name = dev_pick([r for r in summary["rows"] if r["axis_value"] is None], len(grid.seeds))
     if name is None:

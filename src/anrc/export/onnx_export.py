@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from anrc.data import Example
+from anrc.data import Example, to_example
 from anrc.errors import AnrcInputError
-from anrc.inference.api import Prediction, to_example
+from anrc.inference.api import Prediction
 from anrc.inference.forms import OnnxGraph, onnx_session
 from anrc.models.batch import Batch
 from anrc.models.trained import TrainedModel
@@ -168,7 +168,7 @@ def export_here(run_dir: str | Path, out: str | Path, quantize: str = "none") ->
     if quantize not in QUANTIZE:
         raise AnrcInputError(f"--quantize {quantize!r}: choose from {', '.join(QUANTIZE)}")
     try:
-        import onnxscript  # noqa: F401  (torch.onnx's dynamo exporter needs it)
+        import onnxscript  # optional: export (torch.onnx's dynamo exporter needs it)  # noqa: F401
     except ImportError:
         raise AnrcInputError(INSTALL_HINT) from None
     run = TrainedModel.load(find_model(run_dir))
@@ -220,7 +220,7 @@ def quantize_int8(src: Path, out: Path | None = None) -> Path:
     warns of for CPUs without VNNI did not show. 7-bit weights (``reduce_range``) gave
     85.51 per tensor and 86.91 per channel on the VNNI CPU, and per-channel scales break
     the att-blstm graph (a shape error on loading)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # start-up: onnxruntime
 
     out = out or src
     tmp = out.with_name(out.name + ".tmp")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anrc.data import Example, example_from_json, parse_tagged
+from anrc.data import Example, to_example
 from anrc.device import torch_device
 from anrc.inference.forms import Runtime
 from anrc.inference.saliency import saliency
@@ -77,34 +77,6 @@ def words_view(ex: Example, marked, attention, saliency) -> dict:
     if saliency is not None:
         view["saliency"] = merged(saliency)
     return view
-
-
-def to_example(item: str | dict | Example, default_id: str = "0") -> Example:
-    """A tagged sentence, an OpenNRE-style dict, or an Example -> Example (ValueError if bad)."""
-    if isinstance(item, Example):
-        return item
-    if isinstance(item, dict):
-        return _readable(example_from_json(item, default_id))
-    if isinstance(item, str):
-        tokens, e1, e2 = parse_tagged(item)
-        if not tokens:
-            raise ValueError("empty sentence")
-        return _readable(Example(default_id, tokens, e1, e2))
-    raise ValueError(f"cannot predict on a {type(item).__name__}")
-
-
-def _readable(ex: Example) -> Example:
-    """``ex``, unless a word holds a lone surrogate (U+D800-U+DFFF: half of a UTF-16
-    pair, not a character; JSON's \\ud800 makes one), which no tokenizer can read."""
-    for word in ex.tokens:
-        try:
-            word.encode("utf-8")
-        except UnicodeEncodeError as err:
-            code = ord(word[err.start])
-            raise ValueError(
-                f"the text holds U+{code:04X}, a lone surrogate, not a character"
-            ) from None
-    return ex
 
 
 def token_roles(marked) -> list[str]:

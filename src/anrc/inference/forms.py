@@ -95,7 +95,7 @@ def choose(
 def onnx_session(path: str | Path, threads: int = 0):
     """An onnxruntime session on the CPU (``threads`` 0: its default, all cores)."""
     try:
-        import onnxruntime as ort
+        import onnxruntime as ort  # start-up: onnxruntime
     except ImportError:
         raise AnrcInputError(ORT_HINT) from None
     opts = ort.SessionOptions()

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from anrc.data import Example
-from anrc.inference.api import RelationClassifier, to_example
+from anrc.data import Example, to_example
+from anrc.inference.api import RelationClassifier
+from anrc.progress import progress
 
 #: files shorter than this get no progress lines (they take well under a second)
 PROGRESS_MIN_LINES = 1000
@@ -40,7 +41,6 @@ def _with_progress(lines, path: str, name: str):
     """A file's lines with progress lines on stderr, when it is long enough to need them."""
     if path == "-":
         return lines
-    from anrc.progress import progress
 
     with open(path, "rb") as f:
         total = sum(1 for _ in f)

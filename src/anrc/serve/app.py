@@ -28,10 +28,15 @@ FastAPI reads the annotations.)
 """
 
 import hmac
+import json
 import logging
 from importlib import resources
 
 import anyio.to_thread
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from anrc.data.labels import describe_label
 from anrc.serve.requests import BadRequest, Limits, parse_request
@@ -66,17 +71,14 @@ def _authorised(headers, api_key: str | None) -> bool:
 
 def _error(status: int, message: str):
     """The one error shape of every route: ``{"error": message}``."""
-    from fastapi.responses import JSONResponse
 
     return JSONResponse({"error": message}, status_code=status)
 
 
 def _install_error_handlers(app) -> None:
     """One error shape everywhere: ``{"error": ...}`` for 404, 405, 422 and 500 too."""
-    from fastapi.exceptions import RequestValidationError
-    from starlette.exceptions import HTTPException
 
-    @app.exception_handler(HTTPException)
+    @app.exception_handler(StarletteHTTPException)
     async def http_error(request, exc):
         text = {404: f"no such page: {request.url.path}",
                 405: f"{request.method} is not allowed on {request.url.path}"}  # fmt: skip
@@ -100,11 +102,6 @@ def create_app(
     model_card: str | None = None,
 ):
     """The FastAPI app serving ``classifier`` (a RelationClassifier)."""
-    try:
-        from fastapi import Depends, FastAPI, HTTPException, Request
-    except ImportError:
-        raise ImportError(INSTALL_HINT) from None
-
     limits = limits or Limits()
     app = FastAPI(title="anrc", docs_url=None, redoc_url=None, openapi_url=None)
     _install_error_handlers(app)
@@ -122,7 +119,6 @@ def create_app(
 
 def _add_info_routes(app, classifier, limits: Limits, keyed, auth: bool, model_card) -> None:
     """``/`` (the page), ``/health``, ``/labels`` and ``/model-card``."""
-    from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
     labels, page = classifier.labels, page_html()
 
@@ -173,10 +169,8 @@ async def _capped_body(request, max_bytes: int) -> bytes | None:
 
 
 def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
-    """``POST /predict``: parsed (off the event loop when large), answered by the worker
-    pool within the deadline; the JSON of each prediction is built by the worker."""
-    from fastapi import Request
-    from fastapi.responses import Response
+    """``POST /predict``: parsed and answered off the event loop when large, predicted by
+    the worker pool within the deadline (which also checks each answer is valid JSON)."""
 
     @app.post("/predict", dependencies=keyed)
     async def predict(request: Request):
@@ -197,8 +191,19 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
         except Timeout as err:
             return _error(503, str(err))
         if req.many:
-            text = ", ".join(p.to_json() if isinstance(p, ItemError) else p for p in preds)
-            return Response('{"predictions": [' + text + "]}", media_type="application/json")
+            items = [p.to_json() if isinstance(p, ItemError) else p for p in preds]
+            return await _json_reply({"predictions": items}, len(body) >= INLINE_PARSE_BYTES)
         if isinstance(preds[0], ItemError):  # one sentence the model cannot take
             return _error(422, f"request: {preds[0].problem}")
-        return Response('{"prediction": ' + preds[0] + "}", media_type="application/json")
+        return await _json_reply({"prediction": preds[0]}, big=False)
+
+
+def _render(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+async def _json_reply(payload: dict, big: bool) -> Response:
+    """``payload`` as a JSON response, written off the event loop when ``big`` (as a
+    large body is parsed), so that other requests are not held up meanwhile."""
+    body = await anyio.to_thread.run_sync(_render, payload) if big else _render(payload)
+    return Response(body, media_type="application/json")

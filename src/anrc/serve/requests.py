@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from anrc.data import Example
+from anrc.data import Example, to_example
 from anrc.registry import did_you_mean
 
 #: the keys a body may have: {"items": [...]} and what one item may say
@@ -94,7 +94,6 @@ def _items(payload: object) -> tuple[list, bool]:
 
 def _example(obj: object, default_id: str) -> Example:
     """One item (a tagged sentence, {"sentence": ...} or an OpenNRE item) -> Example."""
-    from anrc.inference.api import to_example
 
     for name in ("h", "t"):
         if isinstance(obj, dict):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import socket
 
+import uvicorn
+
 from anrc.errors import AnrcInputError
-from anrc.serve.app import INSTALL_HINT
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -32,9 +33,5 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(app, sock: socket.socket, log_level: str = "warning") -> None:
-    try:
-        import uvicorn
-    except ImportError:
-        raise AnrcInputError(INSTALL_HINT) from None
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level))
     server.run(sockets=[sock])

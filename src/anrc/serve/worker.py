@@ -27,10 +27,12 @@ and the other sentences are predicted.
 from __future__ import annotations
 
 import asyncio
-import json
+import math
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+import torch
 
 from anrc.data import Example
 from anrc.errors import AnrcInputError
@@ -48,8 +50,8 @@ class ItemError:
     index: int
     problem: str
 
-    def to_json(self) -> str:
-        return json.dumps({"item": self.index, "error": self.problem})
+    def to_json(self) -> dict:
+        return {"item": self.index, "error": self.problem}
 
 
 def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[tuple[int, Example]]]:
@@ -68,13 +70,24 @@ def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[tuple
         yield chunk
 
 
-def _as_json(index: int, prediction) -> str | ItemError:
-    """A prediction as JSON text; one whose scores are not numbers (never valid JSON) is
-    an ItemError instead."""
-    try:
-        return json.dumps(prediction.to_json(), allow_nan=False)
-    except ValueError:
-        return ItemError(index, "the model gave scores that are not numbers for this sentence")
+def _finite(value) -> bool:
+    """Whether every number in the JSON values ``value`` is finite (valid JSON)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _as_json(index: int, prediction) -> dict | ItemError:
+    """A prediction as JSON values; one whose scores are not numbers (never valid JSON)
+    is an ItemError instead."""
+    values = prediction.to_json()
+    if _finite(values):
+        return values
+    return ItemError(index, "the model gave scores that are not numbers for this sentence")
 
 
 class Worker:
@@ -86,7 +99,6 @@ class Worker:
     """
 
     def __init__(self, classifier, workers: int = 1, chunk_words: int = 256):
-        import torch
 
         self.classifier = classifier
         self.chunk_words = chunk_words
@@ -111,7 +123,7 @@ class Worker:
         job.add_done_callback(done)
         return job
 
-    def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[str | ItemError]:
+    def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[dict | ItemError]:
         """Each (index, example) of ``chunk`` as prediction JSON, or an ItemError for one
         the model cannot take (checked first: featurised once, reused from the cache)."""
         problems: dict[int, str] = {}
@@ -130,8 +142,8 @@ class Worker:
 
     async def predict(
         self, examples: Sequence[Example], timeout: float, saliency: bool = True
-    ) -> list[str | ItemError]:
-        """Each example's prediction as JSON text, or an ItemError where the model cannot
+    ) -> list[dict | ItemError]:
+        """Each example's prediction as JSON values, or an ItemError where the model cannot
         take it (Timeout past ``timeout`` seconds)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -143,7 +155,7 @@ class Worker:
         ]
         pending.reverse()  # popped from the end: the first chunk first
         jobs: list[tuple[list, asyncio.Future]] = []
-        answers: list[str | ItemError] = [""] * len(examples)
+        answers: list[dict | ItemError] = [""] * len(examples)
         while pending or jobs:
             while pending and (not jobs or self.in_flight < self.workers):
                 chunk = pending.pop()

@@ -36,6 +36,7 @@ from anrc.config import Config, to_toml
 from anrc.data.answers import write_answers
 from anrc.fsio import atomic_write_text
 from anrc.models.batch import batch_order
+from anrc.progress import final, status
 from anrc.training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, save_checkpoint
 from anrc.training.distill import teacher_dirs
 from anrc.training.distributed import World, init_world
@@ -67,14 +68,6 @@ class _Signals:
     def __exit__(self, *exc) -> None:
         for sig, old in self._old.items():
             signal.signal(sig, old)
-
-
-def _progress(stream: TextIO, text: str, final: bool = False) -> None:
-    if stream.isatty():
-        stream.write("\r" + text + ("\n" if final else ""))
-    elif final:
-        stream.write(text + "\n")
-    stream.flush()
 
 
 def resume_config(run_dir: str | Path) -> Config:
@@ -243,14 +236,15 @@ def train_epoch(run: TrainingRun, signals: _Signals) -> dict:
                 f"stopped by signal {signals.received} at epoch {epoch}, step {s.step}; "
                 f"checkpoint saved: continue with anrc train --resume {run.out}"
             )
-        if s.batch % 10 == 0 or s.batch == run.steps_per_epoch():
-            rate = s.n_seen / max(time.perf_counter() - t0, 1e-9)
-            mean = np.mean(s.losses) if s.losses else float("nan")
-            _progress(
-                run.log,
-                f"epoch {epoch:3d} [{s.batch:4d}/{run.steps_per_epoch()}] loss {mean:.4f}  {rate:6.0f} ex/s",
-            )
+        status(run.log, s.batch, run.steps_per_epoch(), lambda: _state_line(run, t0))
     return end_epoch(run, t0)
+
+
+def _state_line(run: TrainingRun, t0: float) -> str:
+    s = run.state
+    rate = s.n_seen / max(time.perf_counter() - t0, 1e-9)
+    mean = np.mean(s.losses) if s.losses else float("nan")
+    return f"epoch {s.epoch:3d} [{s.batch:4d}/{run.steps_per_epoch()}] loss {mean:.4f}  {rate:6.0f} ex/s"
 
 
 def _train_batch(run: TrainingRun, batch, idx: list[int]) -> None:
@@ -306,13 +300,12 @@ def end_epoch(run: TrainingRun, t0: float) -> dict:
     improved = s.improve(
         row.get("dev_f1", float(epoch)), epoch, copy.deepcopy(st.model.network.state_dict())
     )
-    _progress(
+    final(
         run.log,
         f"epoch {epoch:3d} loss {row['train_loss'] or float('nan'):.4f}  "
         f"dev F1 {row.get('dev_f1', float('nan')):6.2f}  "
         f"test F1 {row.get('test_f1', float('nan')):6.2f}  lr {lr:.2e}  "
         f"{len(st.train) / max(train_seconds, 1e-9):6.0f} ex/s{'  *' if improved else ''}",
-        final=True,
     )
     s.epoch, s.batch, s.order = epoch + 1, 0, []
     if (tc.patience and s.stale >= tc.patience) or epoch >= tc.max_epochs:

@@ -3,6 +3,7 @@ optimiser."""
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,7 +61,6 @@ def _label_set(cfg: Config, train: list[Example]) -> LabelSet:
     """From data.rel2id (OpenNRE: label -> id) if set, else from the training labels."""
     if not cfg.data.rel2id:
         return LabelSet.from_labels([ex.label for ex in train], cfg.data.negative)
-    import json
 
     path = cfg.data.rel2id
     try:

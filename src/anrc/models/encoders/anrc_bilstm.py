@@ -74,16 +74,15 @@ class ANRCEncoder(Encoder):
 
     def __init__(self, params: ANRCParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = params
-        self.cfg, self.site, self.word_dim = m, inputs.site, inputs.word_dim
-        word_dim = inputs.word_dim
+        p = self.params = params
+        self.site, self.word_dim = inputs.site, inputs.word_dim
         self.embedder = word_embedder(featurizer, inputs)
-        self.position = optional_positions(m)
-        in_dim = word_dim + positions_dim(self.position)
-        self.lstm = nn.LSTM(in_dim * m.window, m.hidden, batch_first=True, bidirectional=True)
-        self.dropout = nn.Dropout(m.dropout)
-        self.embed_dropout = nn.Dropout(m.embed_dropout) if m.embed_dropout else nn.Identity()
-        self.pooling = Pooling(m.pooling, 2 * m.hidden)
+        self.position = optional_positions(p)
+        in_dim = inputs.word_dim + positions_dim(self.position)
+        self.lstm = nn.LSTM(in_dim * p.window, p.hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(p.dropout)
+        self.embed_dropout = nn.Dropout(p.embed_dropout) if p.embed_dropout else nn.Identity()
+        self.pooling = Pooling(p.pooling, 2 * p.hidden)
 
     def get_output_dim(self) -> int:
         return self.pooling.get_output_dim()
@@ -97,17 +96,17 @@ class ANRCEncoder(Encoder):
         if self.site == "word":
             return w
         x = self._inputs(batch, w)
-        return x if self.site == "word_position" else window_concat(x, self.cfg.window)
+        return x if self.site == "word_position" else window_concat(x, self.params.window)
 
     def entity_attention(self, w: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Eq. 2: A^j_ii = <e_j, w_i>; alpha^j = softmax_i over the real tokens.
 
         Returns (alpha^1 + alpha^2) / 2, (B, L).
         """
-        scaled = self.cfg.attention_scale == "scaled"
+        scaled = self.params.attention_scale == "scaled"
         alphas = []
         for spans in (batch.e1, batch.e2):
-            if self.cfg.entity_repr == "head":
+            if self.params.entity_repr == "head":
                 ent = w[torch.arange(w.shape[0], device=w.device), spans[:, 1] - 1]  # (B, Dw)
             else:
                 ent = span_mean(w, spans)  # (B, Dw)
@@ -123,16 +122,16 @@ class ANRCEncoder(Encoder):
         mask = batch.mask  # (B, L)
         if self.site == "word":
             w = embeds  # the attention sees the perturbed words too
-            z = window_concat(self._inputs(batch, w), self.cfg.window)  # (B, L, k*D)
+            z = window_concat(self._inputs(batch, w), self.params.window)  # (B, L, k*D)
         else:
             w = self.embedder(batch.ids)
-            z = embeds if self.site == "window" else window_concat(embeds, self.cfg.window)
+            z = embeds if self.site == "window" else window_concat(embeds, self.params.window)
         attention = None
         r = z
-        if self.cfg.attention:
+        if self.params.attention:
             attention = self.entity_attention(w, batch)  # (B, L)
             weight = attention
-            if self.cfg.attention_scale == "scaled":
+            if self.params.attention_scale == "scaled":
                 weight = attention * batch.lengths[:, None]
             r = z * weight[..., None]  # Eq. 3, (B, L, k*D)
         r = self.dropout(self.embed_dropout(r))

@@ -57,14 +57,13 @@ class AttBLSTMEncoder(Encoder):
 
     def __init__(self, params: AttBLSTMParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = params
-        self.cfg, self.word_dim = m, inputs.word_dim
-        word_dim = inputs.word_dim
+        p = self.params = params
+        self.word_dim = inputs.word_dim
         self.embedder = word_embedder(featurizer, inputs)
-        self.embed_dropout = nn.Dropout(m.embed_dropout)
-        self.lstm = nn.LSTM(word_dim, m.hidden, batch_first=True, bidirectional=True)
-        self.dropout = nn.Dropout(m.dropout)
-        self.pooling = Pooling(m.pooling, m.hidden)
+        self.embed_dropout = nn.Dropout(p.embed_dropout)
+        self.lstm = nn.LSTM(inputs.word_dim, p.hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(p.dropout)
+        self.pooling = Pooling(p.pooling, p.hidden)
 
     def get_output_dim(self) -> int:
         return self.pooling.get_output_dim()
@@ -76,7 +75,7 @@ class AttBLSTMEncoder(Encoder):
         x = self.embed(batch) if embeds is None else embeds
         x = self.embed_dropout(x)
         H2, h_n = run_bilstm(self.lstm, x, batch.lengths)  # (B, L, 2H), (2, B, H)
-        hid = self.cfg.hidden
+        hid = self.params.hidden
         H = self.dropout(H2[..., :hid] + H2[..., hid:])  # Eq. 8: forward + backward, (B, L, H)
         h, attention = self.pooling.pool(H, batch.mask, batch, h_n[0] + h_n[1])
         return EncoderOutput(self.dropout(h), attention)  # alpha of Eq. 10, (B, L)

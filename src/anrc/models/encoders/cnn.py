@@ -73,32 +73,42 @@ def lexical_features(w: torch.Tensor, batch: Batch) -> torch.Tensor:
     return torch.cat(out, dim=-1)
 
 
-@ENCODERS.register("cnn")
-class CNNEncoder(Encoder):
-    summary = "CNN (Zeng et al. 2014): a convolution over words and position features, with lexical features"
-    Params = CNNParams
+class ConvEncoder(Encoder):
+    """What cnn and crcnn share: word (+ position) embeddings and a convolution over
+    windows of ``kernel`` tokens. Not registered: a base for the two below."""
 
-    def __init__(self, params: CNNParams, featurizer, inputs: Inputs):
+    def __init__(self, params: ConvParams, featurizer, inputs: Inputs):
         super().__init__()
-        m = params
-        self.cfg, self.word_dim = m, inputs.word_dim
-        word_dim = inputs.word_dim
+        self.params, self.word_dim = params, inputs.word_dim
         self.embedder = word_embedder(featurizer, inputs)
-        self.position = optional_positions(m)
-        in_dim = word_dim + positions_dim(self.position)
-        self.conv = MaskedConv(in_dim, m.filters, m.kernel)
-        self.hidden = nn.Linear(m.filters, m.hidden)
-        self.dropout = nn.Dropout(m.dropout)
-
-    def get_output_dim(self) -> int:
-        return self.cfg.hidden + (6 * self.word_dim if self.cfg.lexical else 0)
+        self.position = optional_positions(params)
+        in_dim = inputs.word_dim + positions_dim(self.position)
+        self.conv = MaskedConv(in_dim, params.filters, params.kernel)
 
     def embed(self, batch: Batch) -> torch.Tensor:
         return self.embedder(batch.ids)  # (B, L, Dw)
 
+    def convolve(self, batch: Batch, w: torch.Tensor) -> torch.Tensor:
+        """(B, L, filters) from the words ``w`` (B, L, Dw) and their positions."""
+        return self.conv(with_positions(self.position, batch, w), batch.mask)
+
+
+@ENCODERS.register("cnn")
+class CNNEncoder(ConvEncoder):
+    summary = "CNN (Zeng et al. 2014): a convolution over words and position features, with lexical features"
+    Params = CNNParams
+
+    def __init__(self, params: CNNParams, featurizer, inputs: Inputs):
+        super().__init__(params, featurizer, inputs)
+        self.hidden = nn.Linear(params.filters, params.hidden)
+        self.dropout = nn.Dropout(params.dropout)
+
+    def get_output_dim(self) -> int:
+        return self.params.hidden + (6 * self.word_dim if self.params.lexical else 0)
+
     def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
         w = self.embed(batch) if embeds is None else embeds
-        c = self.conv(with_positions(self.position, batch, w), batch.mask)  # (B, L, n1)
+        c = self.convolve(batch, w)  # (B, L, n1)
         g = torch.tanh(self.hidden(masked_max(c, batch.mask)))  # (B, n2)
-        f = torch.cat([lexical_features(w, batch), g], dim=-1) if self.cfg.lexical else g
+        f = torch.cat([lexical_features(w, batch), g], dim=-1) if self.params.lexical else g
         return EncoderOutput(self.dropout(f), None)

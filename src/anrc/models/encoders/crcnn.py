@@ -16,37 +16,24 @@ import torch
 from torch import nn
 
 from anrc.models.batch import Batch
-from anrc.models.embedders import optional_positions, positions_dim, with_positions
-from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, word_embedder
-from anrc.models.encoders.cnn import ConvParams
-from anrc.models.layers import MaskedConv, masked_max
+from anrc.models.encoders.base import ENCODERS, EncoderOutput, Inputs
+from anrc.models.encoders.cnn import ConvEncoder, ConvParams
+from anrc.models.layers import masked_max
 
 
 @ENCODERS.register("crcnn")
-class CRCNNEncoder(Encoder):
+class CRCNNEncoder(ConvEncoder):
     summary = "CR-CNN (dos Santos et al. 2015): a convolution over words and position embeddings, max-pooled"
     Params = ConvParams
 
     def __init__(self, params: ConvParams, featurizer, inputs: Inputs):
-        super().__init__()
-        m = params
-        self.cfg, self.word_dim = m, inputs.word_dim
-        word_dim = inputs.word_dim
-        self.embedder = word_embedder(featurizer, inputs)
-        self.position = optional_positions(m)
-        in_dim = word_dim + positions_dim(self.position)
-        self.conv = MaskedConv(in_dim, m.filters, m.kernel)
-        self.dropout = nn.Dropout(m.dropout)
+        super().__init__(params, featurizer, inputs)
+        self.dropout = nn.Dropout(params.dropout)
 
     def get_output_dim(self) -> int:
-        return self.cfg.filters
-
-    def embed(self, batch: Batch) -> torch.Tensor:
-        return self.embedder(batch.ids)  # (B, L, Dw)
+        return self.params.filters
 
     def forward(self, batch: Batch, embeds: torch.Tensor | None = None) -> EncoderOutput:
         w = self.embed(batch) if embeds is None else embeds
-        c = torch.tanh(
-            self.conv(with_positions(self.position, batch, w), batch.mask)
-        )  # (B, L, filters)
+        c = torch.tanh(self.convolve(batch, w))  # (B, L, filters)
         return EncoderOutput(self.dropout(masked_max(c, batch.mask)), None)

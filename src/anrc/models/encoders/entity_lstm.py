@@ -61,29 +61,29 @@ class EntityLSTMEncoder(Encoder):
 
     def __init__(self, params: EntityLSTMParams, featurizer, inputs: Inputs):
         super().__init__()
-        m, word_dim = params, inputs.word_dim
-        if word_dim % m.attention_heads:
+        p, word_dim = params, inputs.word_dim
+        if word_dim % p.attention_heads:
             raise ValueError(
-                f"encoder.attention_heads ({m.attention_heads}) must divide the word vector "
+                f"encoder.attention_heads ({p.attention_heads}) must divide the word vector "
                 f"size ({word_dim})"
             )
-        self.cfg, self.word_dim = m, word_dim
+        self.params, self.word_dim = params, word_dim
         self.embedder = word_embedder(featurizer, inputs)
-        self.embed_dropout = nn.Dropout(m.embed_dropout)
-        self.self_attention = nn.MultiheadAttention(word_dim, m.attention_heads, batch_first=True)
+        self.embed_dropout = nn.Dropout(p.embed_dropout)
+        self.self_attention = nn.MultiheadAttention(word_dim, p.attention_heads, batch_first=True)
         self.norm = nn.LayerNorm(word_dim)
-        self.lstm = nn.LSTM(word_dim, m.hidden, batch_first=True, bidirectional=True)
-        self.dropout = nn.Dropout(m.dropout)
-        H = 2 * m.hidden
-        self.position = PositionEmbedder(m.max_distance, m.position_dim)
-        self.types = nn.Parameter(torch.randn(m.latent_types, H) * 0.1) if m.latent_types else None
+        self.lstm = nn.LSTM(word_dim, p.hidden, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(p.dropout)
+        H = 2 * p.hidden
+        self.position = PositionEmbedder(p.max_distance, p.position_dim)
+        self.types = nn.Parameter(torch.randn(p.latent_types, H) * 0.1) if p.latent_types else None
         ent_dim = 2 * H * (2 if self.types is not None else 1)
         self.w_h = nn.Linear(H + self.position.get_output_dim(), H, bias=False)
         self.w_e = nn.Linear(ent_dim, H)
         self.v = nn.Linear(H, 1, bias=False)
 
     def get_output_dim(self) -> int:
-        return 2 * self.cfg.hidden
+        return 2 * self.params.hidden
 
     def embed(self, batch: Batch) -> torch.Tensor:
         return self.embedder(batch.ids)  # (B, L, Dw)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 from anrc.config import check_fraction, setting
@@ -362,7 +363,6 @@ class TransformerEncoder(Encoder):
     def init_pretrained(self, params, featurizer, vectors, seed: int) -> int:
         """Copy the pretrained weights; each added marker starts at the mean piece vector
         plus seeded noise of the pretrained init scale. Returns the pieces found."""
-        from safetensors.torch import load_file
 
         folder = resolve_pretrained(params.pretrained)
         state = load_file(str(folder / "model.safetensors"))
