@@ -22,7 +22,7 @@ LAYERS = [
     {"adversarial", "metrics"},  # the methods work through the seam: no model class needed
     {"models", "builder"},  # a trained model reads its settings through the builder
     {"pretrained"},
-    {"inference"},
+    {"inference", "extraction"},  # the Python API's extract() runs the extraction path
     {"training", "attacks", "export", "serve"},
     {"experiments"},
     {"cli", "__main__"},

@@ -14,6 +14,7 @@ from anrc.cli import (
     evaluate,
     experiment,
     export,
+    extract,
     fetch,
     models,
     package,
@@ -28,8 +29,8 @@ from anrc.version import __version__
 
 # One module per verb, each with register(subparsers) and a run function.
 VERBS = (
-    score, data, train, evaluate, predict, models, experiment, attack, ensemble, serve, export,
-    package, fetch,
+    score, data, train, evaluate, predict, extract, models, experiment, attack, ensemble, serve,
+    export, package, fetch,
 )  # fmt: skip
 
 
@@ -42,6 +43,7 @@ EXAMPLES = {
     "train": "anrc train --config configs/att-blstm.toml --out runs/att-blstm --set adversarial.method=fgm --set adversarial.epsilon=2.0   (the eps dev chose for the GloVe encoders; the paper's 0.02 is far too small for them: docs/results/at-methods.md)",
     "evaluate": "anrc evaluate runs/anrc --data ../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT",
     "predict": "echo 'The <e1>singer</e1> caused a <e2>commotion</e2> .' | anrc predict runs/anrc",
+    "extract": "echo 'The singer caused a commotion in the hall.' | anrc extract semeval",
     "experiment": "anrc experiment encoders --jobs 2 --threads 1 --out results/experiments/encoders",
     "attack": "anrc attack runs/anrc --method pgd --eps 0.1 0.5 --out runs/anrc/attack/pgd",
     "ensemble": "anrc ensemble runs/a runs/b runs/c --out runs/ensemble",

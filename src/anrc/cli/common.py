@@ -25,6 +25,13 @@ def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32"):
         raise AnrcInputError(str(err)) from None
 
 
+def add_model_argument(p: argparse.ArgumentParser, name: str = "model") -> None:
+    """The positional model: a trained run directory or a shipped model's name."""
+    p.add_argument(
+        name, help="a trained run directory, or a shipped model (anrc models lists them)"
+    )
+
+
 def add_device_option(p: argparse.ArgumentParser) -> None:
 
     p.add_argument(

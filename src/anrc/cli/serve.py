@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from anrc.cli.common import add_device_option, add_form_option, load_classifier
+from anrc.cli.common import add_device_option, add_form_option, add_model_argument, load_classifier
 from anrc.errors import AnrcInputError
 from anrc.pretrained import find_model
 from anrc.serve.requests import Limits
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "It listens on 127.0.0.1 (this machine only) and has no accounts: before you "
         "expose it, put it behind a reverse proxy with TLS and set --api-key.",
     )
-    p.add_argument("model", help="a run directory, or a shipped model (anrc models lists them)")
+    add_model_argument(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free one)")
     p.add_argument("--max-items", type=int, default=DEFAULTS.max_items,

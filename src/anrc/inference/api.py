@@ -10,6 +10,8 @@ import numpy as np
 
 from anrc.data import Example, to_example
 from anrc.device import torch_device
+from anrc.extraction import Extraction, extract_many
+from anrc.extraction import Options as ExtractOptions
 from anrc.inference.forms import Runtime
 from anrc.inference.saliency import saliency
 from anrc.models.trained import TrainedModel
@@ -174,6 +176,18 @@ class RelationClassifier:
         entities whose own word pieces exceed its max_length); featurises it once,
         which the prediction then reuses where the featuriser caches."""
         self.trained.featurizer.length(ex)
+
+    def extract(self, text: str, **options) -> Extraction:
+        """Relations found in raw ``text`` (no tags): its sentences, candidate mentions
+        and every candidate pair classified in both orders (:mod:`anrc.extraction`);
+        ``options`` are :class:`anrc.extraction.Options`' fields (source, window,
+        decoding, threshold, with_negative)."""
+        return self.extract_many([text], **options)[0]
+
+    def extract_many(self, texts: Sequence[str], **options) -> list[Extraction]:
+        """:meth:`extract` for several texts, their pairs classified in one batch."""
+        opts = ExtractOptions(**options)
+        return extract_many(texts, lambda exs: self.probs(exs)[0], self.labels, opts, self.check)
 
     def predict(self, item: str | dict | Example) -> Prediction:
         return self.predict_many([item])[0]

@@ -29,7 +29,7 @@ PROGRESS_MIN_LINES = 1000
 WINDOW = 1024
 
 
-def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+def input_lines(path: str) -> Iterator[tuple[int, bytes]]:
     if path == "-":
         yield from enumerate(sys.stdin.buffer, start=1)
         return
@@ -37,7 +37,7 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(f, start=1)
 
 
-def _with_progress(lines, path: str, name: str):
+def with_progress(lines, path: str, name: str, verb: str = "predict"):
     """A file's lines with progress lines on stderr, when it is long enough to need them."""
     if path == "-":
         return lines
@@ -46,7 +46,18 @@ def _with_progress(lines, path: str, name: str):
         total = sum(1 for _ in f)
     if total < PROGRESS_MIN_LINES:
         return lines
-    return progress(lines, total=total, desc=f"predict {name}", unit="lines")
+    return progress(lines, total=total, desc=f"{verb} {name}", unit="lines")
+
+
+def fresh_lines(path: str, name: str, skip_records: int, verb: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of each non-blank input line after the first
+    ``skip_records`` of them (done by an earlier run), with progress on long files."""
+    seen = 0
+    for lineno, raw in with_progress(input_lines(path), path, name, verb):
+        if raw.strip():
+            seen += 1
+            if seen > skip_records:
+                yield lineno, raw
 
 
 def completed_records(path: Path) -> int:
@@ -141,13 +152,7 @@ def predict_stream(
     batch_size = batch_size or clf.trained.network.encoder.inference_batch_size
     window = 1 if path == "-" and sys.stdin.isatty() else max(WINDOW, batch_size * 8)
     stream = _Stream(clf, out, name, as_json, batch_size)
-    seen = 0
-    for lineno, raw in _with_progress(_lines(path), path, name):
-        if not raw.strip():
-            continue
-        seen += 1
-        if seen <= skip_records:
-            continue
+    for lineno, raw in fresh_lines(path, name, skip_records, "predict"):
         try:
             try:
                 line = raw.decode("utf-8")
