@@ -106,12 +106,14 @@ def test_a_chunked_upload_is_cut_off_at_the_cap():
     pulled = []
 
     class Endless:
+        headers = {}  # chunked: no Content-Length
+
         async def stream(self):
             while True:
                 pulled.append(1000)
                 yield b"x" * 1000
 
-    assert asyncio.run(_capped_body(Endless(), 4000)) is None
+    assert asyncio.run(_capped_body(Endless(), 4000)).status_code == 413
     assert sum(pulled) == 5000  # the first chunk past 4,000 bytes, and no more
 
 

@@ -13,6 +13,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("transformers")
 from fastapi.testclient import TestClient  # noqa: E402
 
+from anrc.inference.extract_stream import extract_stream  # noqa: E402
 from anrc.inference.stream import predict_stream  # noqa: E402
 from anrc.serve.app import create_app  # noqa: E402
 from anrc.serve.requests import Limits  # noqa: E402
@@ -120,3 +121,33 @@ def test_the_predict_stream_answers_every_line(clf, tmp_path_factory, lines):
     blank = sum(1 for raw in path.read_bytes().splitlines() if not raw.strip())
     assert len(records) == len(path.read_bytes().splitlines()) - blank
     assert all(("label" in r) != ("error" in r) for r in records)
+
+
+OPTION = st.sampled_from(["source", "window", "decoding", "threshold", "with_negative", "x"])
+EXTRACT_BODY = (
+    JSON
+    | st.builds(lambda t, o: {"text": t, **o}, TEXT, st.dictionaries(OPTION, JSON, max_size=3))
+    | st.builds(lambda ts: {"texts": ts}, st.lists(TEXT | JSON, max_size=4))
+)
+FEWER = settings(SETTINGS, max_examples=60)
+
+
+@FEWER
+@given(body=EXTRACT_BODY)
+def test_extract_never_fails_inside(client, body):
+    raw = json.dumps(body)
+    _check(client.post("/extract", content=raw, headers={"Content-Type": "application/json"}))
+
+
+@FEWER
+@given(lines=st.lists(TEXT | EXTRACT_BODY.map(json.dumps), min_size=1, max_size=6))
+def test_the_extract_stream_answers_every_line(clf, tmp_path_factory, lines):
+    """Every non-blank line gives one record: an extraction or an error, valid JSON."""
+    path = tmp_path_factory.mktemp("fuzz") / "in.txt"
+    text = "\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    out = io.StringIO()
+    extract_stream(clf, str(path), out, {"threshold": 0.0})
+    records = [strict_json(x) for x in out.getvalue().splitlines()]
+    assert len(records) == sum(1 for raw in path.read_bytes().splitlines() if raw.strip())
+    assert all(("relations" in r) != ("error" in r) for r in records)

@@ -153,7 +153,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-
     embedding = "/".join(EMBEDDING_ATTACKS.choices())
 
     p = sub.add_parser("attack", help="measure robustness of a trained run")

@@ -33,14 +33,12 @@ def add_model_argument(p: argparse.ArgumentParser, name: str = "model") -> None:
 
 
 def add_device_option(p: argparse.ArgumentParser) -> None:
-
     p.add_argument(
         "--device", choices=DEVICES, default="cpu", help="where the model runs (auto: a GPU if any)"
     )
 
 
 def add_form_option(p: argparse.ArgumentParser, default: str) -> None:
-
     p.add_argument(
         "--form",
         choices=FORMS,
@@ -52,7 +50,6 @@ def add_form_option(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def add_data_options(p: argparse.ArgumentParser) -> None:
-
     p.add_argument("--format", choices=FORMATS.choices(), help="default: from the file")
     p.add_argument("--negative", default="Other", help="name of the negative class")
     p.add_argument(
@@ -61,7 +58,6 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def read_for_cli(args: argparse.Namespace, path: str):
-
     res = read(path, fmt=args.format, negative=args.negative, skip_invalid=args.skip_invalid)
     report_skipped(res, path, sys.stderr, first=20)
     return res.examples

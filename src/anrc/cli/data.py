@@ -34,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def stats(args: argparse.Namespace) -> int:
-
     examples = read_for_cli(args, args.file)
     s = dataset_stats(examples)
     if args.json:
@@ -45,7 +44,6 @@ def stats(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-
     examples = read_for_cli(args, args.input)
     out_fmt = args.to or guess_format(args.output)
     write(examples, args.output, out_fmt)

@@ -48,7 +48,6 @@ def ensemble_probs(classifiers, examples):
 
 
 def _score(classifiers, examples, out: Path, name: str) -> dict:
-
     labels = classifiers[0].labels
     probs = ensemble_probs(classifiers, examples)
     preds = [labels.labels[i] for i in probs.argmax(axis=1)]
@@ -65,7 +64,6 @@ def _score(classifiers, examples, out: Path, name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-
     classifiers = [load_classifier(d) for d in args.run_dirs]
     labels = classifiers[0].labels
     path = args.data or classifiers[0].config.data.test

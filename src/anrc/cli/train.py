@@ -77,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace):
-
     try:
         if args.resume:
             if args.config or args.set or args.augment:
@@ -94,7 +93,6 @@ def _config(args: argparse.Namespace):
 
 
 def _train(cfg, out: Path, resume: bool) -> int:
-
     try:
         summary = train(cfg, out, resume=resume)
     except CheckpointError as err:

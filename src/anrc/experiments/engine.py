@@ -346,7 +346,6 @@ def _alive(pid: int) -> bool:
 
 
 def _dev_f1_of(run: GridRun) -> float:
-
     summary = json.loads((run.path / "scores.json").read_text())["summary"]
     return summary.get("dev_f1") or 0.0
 

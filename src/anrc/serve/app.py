@@ -16,13 +16,17 @@
                       For many, an item the model cannot take (the transformer:
                       entities longer than its max_length) is {"item": i, "error":
                       "..."} in its place and the others are answered; for one, 422.
+    POST /extract     relations in raw text: {"text": ...} or {"texts": [...]}, with
+                      anrc extract's options; answers {"extraction": {...}} or
+                      {"extractions": [...]} (sentences, mentions, relations with
+                      character offsets; anrc.extraction).
 
 Every error, whatever its status, is ``{"error": "one line"}``: a bad request gets a
 4xx naming the problem (and the item, for many) and the service keeps serving.
 Limits (:class:`~anrc.serve.requests.Limits`): body bytes and items a request (413),
 words a sentence (413), seconds a request (503). Predictions run on worker threads
 (:mod:`anrc.serve.worker`), never on the event loop. With an API key, /predict,
-/labels and /model-card need ``Authorization: Bearer KEY`` (or ``X-API-Key: KEY``);
+/extract, /labels and /model-card need ``Authorization: Bearer KEY`` (or ``X-API-Key: KEY``);
 the page and /health stay open. (No ``from __future__ import annotations`` here:
 FastAPI reads the annotations.)
 """
@@ -39,7 +43,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from anrc.data.labels import describe_label
-from anrc.serve.requests import BadRequest, Limits, parse_request
+from anrc.extraction import DECODINGS, MENTION_SOURCES
+from anrc.serve.requests import BadRequest, Limits, parse_extract_request, parse_request
 from anrc.serve.worker import ItemError, Timeout, Worker
 
 INSTALL_HINT = "anrc serve needs the extra: pip install -e '.[serve]'"
@@ -114,6 +119,7 @@ def create_app(
     keyed = [Depends(require_key)] if api_key else []
     _add_info_routes(app, classifier, limits, keyed, bool(api_key), model_card)
     _add_predict_route(app, app.state.worker, limits, keyed)
+    _add_extract_route(app, app.state.worker, limits, keyed)
     return app
 
 
@@ -156,46 +162,73 @@ def _add_info_routes(app, classifier, limits: Limits, keyed, auth: bool, model_c
         return PlainTextResponse(model_card)
 
 
-async def _capped_body(request, max_bytes: int) -> bytes | None:
-    """The body, read as it arrives; None as soon as it passes ``max_bytes`` (a chunked
-    upload has no Content-Length to refuse it by, and must not be held whole)."""
+async def _capped_body(request, max_bytes: int) -> bytes | Response:
+    """The body, read as it arrives; a 413 as soon as it passes ``max_bytes``: by its
+    Content-Length before reading, or while a chunked upload (which has none) arrives,
+    never held whole."""
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > max_bytes:
+        return _error(413, f"request body of {size} bytes; at most {max_bytes}")
     parts, size = [], 0
     async for part in request.stream():
         size += len(part)
         if size > max_bytes:
-            return None
+            return _error(413, f"request body over {max_bytes} bytes")
         parts.append(part)
     return b"".join(parts)
+
+
+async def _handle(request, limits: Limits, answer) -> Response:
+    """A POST route's body read under the cap and answered by ``answer(body)``; a bad
+    request (4xx) or a timeout (503) in the one error shape."""
+    body = await _capped_body(request, limits.max_bytes)
+    if isinstance(body, Response):  # over the cap
+        return body
+    try:
+        return await answer(body)
+    except BadRequest as err:
+        return _error(err.status, str(err))
+    except Timeout as err:
+        return _error(503, str(err))
 
 
 def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
     """``POST /predict``: parsed and answered off the event loop when large, predicted by
     the worker pool within the deadline (which also checks each answer is valid JSON)."""
 
-    @app.post("/predict", dependencies=keyed)
-    async def predict(request: Request):
-        size = request.headers.get("content-length")
-        if size is not None and size.isdigit() and int(size) > limits.max_bytes:
-            return _error(413, f"request body of {size} bytes; at most {limits.max_bytes}")
-        body = await _capped_body(request, limits.max_bytes)
-        if body is None:  # sent in chunks, without a length, past the cap: read no further
-            return _error(413, f"request body over {limits.max_bytes} bytes")
-        try:
-            if len(body) < INLINE_PARSE_BYTES:
-                req = parse_request(body, limits)
-            else:  # parsing a large body takes a while: off the event loop too
-                req = await anyio.to_thread.run_sync(parse_request, body, limits)
-            preds = await worker.predict(req.examples, limits.timeout, req.saliency)
-        except BadRequest as err:
-            return _error(err.status, str(err))
-        except Timeout as err:
-            return _error(503, str(err))
+    async def answer(body: bytes) -> Response:
+        big = len(body) >= INLINE_PARSE_BYTES
+        # parsing a large body takes a while: off the event loop too
+        req = await anyio.to_thread.run_sync(parse_request, body, limits) if big else (
+            parse_request(body, limits))  # fmt: skip
+        preds = await worker.predict(req.examples, limits.timeout, req.saliency)
         if req.many:
             items = [p.to_json() if isinstance(p, ItemError) else p for p in preds]
-            return await _json_reply({"predictions": items}, len(body) >= INLINE_PARSE_BYTES)
+            return await _json_reply({"predictions": items}, big)
         if isinstance(preds[0], ItemError):  # one sentence the model cannot take
             return _error(422, f"request: {preds[0].problem}")
         return await _json_reply({"prediction": preds[0]}, big=False)
+
+    @app.post("/predict", dependencies=keyed)
+    async def predict(request: Request):
+        return await _handle(request, limits, answer)
+
+
+def _add_extract_route(app, worker: Worker, limits: Limits, keyed) -> None:
+    """``POST /extract``: relations in raw text (``{"text": ...}`` or ``{"texts": [...]}``,
+    with the options of ``anrc extract``), under /predict's limits and error shape."""
+    names = MENTION_SOURCES.choices(), DECODINGS.choices()
+
+    async def answer(body: bytes) -> Response:
+        req = parse_extract_request(body, limits, *names)
+        found = await worker.extract(req.texts, req.options, limits.timeout)
+        if req.many:
+            return await _json_reply({"extractions": found}, big=True)
+        return await _json_reply({"extraction": found[0]}, big=False)
+
+    @app.post("/extract", dependencies=keyed)
+    async def extract(request: Request):
+        return await _handle(request, limits, answer)
 
 
 def _render(payload: dict) -> bytes:

@@ -1,4 +1,5 @@
-"""A /predict request body -> examples, with every limit checked before any prediction.
+"""A /predict or /extract request body -> examples or texts, with every limit checked
+before any prediction.
 
 Pure functions, no web framework: a bad body raises :class:`BadRequest` with the
 HTTP status and one message that names the item (``item 3: ...``) when the body
@@ -144,3 +145,69 @@ def parse_items(payload: object, limits: Limits) -> tuple[list[Example], bool]:
             )
         examples.append(ex)
     return examples, many
+
+
+#: the keys an /extract body may have: one text or several, and how to decode them
+EXTRACT_KEYS = ("text", "texts", "source", "window", "decoding", "threshold", "with_negative")
+
+
+@dataclass
+class ExtractRequest:
+    """A parsed /extract body: raw texts, and the extraction's options."""
+
+    texts: list[str]
+    many: bool  # {"texts": [...]}: answer {"extractions": [...]}
+    options: dict
+
+
+def _texts(payload: dict, limits: Limits) -> tuple[list[str], bool]:
+    if ("text" in payload) == ("texts" in payload):
+        raise BadRequest('give "text" (a string) or "texts" (a list of strings), one of them')
+    many = "texts" in payload
+    texts = payload["texts"] if many else [payload["text"]]
+    if not isinstance(texts, list) or not texts:
+        raise BadRequest('"texts" must be a non-empty list of strings')
+    if len(texts) > limits.max_items:
+        raise BadRequest(f"{len(texts)} texts; at most {limits.max_items} a request", 413)
+    for i, text in enumerate(texts):
+        where = f"text {i}" if many else "text"
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest(f"{where}: must be a non-empty string")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise BadRequest(
+                f"{where}: holds U+{ord(text[err.start]):04X}, not a character"
+            ) from None
+        words = len(text.split())
+        if words > limits.max_words * 4:
+            raise BadRequest(f"{where}: {words} words; at most {limits.max_words * 4}", 413)
+    return texts, many
+
+
+def _extract_options(payload: dict, sources, decodings) -> dict:
+    """The options the body sets, each checked (the same rules as ``anrc extract``)."""
+    opts = {k: payload[k] for k in EXTRACT_KEYS[2:] if k in payload}
+    checks = {
+        "source": (lambda v: v in sources, f"one of {', '.join(sources)}"),
+        "window": (lambda v: type(v) is int and v >= 0, "a whole number of tokens, 0 for any"),
+        "decoding": (lambda v: v in decodings, f"one of {', '.join(decodings)}"),
+        "threshold": (lambda v: type(v) in (int, float) and 0 <= v <= 1, "a probability, 0 to 1"),
+        "with_negative": (lambda v: isinstance(v, bool), "true or false"),
+    }
+    for key, value in opts.items():
+        ok, what = checks[key]
+        if not ok(value):
+            raise BadRequest(f'"{key}" must be {what}')
+    return opts
+
+
+def parse_extract_request(body: bytes, limits: Limits, sources, decodings) -> ExtractRequest:
+    """An /extract body -> ExtractRequest, every limit and option checked (BadRequest);
+    ``sources`` and ``decodings``: the registered names an option may take."""
+    payload = parse_json(body, limits.max_bytes)
+    if not isinstance(payload, dict):
+        raise BadRequest('the body must be a JSON object: {"text": "..."} or {"texts": [...]}')
+    _check_keys(payload, EXTRACT_KEYS, "request: ")
+    texts, many = _texts(payload, limits)
+    return ExtractRequest(texts, many, _extract_options(payload, sources, decodings))

@@ -36,6 +36,7 @@ import torch
 
 from anrc.data import Example
 from anrc.errors import AnrcInputError
+from anrc.serve.requests import BadRequest
 
 
 class Timeout(Exception):
@@ -99,7 +100,6 @@ class Worker:
     """
 
     def __init__(self, classifier, workers: int = 1, chunk_words: int = 256):
-
         self.classifier = classifier
         self.chunk_words = chunk_words
         self.workers = max(1, workers)
@@ -113,9 +113,9 @@ class Worker:
         """Chunks queued for a worker thread."""
         return max(0, self.in_flight - self.workers)
 
-    def _submit(self, loop, chunk, saliency: bool) -> asyncio.Future:
+    def _submit(self, loop, fn, *args) -> asyncio.Future:
         self.in_flight += 1
-        job = loop.run_in_executor(self.pool, self._predict, chunk, saliency)
+        job = loop.run_in_executor(self.pool, fn, *args)
 
         def done(_) -> None:
             self.in_flight -= 1
@@ -159,7 +159,7 @@ class Worker:
         while pending or jobs:
             while pending and (not jobs or self.in_flight < self.workers):
                 chunk = pending.pop()
-                jobs.append((chunk, self._submit(loop, chunk, saliency)))
+                jobs.append((chunk, self._submit(loop, self._predict, chunk, saliency)))
             chunk, job = jobs.pop(0)
             try:  # on timeout the queued chunks are dropped; a running one finishes
                 got = await asyncio.wait_for(job, max(0.0, deadline - loop.time()))
@@ -173,3 +173,23 @@ class Worker:
             for (i, _), answer in zip(chunk, got, strict=True):
                 answers[i] = answer
         return answers
+
+    def _extract(self, texts: list[str], options: dict) -> list[dict]:
+        found = self.classifier.extract_many(texts, **options)
+        values = [f.to_json() for f in found]
+        if not _finite(values):
+            raise BadRequest("request: the model gave scores that are not numbers", 422)
+        return values
+
+    async def extract(self, texts: list[str], options: dict, timeout: float) -> list[dict]:
+        """Each text's extraction (anrc.extraction) as JSON values, computed on a worker
+        thread (Timeout past ``timeout`` seconds)."""
+        loop = asyncio.get_running_loop()
+        job = self._submit(loop, self._extract, texts, options)
+        try:
+            return await asyncio.wait_for(job, timeout)
+        except TimeoutError:
+            raise Timeout(
+                f"the extraction took longer than {timeout:g} s (anrc serve --timeout); "
+                "send fewer or shorter texts"
+            ) from None
