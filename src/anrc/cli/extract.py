@@ -50,6 +50,8 @@ def _add_extraction_options(g) -> None:
                    help="least probability of a relation that is reported")  # fmt: skip
     g.add_argument("--with-negative", action="store_true",
                    help="also report pairs decoded as the negative class (Other)")  # fmt: skip
+    g.add_argument("--one-sentence", action="store_true",
+                   help="each input text is one sentence: do not split it")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> dict:
@@ -58,7 +60,8 @@ def _options(args: argparse.Namespace) -> dict:
     if not 0.0 <= args.threshold <= 1.0:
         raise AnrcInputError("--threshold is a probability, from 0 to 1")
     return {"source": args.source, "window": args.window, "decoding": args.decoding,
-            "threshold": args.threshold, "with_negative": args.with_negative}  # fmt: skip
+            "threshold": args.threshold, "with_negative": args.with_negative,
+            "split": not args.one_sentence}  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:

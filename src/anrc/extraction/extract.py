@@ -77,6 +77,7 @@ class Options:
     decoding: str = "pair"
     threshold: float = 0.5
     with_negative: bool = False
+    split: bool = True  # False: each text is one sentence (a line of a sentence corpus)
 
 
 @dataclass
@@ -90,7 +91,8 @@ class _Sentence:
 def _candidates(text: str, opts: Options, check) -> tuple[Extraction, list[_Sentence]]:
     """The text's sentences, mentions and the examples of its usable ordered pairs."""
     source = make_source(opts.source)
-    out, found = Extraction(text, sentences(text)), []
+    whole = [(0, len(text))] if text.strip() else []
+    out, found = Extraction(text, sentences(text) if opts.split else whole), []
     for k, (start, end) in enumerate(out.sentences):
         toks = tokens(text, start, end)
         words = [t for t, _, _ in toks]
@@ -122,9 +124,10 @@ def _mention(text: str, toks, span: tuple[int, int]) -> Mention:
 
 
 def extract_many(texts: Sequence[str], classify: Classify, labels: LabelSet,
-                 opts: Options = Options(), check=None) -> list[Extraction]:  # fmt: skip
+                 opts: Options | None = None, check=None) -> list[Extraction]:  # fmt: skip
     """Relations of each of ``texts``; every candidate pair of all of them classified in
     one call of ``classify`` (batched by the classifier)."""
+    opts = opts or Options()
     if opts.decoding not in DECODINGS:
         DECODINGS.get(opts.decoding)  # the one-line error naming the choices
     parts = [_candidates(t, opts, check) for t in texts]
@@ -153,7 +156,7 @@ def _decode(text: str, s: _Sentence, probs: np.ndarray, labels: LabelSet, opts: 
     return relations
 
 
-def extract(text: str, classify: Classify, labels: LabelSet, opts: Options = Options(),
+def extract(text: str, classify: Classify, labels: LabelSet, opts: Options | None = None,
             check=None) -> Extraction:  # fmt: skip
     """Relations of one text (see :func:`extract_many`)."""
     return extract_many([text], classify, labels, opts, check)[0]

@@ -148,7 +148,8 @@ def parse_items(payload: object, limits: Limits) -> tuple[list[Example], bool]:
 
 
 #: the keys an /extract body may have: one text or several, and how to decode them
-EXTRACT_KEYS = ("text", "texts", "source", "window", "decoding", "threshold", "with_negative")
+EXTRACT_KEYS = ("text", "texts", "source", "window", "decoding", "threshold", "with_negative",
+                "split")  # fmt: skip
 
 
 @dataclass
@@ -194,6 +195,7 @@ def _extract_options(payload: dict, sources, decodings) -> dict:
         "decoding": (lambda v: v in decodings, f"one of {', '.join(decodings)}"),
         "threshold": (lambda v: type(v) in (int, float) and 0 <= v <= 1, "a probability, 0 to 1"),
         "with_negative": (lambda v: isinstance(v, bool), "true or false"),
+        "split": (lambda v: isinstance(v, bool), "true or false"),
     }
     for key, value in opts.items():
         ok, what = checks[key]
