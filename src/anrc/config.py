@@ -108,6 +108,14 @@ class DataConfig:
     unlabelled: str = setting(
         "", "extra sentences without labels for adversarial.method = vat (never the test set)"
     )
+    negatives: int = setting(
+        0,
+        "add up to N unannotated candidate pairs of each training sentence as examples of "
+        "the negative class (anrc extract's candidates: content words within "
+        "data.negatives_window tokens), so that a model for raw text learns what is not a "
+        "relation; 0 = none (dev and test keep their annotated pairs only)",
+    )
+    negatives_window: int = setting(15, "most tokens between the mentions of a negative pair")
     markers: str = setting(
         "none",
         "entity markers: none (tags stripped, as the paper), tags (the four tokens "
@@ -119,6 +127,8 @@ class DataConfig:
         check_fraction("data.dev_fraction", self.dev_fraction)
         if self.train_limit < 0:
             raise ValueError("data.train_limit must be >= 0")
+        if self.negatives < 0 or self.negatives_window < 0:
+            raise ValueError("data.negatives and data.negatives_window must be >= 0")
 
 
 @dataclass

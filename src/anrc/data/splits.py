@@ -13,6 +13,7 @@ import numpy as np
 
 from anrc.config import DataConfig
 from anrc.data import Example, read
+from anrc.data.candidates import negatives
 from anrc.data.formats import ENV_VAR, expand_path, report_skipped
 from anrc.errors import AnrcInputError
 
@@ -69,6 +70,15 @@ def _read(cfg: DataConfig, given: str, log: TextIO | None, **kw) -> list[Example
     return res.examples
 
 
+def _negatives(train: list[Example], cfg: DataConfig) -> list[Example]:
+    if not any(ex.label == cfg.negative for ex in train):
+        raise AnrcInputError(
+            f"data.negatives: the training data has no negative class {cfg.negative!r} to "
+            "label the drawn pairs with (set data.negative to the corpus's own)"
+        )
+    return negatives(train, cfg.negatives, cfg.negatives_window, cfg.negative, cfg.dev_seed)
+
+
 def load_training_data(
     cfg: DataConfig, log: TextIO | None = None
 ) -> tuple[list[Example], list[Example], list[Example]]:
@@ -90,6 +100,8 @@ def load_training_data(
         train, dev = stratified_split(full, cfg.dev_fraction, cfg.dev_seed)
     if cfg.augment:
         train = train + _read(cfg, cfg.augment, log, labelled=True)
+    if cfg.negatives:
+        train = train + _negatives(train, cfg)
     test = []
     if cfg.test:
         test = _read(cfg, cfg.test, log, fmt=fmt, labelled=True)

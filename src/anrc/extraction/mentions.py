@@ -8,7 +8,7 @@ entities are nominals marked on their head word ("the <e1>singer</e1>").
 
 from __future__ import annotations
 
-from anrc.data.neighbours import STOP_WORDS
+from anrc.data.candidates import word_mentions
 from anrc.registry import Registry
 
 MENTION_SOURCES: Registry[type[MentionSource]] = Registry("mention source")
@@ -23,18 +23,12 @@ class MentionSource:
         raise NotImplementedError
 
 
-def content_word(token: str) -> bool:
-    """Letters (inner hyphens and apostrophes allowed), more than one, not a stop word."""
-    bare = token.replace("-", "").replace("'", "")
-    return len(bare) > 1 and bare.isalpha() and token.lower() not in STOP_WORDS
-
-
 @MENTION_SOURCES.register("words")
 class ContentWords(MentionSource):
     summary = "every content word (letters, not a stop word) as a one-word mention"
 
     def spans(self, tokens: list[str]) -> list[tuple[int, int]]:
-        return [(i, i + 1) for i, t in enumerate(tokens) if content_word(t)]
+        return word_mentions(tokens)
 
 
 def make_source(name: str) -> MentionSource:
