@@ -65,9 +65,9 @@ def test_head_and_mean_entity_differ_on_multiword():
     b.e1 = torch.tensor([[1, 3]])
     w = torch.randn(1, b.ids.shape[1], 6)
     mean = model.encoder.entity_attention(w, b)
-    model.encoder.cfg.entity_repr = "head"
+    model.encoder.params.entity_repr = "head"
     head = model.encoder.entity_attention(w, b)
     assert not torch.allclose(mean, head)
     b.e1 = torch.tensor([[2, 3]])  # a one-word span: head and mean agree
-    model.encoder.cfg.entity_repr = "mean"
+    model.encoder.params.entity_repr = "mean"
     torch.testing.assert_close(model.encoder.entity_attention(w, b), head)
