@@ -39,20 +39,25 @@ def main() -> None:
     ap.add_argument("--split", choices=("dev", "test"), default="test")
     ap.add_argument("--form", default="fp32")
     ap.add_argument("--source", default=Options.source)
+    ap.add_argument("--tagger", help="a mention tagger instead of the model's own")
+    ap.add_argument("--mentions", type=int, default=Options.mentions)
     ap.add_argument("--window", type=int, default=Options.window)
     ap.add_argument("--threshold", type=float, default=Options.threshold)
+    ap.add_argument("--no-prior", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="only the first N sentences")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    clf = load(args.model, form=args.form)
+    clf = load(args.model, form=args.form, tagger=args.tagger)
     exs = examples(clf, args.split, args.limit)
-    opts = Options(source=args.source, window=args.window, threshold=args.threshold)
+    opts = Options(source=args.source, mentions=args.mentions, window=args.window,
+                   threshold=args.threshold, prior=not args.no_prior)  # fmt: skip
     t0 = time.perf_counter()
-    got = end_to_end(exs, lambda e: clf.probs(e)[0], clf.labels, opts)
+    got = end_to_end(exs, lambda e: clf.probs(e)[0], clf.labels, opts, clf.tagger)
     seconds = time.perf_counter() - t0
     summary = {k: v for k, v in asdict(got).items() if k != "answers"}
     summary.update(model=args.model, split=args.split, sentences=len(exs), form=clf.form,
                    options=asdict(opts), seconds=round(seconds, 1),
+                   tagger=clf.tagger.info.get("data") if clf.tagger else None,
                    command=" ".join([".venv/bin/python", *sys.argv]))  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")

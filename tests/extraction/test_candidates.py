@@ -80,6 +80,13 @@ def test_sentence_decoding_names_one_pair_negative_when_below_the_threshold():
     assert decide(PROBS[:0], [], LABELS, 0.5) == []
 
 
+def test_sentence_decoding_ranks_pairs_by_their_mentions_scores_too():
+    decide = DECODINGS.get("sentence")
+    prior = np.array([0.1, 0.9, 1.0, 1.0])  # pair 1's mentions likelier than pair 0's
+    assert [(i, k) for i, k, _ in decide(PROBS, PAIRS, LABELS, 0.5, prior)] == [(1, 2)]
+    assert decide(PROBS, PAIRS, LABELS, 0.5, prior)[0][2] == 0.6  # the score is P(label)
+
+
 def test_a_label_set_without_a_negative_class_decodes_on_all_labels():
     labels = LabelSet(("x", "y", "z"), negative="Other")
     got = DECODINGS.get("sentence")(PROBS, PAIRS, labels, 0.95)

@@ -22,6 +22,7 @@ from anrc.cli import (
     score,
     serve,
     train,
+    train_tagger,
 )
 from anrc.errors import AnrcInputError
 from anrc.registry import did_you_mean
@@ -29,7 +30,7 @@ from anrc.version import __version__
 
 # One module per verb, each with register(subparsers) and a run function.
 VERBS = (
-    score, data, train, evaluate, predict, extract, models, experiment, attack, ensemble, serve,
+    score, data, train, train_tagger, evaluate, predict, extract, models, experiment, attack, ensemble, serve,
     export, package, fetch,
 )  # fmt: skip
 
@@ -41,6 +42,7 @@ EXAMPLES = {
     "stats": "anrc data stats TRAIN_FILE.TXT --skip-invalid",
     "convert": "anrc data convert TRAIN_FILE.TXT train.jsonl",
     "train": "anrc train --config configs/att-blstm.toml --out runs/att-blstm --set adversarial.method=fgm --set adversarial.epsilon=2.0   (the eps dev chose for the GloVe encoders; the paper's 0.02 is far too small for them: docs/results/at-methods.md)",
+    "train-tagger": "anrc train-tagger --out runs/tagger --set tagger.epochs=20   (then anrc extract MODEL --tagger runs/tagger)",
     "evaluate": "anrc evaluate runs/anrc --data ../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT",
     "predict": "echo 'The <e1>singer</e1> caused a <e2>commotion</e2> .' | anrc predict runs/anrc",
     "extract": "echo 'The singer caused a commotion in the hall.' | anrc extract semeval",

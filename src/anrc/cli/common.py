@@ -14,13 +14,13 @@ from anrc.inference.forms import FORMS
 from anrc.models.trained import RunLoadError
 
 
-def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32"):
+def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32", tagger=None):
     """A :class:`~anrc.inference.api.RelationClassifier` on ``device`` (cpu, cuda, auto)
-    predicting in ``form`` (anrc.inference.forms); a bad run or an absent GPU is a
-    one-line error."""
+    predicting in ``form`` (anrc.inference.forms), extracting with ``tagger`` (default:
+    the model's own); a bad run or an absent GPU is a one-line error."""
 
     try:
-        return load(run_dir, device, form)  # no GPU: a one-line error
+        return load(run_dir, device, form, tagger)  # no GPU: a one-line error
     except RunLoadError as err:
         raise AnrcInputError(str(err)) from None
 

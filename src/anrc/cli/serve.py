@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "expose it, put it behind a reverse proxy with TLS and set --api-key.",
     )
     add_model_argument(p)
+    p.add_argument("--tagger", metavar="DIR",
+                   help="the mention tagger of POST /extract (default: the model's own)")  # fmt: skip
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free one)")
     p.add_argument("--max-items", type=int, default=DEFAULTS.max_items,
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     sock = bind(args.host, args.port)  # before loading: a port in use fails fast
     torch.set_num_threads(args.threads)
-    clf = load_classifier(args.model, args.device, args.form)
+    clf = load_classifier(args.model, args.device, args.form, args.tagger)
     app = create_app(clf, limits, args.workers, args.api_key, model_card(args.model))
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -7,8 +7,9 @@ the negative class counts when its probability reaches ``threshold``.
 - ``threshold``: every ordered pair on its own;
 - ``pair``: at most one relation per pair of mentions, the better of its two orders;
 - ``sentence``: the single best pair of the sentence (SemEval-2010 Task 8 annotates one
-  pair a sentence); when no label reaches the threshold, that pair with the negative
-  class, so that the sentence still names its pair.
+  pair a sentence), best by P(label) x ``prior`` (the two mentions' scores, when the
+  tagger gave them); when its label does not reach the threshold, that pair with the
+  negative class, so that the sentence still names its pair.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from anrc.data.labels import LabelSet
 from anrc.registry import Registry
 
 Decision = tuple[int, int, float]
-Decoding = Callable[[np.ndarray, list, LabelSet, float], list[Decision]]
+#: (probs (P, C), pairs, labels, threshold, prior (P,)) -> decisions
+Decoding = Callable[[np.ndarray, list, LabelSet, float, np.ndarray], list[Decision]]
 DECODINGS: Registry[Decoding] = Registry("decoding")
 
 
@@ -36,14 +38,19 @@ def best_relation(probs: np.ndarray, labels: LabelSet) -> tuple[np.ndarray, np.n
 
 
 @DECODINGS.register("threshold")
-def each_pair(probs: np.ndarray, pairs: list, labels: LabelSet, threshold: float) -> list[Decision]:
+def each_pair(probs: np.ndarray, pairs: list, labels: LabelSet, threshold: float,
+              prior: np.ndarray | None = None) -> list[Decision]:  # fmt: skip
     best, score = best_relation(probs, labels)
     return [(i, int(best[i]), float(score[i])) for i in range(len(pairs)) if score[i] >= threshold]
 
 
 @DECODINGS.register("pair")
 def one_per_pair(
-    probs: np.ndarray, pairs: list, labels: LabelSet, threshold: float
+    probs: np.ndarray,
+    pairs: list,
+    labels: LabelSet,
+    threshold: float,
+    prior: np.ndarray | None = None,
 ) -> list[Decision]:
     best, score = best_relation(probs, labels)
     kept: dict[frozenset, int] = {}
@@ -57,12 +64,16 @@ def one_per_pair(
 
 @DECODINGS.register("sentence")
 def best_of_sentence(
-    probs: np.ndarray, pairs: list, labels: LabelSet, threshold: float
+    probs: np.ndarray,
+    pairs: list,
+    labels: LabelSet,
+    threshold: float,
+    prior: np.ndarray | None = None,
 ) -> list[Decision]:
     if not len(pairs):
         return []
     best, score = best_relation(probs, labels)
-    i = int(score.argmax())
+    i = int((score if prior is None else score * prior).argmax())
     if score[i] >= threshold or not labels.has_negative:
         return [(i, int(best[i]), float(score[i]))]
     k = labels.index(labels.negative)

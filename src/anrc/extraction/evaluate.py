@@ -77,21 +77,22 @@ def _pair(r) -> tuple[tuple[int, int], tuple[int, int]]:
     return (r.e1.start, r.e1.end), (r.e2.start, r.e2.end)
 
 
-def candidate_recall(examples: Sequence[Example], opts: Options) -> float:
+def candidate_recall(examples: Sequence[Example], opts: Options, tagger=None) -> float:
     """Share of ``examples`` whose annotated pair is among the candidate pairs."""
-    source, hit = make_source(opts.source), 0
-    for ex in examples:
-        pairs = candidate_pairs(source.spans(ex.tokens), opts.window)
+    source, hit = make_source(opts.source, tagger, opts.mentions), 0
+    every = source.scored_many([ex.tokens for ex in examples])
+    for ex, scored in zip(examples, every, strict=True):
+        pairs = candidate_pairs([span for span, _ in scored], opts.window)
         hit += (tuple(ex.e1), tuple(ex.e2)) in pairs
     return hit / max(1, len(examples))
 
 
 def end_to_end(examples: Sequence[Example], classify: Classify, labels: LabelSet,
-               opts: Options | None = None) -> EndToEnd:  # fmt: skip
+               opts: Options | None = None, tagger=None) -> EndToEnd:  # fmt: skip
     """Score extraction on ``examples`` (labelled, tagged) with their tags removed."""
     opts = replace(opts or Options(), decoding="sentence", with_negative=True, split=False)
     parts = [untagged(ex) for ex in examples]
-    found = extract_many([text for text, _, _ in parts], classify, labels, opts)
+    found = extract_many([text for text, _, _ in parts], classify, labels, opts, tagger=tagger)
     gold = [ex.label for ex in examples]
     answers = [answer(f.relations, e1, e2, g, labels)
                for f, (_, e1, e2), g in zip(found, parts, gold, strict=True)]  # fmt: skip
@@ -102,7 +103,7 @@ def end_to_end(examples: Sequence[Example], classify: Classify, labels: LabelSet
     return EndToEnd(
         f1=official_f1(gold, answers, labels.negative),
         tagged_f1=official_f1(gold, tagged, labels.negative),
-        candidate_recall=candidate_recall(examples, opts),
+        candidate_recall=candidate_recall(examples, opts, tagger),
         pair_found=sum(same) / max(1, len(same)),
         pairs_per_sentence=sum(f.pairs for f in found) / max(1, len(found)),
         answers=answers,

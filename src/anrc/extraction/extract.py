@@ -72,11 +72,15 @@ class Extraction:
 class Options:
     """How candidates are found and decoded (each a setting of ``anrc extract``)."""
 
-    source: str = "words"
+    source: str = "auto"  # the model's tagger when it has one, else "words"
+    mentions: int = 0  # the tagger's mentions kept a sentence (0: its own, chosen on dev)
     window: int = 15
     decoding: str = "pair"
     threshold: float = 0.5
     with_negative: bool = False
+    #: sentence decoding: rank pairs by P(label) x both mentions' tagger scores (P(B)),
+    #: not by P(label) alone (no effect with the words source, whose scores are all 1)
+    prior: bool = True
     split: bool = True  # False: each text is one sentence (a line of a sentence corpus)
 
 
@@ -86,26 +90,40 @@ class _Sentence:
     toks: list[tuple[str, int, int]]
     pairs: list[tuple[tuple[int, int], tuple[int, int]]]
     examples: list[Example]
+    priors: list[float]  # each pair's two mention scores multiplied
 
 
-def _candidates(text: str, opts: Options, check) -> tuple[Extraction, list[_Sentence]]:
-    """The text's sentences, mentions and the examples of its usable ordered pairs."""
-    source = make_source(opts.source)
+def _split(text: str, opts: Options) -> tuple[Extraction, list[_Sentence]]:
+    """The text's sentences and their tokens (pairs filled in by :func:`_pair_up`)."""
     whole = [(0, len(text))] if text.strip() else []
-    out, found = Extraction(text, sentences(text) if opts.split else whole), []
-    for k, (start, end) in enumerate(out.sentences):
-        toks = tokens(text, start, end)
-        words = [t for t, _, _ in toks]
-        spans = source.spans(words)
-        out.mentions += [_mention(text, toks, s) for s in spans]
-        pairs, examples = [], []
-        for a, b in candidate_pairs(spans, opts.window):
-            ex = Example(f"{k}", words, a, b)
-            if _usable(check, ex):
-                pairs.append((a, b))
-                examples.append(ex)
-        found.append(_Sentence(k, toks, pairs, examples))
+    out = Extraction(text, sentences(text) if opts.split else whole)
+    found = [_Sentence(k, tokens(text, start, end), [], [], [])
+             for k, (start, end) in enumerate(out.sentences)]  # fmt: skip
     return out, found
+
+
+def _pair_up(out: Extraction, s: _Sentence, scored: dict, opts: Options, check) -> None:
+    """The sentence's mentions into ``out``, its usable ordered pairs into ``s``."""
+    words = [t for t, _, _ in s.toks]
+    out.mentions += [_mention(out.text, s.toks, span) for span in scored]
+    for a, b in candidate_pairs(list(scored), opts.window):
+        ex = Example(f"{s.index}", words, a, b)
+        if _usable(check, ex):
+            s.pairs.append((a, b))
+            s.examples.append(ex)
+            s.priors.append(scored[a] * scored[b])
+
+
+def _candidates(texts: Sequence[str], opts: Options, check, source):
+    """[(Extraction, its sentences)] of ``texts``, every sentence's mentions found in one
+    call of the source (the tagger runs in batches)."""
+    parts = [_split(t, opts) for t in texts]
+    every = [s for _, sents in parts for s in sents]
+    mentions = iter(source.scored_many([[t for t, _, _ in s.toks] for s in every]))
+    for out, sents in parts:
+        for s in sents:
+            _pair_up(out, s, dict(next(mentions)), opts, check)
+    return parts
 
 
 def _usable(check, ex: Example) -> bool:
@@ -124,13 +142,15 @@ def _mention(text: str, toks, span: tuple[int, int]) -> Mention:
 
 
 def extract_many(texts: Sequence[str], classify: Classify, labels: LabelSet,
-                 opts: Options | None = None, check=None) -> list[Extraction]:  # fmt: skip
+                 opts: Options | None = None, check=None, tagger=None) -> list[Extraction]:  # fmt: skip
     """Relations of each of ``texts``; every candidate pair of all of them classified in
-    one call of ``classify`` (batched by the classifier)."""
+    one call of ``classify`` (batched by the classifier). ``tagger``: a
+    :class:`~anrc.extraction.tagger.Tagger` for the ``tagger`` (and ``auto``) source."""
     opts = opts or Options()
     if opts.decoding not in DECODINGS:
         DECODINGS.get(opts.decoding)  # the one-line error naming the choices
-    parts = [_candidates(t, opts, check) for t in texts]
+    source = make_source(opts.source, tagger, opts.mentions)
+    parts = _candidates(texts, opts, check, source)
     examples = [ex for _, sents in parts for s in sents for ex in s.examples]
     probs = classify(examples) if examples else np.zeros((0, len(labels)))
     at = 0
@@ -145,8 +165,9 @@ def extract_many(texts: Sequence[str], classify: Classify, labels: LabelSet,
 
 def _decode(text: str, s: _Sentence, probs: np.ndarray, labels: LabelSet, opts: Options):
     decide = DECODINGS.get(opts.decoding)
+    prior = np.asarray(s.priors) if opts.prior else np.ones(len(s.pairs))
     relations = []
-    for i, k, score in decide(probs, s.pairs, labels, opts.threshold):
+    for i, k, score in decide(probs, s.pairs, labels, opts.threshold, prior):
         label = labels.labels[k]
         if label == labels.negative and not opts.with_negative:
             continue
@@ -157,6 +178,6 @@ def _decode(text: str, s: _Sentence, probs: np.ndarray, labels: LabelSet, opts: 
 
 
 def extract(text: str, classify: Classify, labels: LabelSet, opts: Options | None = None,
-            check=None) -> Extraction:  # fmt: skip
+            check=None, tagger=None) -> Extraction:  # fmt: skip
     """Relations of one text (see :func:`extract_many`)."""
-    return extract_many([text], classify, labels, opts, check)[0]
+    return extract_many([text], classify, labels, opts, check, tagger)[0]

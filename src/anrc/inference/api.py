@@ -12,10 +12,11 @@ from anrc.data import Example, to_example
 from anrc.device import torch_device
 from anrc.extraction import Extraction, extract_many
 from anrc.extraction import Options as ExtractOptions
+from anrc.extraction.tagger import Tagger
 from anrc.inference.forms import Runtime
 from anrc.inference.saliency import saliency
 from anrc.models.trained import TrainedModel
-from anrc.pretrained import find_model
+from anrc.pretrained import find_model, find_tagger, model_tagger
 
 ENTITIES = ("e1", "e2")
 
@@ -98,9 +99,20 @@ class RelationClassifier:
     sentences, OpenNRE items or Examples in, :class:`Prediction` out; training and
     inference share one featuriser."""
 
-    def __init__(self, trained: TrainedModel, form: str = "fp32", folder=None):
+    def __init__(self, trained: TrainedModel, form: str = "fp32", folder=None, tagger=None):
         self.trained = trained
         self.runtime = Runtime(trained, form, folder and Path(folder))
+        self._tagger_at = find_tagger(tagger) if tagger else model_tagger(folder)
+        self._tagger: Tagger | None = None
+
+    @property
+    def tagger(self) -> Tagger | None:
+        """The mention tagger :meth:`extract` uses (``source="auto"`` or ``"tagger"``):
+        the one given, else the model folder's (``tagger/`` or ``extract.json``); loaded
+        on first use. None when there is none."""
+        if self._tagger is None and self._tagger_at is not None:
+            self._tagger = Tagger.load(self._tagger_at)
+        return self._tagger
 
     @property
     def config(self):
@@ -181,13 +193,14 @@ class RelationClassifier:
         """Relations found in raw ``text`` (no tags): its sentences, candidate mentions
         and every candidate pair classified in both orders (:mod:`anrc.extraction`);
         ``options`` are :class:`anrc.extraction.Options`' fields (source, window,
-        decoding, threshold, with_negative)."""
+        mentions, decoding, threshold, with_negative, split)."""
         return self.extract_many([text], **options)[0]
 
     def extract_many(self, texts: Sequence[str], **options) -> list[Extraction]:
         """:meth:`extract` for several texts, their pairs classified in one batch."""
         opts = ExtractOptions(**options)
-        return extract_many(texts, lambda exs: self.probs(exs)[0], self.labels, opts, self.check)
+        classify = lambda exs: self.probs(exs)[0]  # noqa: E731
+        return extract_many(texts, classify, self.labels, opts, self.check, self.tagger)
 
     def predict(self, item: str | dict | Example) -> Prediction:
         return self.predict_many([item])[0]
@@ -198,10 +211,13 @@ class RelationClassifier:
         return p.label, p.score
 
 
-def load(run_dir: str | Path, device: str = "cpu", form: str = "auto") -> RelationClassifier:
+def load(run_dir: str | Path, device: str = "cpu", form: str = "auto",
+         tagger: str | Path | None = None) -> RelationClassifier:  # fmt: skip
     """Load a trained run directory, or a shipped model by name (``"semeval"``), on
     ``device`` (cpu, cuda or auto), predicting in ``form`` (fp32, bf16, int8 or auto:
-    :mod:`anrc.inference.forms`); safetensors + JSON, no code is executed."""
+    :mod:`anrc.inference.forms`); ``tagger``: a mention tagger folder or shipped name for
+    :meth:`RelationClassifier.extract` (default: the model's own, if any). Safetensors +
+    JSON, no code is executed."""
     folder = find_model(run_dir)
     trained = TrainedModel.load(folder).to(torch_device(device))
-    return RelationClassifier(trained, form, folder)
+    return RelationClassifier(trained, form, folder, tagger)

@@ -8,6 +8,7 @@ says what it is, how well it does, where it fails and how to rebuild it.
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -38,3 +39,52 @@ def find_model(model: str | Path) -> Path:
         f"{did_you_mean(str(model), names)}; shipped: {', '.join(names) or 'none'} "
         "(anrc models lists them)"
     )
+
+
+#: shipped mention taggers (``anrc train-tagger``), one folder each under here
+TAGGERS = "taggers"
+#: a model folder's pointer to the tagger it extracts with: {"tagger": NAME or path}
+EXTRACT_JSON = "extract.json"
+
+
+def shipped_taggers() -> list[str]:
+    """Names of the mention taggers that ship with this install."""
+    root = _root() / TAGGERS
+    return (
+        sorted(p.name for p in root.iterdir() if (p / "tagger.json").is_file())
+        if root.is_dir()
+        else []
+    )
+
+
+def find_tagger(spec: str | Path) -> Path:
+    """A tagger folder for ``spec``: a folder holding ``tagger.json``, or the name of a
+    shipped tagger (AnrcInputError naming the shipped ones when it is neither)."""
+    path = Path(spec)
+    if (path / "tagger.json").is_file():
+        return path
+    names = shipped_taggers()
+    if str(spec) in names:
+        return _root() / TAGGERS / str(spec)
+    raise AnrcInputError(
+        f"{spec}: not a mention tagger folder (no tagger.json) nor a shipped tagger"
+        f"{did_you_mean(str(spec), names)}; shipped: {', '.join(names) or 'none'}"
+    )
+
+
+def model_tagger(folder: str | Path | None) -> Path | None:
+    """The tagger a model folder extracts with: its ``tagger/`` folder, else the one its
+    ``extract.json`` names; None when it has neither."""
+    if folder is None:
+        return None
+    folder = Path(folder)
+    if (folder / "tagger" / "tagger.json").is_file():
+        return folder / "tagger"
+    pointer = folder / EXTRACT_JSON
+    if not pointer.is_file():
+        return None
+    try:
+        name = json.loads(pointer.read_text(encoding="utf-8"))["tagger"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise AnrcInputError(f"not a tagger pointer ({err})", str(pointer)) from None
+    return find_tagger(name)

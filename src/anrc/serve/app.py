@@ -43,7 +43,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from anrc.data.labels import describe_label
-from anrc.extraction import DECODINGS, MENTION_SOURCES
+from anrc.extraction import DECODINGS
+from anrc.extraction.mentions import source_choices
 from anrc.serve.requests import BadRequest, Limits, parse_extract_request, parse_request
 from anrc.serve.worker import ItemError, Timeout, Worker
 
@@ -217,7 +218,7 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
 def _add_extract_route(app, worker: Worker, limits: Limits, keyed) -> None:
     """``POST /extract``: relations in raw text (``{"text": ...}`` or ``{"texts": [...]}``,
     with the options of ``anrc extract``), under /predict's limits and error shape."""
-    names = MENTION_SOURCES.choices(), DECODINGS.choices()
+    names = source_choices(), DECODINGS.choices()
 
     async def answer(body: bytes) -> Response:
         req = parse_extract_request(body, limits, *names)

@@ -148,8 +148,8 @@ def parse_items(payload: object, limits: Limits) -> tuple[list[Example], bool]:
 
 
 #: the keys an /extract body may have: one text or several, and how to decode them
-EXTRACT_KEYS = ("text", "texts", "source", "window", "decoding", "threshold", "with_negative",
-                "split")  # fmt: skip
+EXTRACT_KEYS = ("text", "texts", "source", "mentions", "window", "decoding", "threshold",
+                "with_negative", "prior", "split")  # fmt: skip
 
 
 @dataclass
@@ -191,10 +191,15 @@ def _extract_options(payload: dict, sources, decodings) -> dict:
     opts = {k: payload[k] for k in EXTRACT_KEYS[2:] if k in payload}
     checks = {
         "source": (lambda v: v in sources, f"one of {', '.join(sources)}"),
+        "mentions": (
+            lambda v: type(v) is int and (v == 0 or 2 <= v <= 1000),
+            "0 (the tagger's own) or a whole number from 2 to 1000",
+        ),
         "window": (lambda v: type(v) is int and v >= 0, "a whole number of tokens, 0 for any"),
         "decoding": (lambda v: v in decodings, f"one of {', '.join(decodings)}"),
         "threshold": (lambda v: type(v) in (int, float) and 0 <= v <= 1, "a probability, 0 to 1"),
         "with_negative": (lambda v: isinstance(v, bool), "true or false"),
+        "prior": (lambda v: isinstance(v, bool), "true or false"),
         "split": (lambda v: isinstance(v, bool), "true or false"),
     }
     for key, value in opts.items():

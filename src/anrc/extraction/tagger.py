@@ -1,0 +1,198 @@
+"""A mention tagger learned from the corpus's own marked entities (issue 38, source b).
+
+    words -> word vectors (GloVe rows, trained)  ++  a casing vector       (B, W, D + 8)
+          -> BiLSTM                                                         (B, W, 2H)
+          -> dropout -> linear                                              (B, W, 3)
+          -> P(O), P(B), P(I) of every word: outside, begins, inside a mention
+
+It is trained on the BIO tags of the two marked entities of each training sentence
+(:mod:`anrc.extraction.tagger_training`), so it learns which words of a sentence its
+corpus would mark: SemEval-2010 Task 8 marks two nominals a sentence, mostly single
+head words. At extraction time a mention starts at a word and runs over the words
+tagged I after it; the ``top`` spans most likely to begin a mention (P(B)) are kept,
+never fewer than two, and past two none under ``floor``. ``top`` is chosen on the dev split when the tagger is trained
+and stored with it. Saved as ``tagger.json`` (settings, vocabulary, dev figures) and
+``tagger.safetensors``; loading reads JSON and safetensors only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from anrc.config import check_fraction, setting
+from anrc.data.vocab import Vocab
+from anrc.errors import AnrcInputError
+from anrc.fsio import atomic_save, atomic_write_text
+
+TAGS = ("O", "B", "I")
+OUTSIDE, BEGIN, INSIDE = range(3)
+CASES = 4  # lower, Title, UPPER, anything else (digits, punctuation)
+CASE_DIM = 8
+FORMAT = 1
+
+
+@dataclass
+class TaggerParams:
+    """The tagger's settings (``[tagger]``, ``anrc train-tagger --set tagger.KEY=VALUE``)."""
+
+    hidden: int = setting(128, "LSTM hidden size per direction")
+    layers: int = setting(2, "stacked BiLSTM layers")
+    dropout: float = setting(0.5, "dropout on the word vectors and on the LSTM's output")
+    vectors_vocab: int = setting(20000, "most frequent pretrained words added to the vocabulary")
+    epochs: int = setting(20, "passes over the training sentences (the epoch is chosen on dev)")
+    batch_size: int = setting(32, "sentences a step")
+    lr: float = setting(1e-3, "Adam's learning rate")
+    seed: int = setting(1, "seed of the initialisation and the order of the sentences")
+    threads: int = setting(0, "CPU threads (0: PyTorch's default)")
+    top: int = setting(0, "most mentions kept a sentence; 0: chosen on dev (tagger.recall_gap)")
+    floor: float = setting(0.005, "past the two likeliest, a mention needs at least this P(B)")
+    recall_gap: float = setting(
+        2.0,
+        "with top = 0: the fewest mentions a sentence whose dev pair recall is within "
+        "this many points of the best measured (at 2 to 10 mentions)",
+    )
+
+    def __post_init__(self) -> None:
+        check_fraction("tagger.dropout", self.dropout)
+        check_fraction("tagger.floor", self.floor, closed=True)
+        if self.recall_gap < 0:
+            raise ValueError("tagger.recall_gap must be >= 0 (points of recall)")
+        if min(self.hidden, self.layers, self.epochs, self.batch_size) < 1:
+            raise ValueError("tagger.hidden, layers, epochs and batch_size must be >= 1")
+        if self.top < 0 or self.top == 1:
+            raise ValueError("tagger.top must be 0 (chosen on dev) or >= 2 (a pair needs two)")
+
+
+def casing(word: str) -> int:
+    """0 lower, 1 Title, 2 UPPER, 3 anything else."""
+    if word.isalpha():
+        return 0 if word.islower() else 2 if word.isupper() and len(word) > 1 else 1
+    return 3
+
+
+class TaggerNetwork(nn.Module):
+    """Word + casing vectors -> BiLSTM -> three tag scores a word."""
+
+    def __init__(self, vocab_size: int, word_dim: int, params: TaggerParams):
+        super().__init__()
+        self.words = nn.Embedding(vocab_size, word_dim, padding_idx=0)
+        self.cases = nn.Embedding(CASES, CASE_DIM)
+        self.lstm = nn.LSTM(word_dim + CASE_DIM, params.hidden, params.layers, batch_first=True,
+                            bidirectional=True, dropout=params.dropout if params.layers > 1 else 0.0)  # fmt: skip
+        self.dropout = nn.Dropout(params.dropout)
+        self.out = nn.Linear(2 * params.hidden, len(TAGS))
+
+    def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor,
+                targets: torch.Tensor | None = None):  # fmt: skip
+        """ids, cases, mask: (B, W) -> (logits (B, W, 3), mean cross-entropy over the
+        words of ``mask`` or None)."""
+        x = torch.cat([self.words(ids), self.cases(cases)], dim=-1)  # (B, W, D + 8)
+        lengths = mask.sum(1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.dropout(x), lengths, batch_first=True, enforce_sorted=False
+        )
+        h, _ = self.lstm(packed)
+        h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=ids.shape[1])
+        logits = self.out(self.dropout(h))  # (B, W, 3)
+        if targets is None:
+            return logits, None
+        loss = nn.functional.cross_entropy(logits[mask], targets[mask])
+        return logits, loss
+
+
+def encode(vocab: Vocab, sentences: list[list[str]]) -> tuple[torch.Tensor, ...]:
+    """(ids, cases, mask), each (B, W) padded to the longest sentence."""
+    width = max((len(s) for s in sentences), default=1) or 1
+    ids = torch.zeros(len(sentences), width, dtype=torch.long)
+    cases = torch.zeros_like(ids)
+    mask = torch.zeros(len(sentences), width, dtype=torch.bool)
+    for i, words in enumerate(sentences):
+        n = len(words)
+        ids[i, :n] = torch.tensor(vocab.encode(words), dtype=torch.long)
+        cases[i, :n] = torch.tensor([casing(w) for w in words], dtype=torch.long)
+        mask[i, :n] = True
+    return ids, cases, mask
+
+
+Span = tuple[int, int]
+
+
+def decode_spans(probs: np.ndarray, top: int, floor: float = 0.0) -> list[tuple[Span, float]]:
+    """((start, end), P(B) at start) of the ``top`` likeliest mentions of one sentence,
+    in text order: each word may begin one, which runs over the following words whose
+    likeliest tag is I; spans never overlap (a likelier one wins). Past the first two,
+    a span whose P(B) is under ``floor`` is not kept."""
+    order = np.argsort(-probs[:, BEGIN], kind="stable")
+    taken = np.zeros(len(probs), bool)
+    found: list[tuple[Span, float]] = []
+    for start in order:
+        if len(found) >= top or (len(found) >= 2 and probs[start, BEGIN] < floor):
+            break
+        if taken[start]:
+            continue
+        end = start + 1
+        while end < len(probs) and not taken[end] and probs[end].argmax() == INSIDE:
+            end += 1
+        taken[start:end] = True
+        found.append(((int(start), int(end)), float(probs[start, BEGIN])))
+    return sorted(found)
+
+
+class Tagger:
+    """A trained tagger: network, vocabulary, settings and what dev measured."""
+
+    def __init__(self, network: TaggerNetwork, vocab: Vocab, params: TaggerParams, info: dict):
+        self.network, self.vocab, self.params, self.info = network.eval(), vocab, params, info
+
+    @property
+    def top(self) -> int:
+        """Mentions kept a sentence: the setting, else dev's choice (at least 2)."""
+        return self.params.top or int(self.info.get("top", 4))
+
+    @torch.no_grad()
+    def probs(self, sentences: list[list[str]], batch_size: int = 64) -> list[np.ndarray]:
+        """(W, 3) tag probabilities of each sentence's words."""
+        out: list[np.ndarray] = []
+        for at in range(0, len(sentences), batch_size):
+            part = sentences[at : at + batch_size]
+            logits, _ = self.network(*encode(self.vocab, part))
+            p = logits.softmax(-1).numpy()
+            out += [p[i, : len(words)] for i, words in enumerate(part)]
+        return out
+
+    def mentions(self, sentences: list[list[str]], top: int = 0) -> list[list[tuple[Span, float]]]:
+        """The scored mention spans of each sentence (``top``: 0 = :attr:`top`)."""
+        k = max(2, top or self.top)
+        return [decode_spans(p, k, self.params.floor) for p in self.probs(sentences)]
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta = {"format": FORMAT, "params": asdict(self.params), "info": self.info,
+                "word_dim": self.network.words.embedding_dim, "vocab": self.vocab.to_json()}  # fmt: skip
+        atomic_write_text(folder / "tagger.json", json.dumps(meta, indent=1))
+        state = {k: v.detach().contiguous() for k, v in self.network.state_dict().items()}
+        atomic_save(folder / "tagger.safetensors", lambda tmp: save_file(state, str(tmp)))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Tagger:
+        """A saved tagger (AnrcInputError naming the file when it is not one)."""
+        path = Path(folder) / "tagger.json"
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"format {meta.get('format')!r}, this anrc reads {FORMAT}")
+            params, vocab = TaggerParams(**meta["params"]), Vocab.from_json(meta["vocab"])
+            network = TaggerNetwork(len(vocab), int(meta["word_dim"]), params)
+            network.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as err:
+            raise AnrcInputError(f"not a saved mention tagger ({err})", str(path)) from None
+        return cls(network, vocab, params, meta.get("info", {}))

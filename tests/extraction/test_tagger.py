@@ -1,0 +1,149 @@
+"""The learned mention tagger: its tags, its training on a tiny corpus built here, its
+decoding, saving and loading, and its use through the API, the CLI and serve's options."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+from helpers import tiny, word_dim, write
+
+from anrc.cli import main
+from anrc.data.examples import Example
+from anrc.data.formats import write_semeval
+from anrc.errors import AnrcInputError
+from anrc.extraction.mentions import make_source, source_choices
+from anrc.extraction.tagger import BEGIN, INSIDE, OUTSIDE, Tagger, TaggerParams, decode_spans
+from anrc.extraction.tagger_training import bio_tags, choose_top, measure, train_tagger
+from anrc.inference.api import RelationClassifier, load
+from anrc.models.trained import TrainedModel
+from anrc.pretrained import model_tagger
+
+NOUNS = [
+    "singer",
+    "commotion",
+    "storm",
+    "barn",
+    "river",
+    "engine",
+    "car",
+    "wheel",
+    "lamp",
+    "table",
+    "book",
+    "shelf",
+]
+TEMPLATES = (  # the marked pair follows from the context, not from the nouns themselves
+    ("the {a} caused a {b} near the {c} .", 1, 4),
+    ("near the {c} , a {a} is part of the {b} .", 5, 10),
+    ("{c} aside , the {a} fell into the old {b} today .", 4, 9),
+)
+
+
+def corpus(n: int, seed: int) -> list[Example]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        text, a, b = TEMPLATES[i % len(TEMPLATES)]
+        words = dict(zip("abc", rng.sample(NOUNS, 3), strict=True))
+        tokens = text.format(**words).split()
+        out.append(Example(str(i), tokens, (a, a + 1), (b, b + 1), "Other"))
+    return out
+
+
+SMALL = TaggerParams(hidden=16, layers=1, dropout=0.1, epochs=25, batch_size=8, lr=0.02,
+                     vectors_vocab=0, seed=3)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return train_tagger(SMALL, corpus(90, 1), corpus(30, 2), vectors=None)
+
+
+def test_bio_tags_mark_both_entities():
+    ex = Example("1", ["the", "old", "barn", "and", "the", "river"], (1, 3), (5, 6))
+    assert bio_tags(ex) == [OUTSIDE, BEGIN, INSIDE, OUTSIDE, OUTSIDE, BEGIN]
+
+
+def test_decoding_keeps_the_likeliest_spans_in_text_order_never_overlapping():
+    p = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.3, 0.6], [0.2, 0.7, 0.1],
+                  [0.99, 0.005, 0.005]])  # fmt: skip
+    assert decode_spans(p, 2) == [((1, 3), 0.8), ((3, 4), 0.7)]
+    assert [s for s, _ in decode_spans(p, 5)] == [(0, 1), (1, 3), (3, 4), (4, 5)]
+    assert [s for s, _ in decode_spans(p, 5, floor=0.06)] == [(1, 3), (3, 4)]  # two at least
+    assert len(decode_spans(p, 5, floor=0.99)) == 2
+
+
+def test_the_count_kept_is_the_fewest_near_the_best_recall():
+    assert choose_top({2: 50.0, 3: 80.0, 4: 89.0, 5: 90.0}, gap=2.0) == 4
+    assert choose_top({2: 50.0, 3: 80.0}, gap=0.0) == 3
+
+
+def test_it_learns_the_marked_pair_from_context(tagger):
+    unseen = corpus(30, 7)
+    figures = measure(tagger, unseen)
+    assert figures.span_f1 >= 90.0  # a context rule; random tags score about 20
+    assert figures.pair_recall[2] >= 90.0
+    assert tagger.info["epoch"] >= 1 and 2 <= tagger.top <= 10
+
+
+def test_saved_and_loaded_it_answers_the_same(tagger, tmp_path):
+    tagger.save(tmp_path)
+    again = Tagger.load(tmp_path)
+    sentences = [ex.tokens for ex in corpus(6, 9)]
+    for a, b in zip(tagger.probs(sentences), again.probs(sentences), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert again.top == tagger.top and again.params == tagger.params
+
+
+def test_a_broken_tagger_folder_is_one_line(tmp_path):
+    write(tmp_path, "tagger.json", '{"format": 1, "params": {"hiden": 3}}')
+    with pytest.raises(AnrcInputError, match=r"tagger.json: not a saved mention tagger"):
+        Tagger.load(tmp_path)
+
+
+def test_the_tagger_source_needs_a_tagger_and_auto_falls_back_to_words(tagger):
+    assert source_choices()[0] == "auto" and "tagger" in source_choices()
+    with pytest.raises(AnrcInputError, match="needs a tagger"):
+        make_source("tagger")
+    assert type(make_source("auto")).__name__ == "ContentWords"
+    words = "the engine caused a storm near the barn .".split()  # noqa: SIM905
+    spans = make_source("auto", tagger, top=2).spans(words)
+    assert spans == [(1, 2), (4, 5)]
+
+
+def test_a_model_extracts_with_its_own_tagger_or_one_given(tagger, tmp_path):
+    model, feat, labels, _, cfg = tiny("cnn")
+    run = tmp_path / "run"
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(run)
+    text = "the engine caused a storm near the barn ."
+    assert RelationClassifier(TrainedModel.load(run), folder=run).tagger is None
+    tagger.save(tmp_path / "t")
+    (run / "extract.json").write_text(json.dumps({"tagger": str(tmp_path / "t")}))
+    assert model_tagger(run) == tmp_path / "t"
+    clf = RelationClassifier(TrainedModel.load(run), folder=run)
+    got = clf.extract(text, mentions=2, decoding="sentence", with_negative=True)
+    assert [m.text for m in got.mentions] == ["engine", "storm"] and got.pairs == 2
+    assert clf.extract(text, source="words").pairs > got.pairs
+
+
+def test_train_tagger_command_writes_a_loadable_tagger(tmp_path, capsys):
+    write_semeval(corpus(60, 4), tmp_path / "train.txt")
+    out = tmp_path / "tagger"
+    sets = ["data.train=" + str(tmp_path / "train.txt"), "data.dev_fraction=0.25",
+            "tagger.epochs=2", "tagger.hidden=8", "tagger.layers=1"]  # fmt: skip
+    args = [a for s in sets for a in ("--set", s)]
+    assert main(["train-tagger", "--vectors", "none", "--out", str(out), *args]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert Tagger.load(out).info["top"] == printed["top"]
+    assert main(["train-tagger", "--out", str(out), "--set", "tagger.top=1"]) == 2
+    assert "tagger.top must be 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["semeval-fast"])
+def test_a_shipped_model_extracts_with_the_shipped_tagger(name):
+    clf = load(name, form="fp32")
+    assert clf.tagger is not None and clf.tagger.top >= 2
+    got = clf.extract("The singer caused a commotion in the hall.", decoding="sentence")
+    assert 2 <= len(got.mentions) <= clf.tagger.top and got.pairs >= 1
+    assert [m.text for m in got.mentions] != ["The", "singer", "caused"]  # not every word
