@@ -241,3 +241,31 @@ def test_saliency_over_the_users_words(transformer_classifier, browser):
         assert shown == pytest.approx(expected.words["saliency"], abs=1e-3)
         assert spans[1].get_attribute("data-entity") == "e1"
         assert spans[4].get_attribute("data-entity") == "e2"
+
+
+def test_raw_text_mode_marks_the_mentions_and_lists_the_relations(classifier, browser, tmp_path):
+    text = "The singer caused a commotion in the hall. Then the émigré left"
+    with live(create_app(classifier)) as url:
+        _open(browser, url)
+        box = browser.find_element(By.ID, "sentence")
+        box.clear()
+        box.send_keys(text)
+        threshold = browser.find_element(By.ID, "threshold")
+        threshold.clear()
+        threshold.send_keys("0")  # the tiny model's relations are unsure: show them all
+        browser.find_element(By.ID, "extract").click()
+        WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "found")))
+        expected = classifier.extract(text, threshold=0.0)
+        assert expected.relations and len(expected.mentions) >= 4
+        shown = browser.find_element(By.ID, "found-text")
+        assert shown.text == text  # the user's text, whole and in order
+        marks = shown.find_elements(By.CSS_SELECTOR, "mark.mention")
+        assert [m.text for m in marks] == [m.text for m in expected.mentions]
+        items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#relations li.relation")]
+        assert items == [f"{r.reads} ({r.label}, {100 * r.score:.1f}%)" for r in expected.relations]
+        in_relation = {m.text for m in shown.find_elements(By.CSS_SELECTOR, "mark.in-relation")}
+        assert in_relation == {m.text for r in expected.relations for m in (r.e1, r.e2)}
+        assert not browser.find_element(By.ID, "result").is_displayed()
+        browser.save_screenshot(
+            str(Path(os.environ.get("ANRC_SCREENSHOTS", tmp_path)) / "raw-text.png")
+        )
