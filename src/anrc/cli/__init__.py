@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from anrc.cli import (
     attack,
+    calibrate,
     data,
     ensemble,
     evaluate,
@@ -30,7 +31,7 @@ from anrc.version import __version__
 
 # One module per verb, each with register(subparsers) and a run function.
 VERBS = (
-    score, data, train, train_tagger, evaluate, predict, extract, models, experiment, attack, ensemble, serve,
+    score, data, train, train_tagger, evaluate, calibrate, predict, extract, models, experiment, attack, ensemble, serve,
     export, package, fetch,
 )  # fmt: skip
 
@@ -43,6 +44,7 @@ EXAMPLES = {
     "convert": "anrc data convert TRAIN_FILE.TXT train.jsonl",
     "train": "anrc train --config configs/att-blstm.toml --out runs/att-blstm --set adversarial.method=fgm --set adversarial.epsilon=2.0   (the eps dev chose for the GloVe encoders; the paper's 0.02 is far too small for them: docs/results/at-methods.md)",
     "train-tagger": "anrc train-tagger --out runs/tagger --set tagger.epochs=20   (then anrc extract MODEL --tagger runs/tagger)",
+    "calibrate": "anrc calibrate runs/transformer --report runs/transformer/calibration   (then anrc extract runs/transformer takes the fitted threshold)",
     "evaluate": "anrc evaluate runs/anrc --data ../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT",
     "predict": "echo 'The <e1>singer</e1> caused a <e2>commotion</e2> .' | anrc predict runs/anrc",
     "extract": "echo 'The singer caused a commotion in the hall.' | anrc extract semeval",

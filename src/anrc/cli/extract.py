@@ -54,7 +54,8 @@ def _add_extraction_options(g) -> None:
                    help="threshold: every ordered pair on its own; pair: at most one relation "
                    "per pair of mentions; sentence: the best pair of each sentence")  # fmt: skip
     g.add_argument("--threshold", type=float, default=DEFAULTS.threshold,
-                   help="least probability of a relation that is reported")  # fmt: skip
+                   help="least probability of a relation that is reported (default: the "
+                   "model's calibrated threshold, anrc calibrate, else 0.5)")  # fmt: skip
     g.add_argument("--with-negative", action="store_true",
                    help="also report pairs decoded as the negative class (Other)")  # fmt: skip
     g.add_argument("--no-prior", action="store_true",
@@ -69,7 +70,7 @@ def _options(args: argparse.Namespace) -> dict:
         raise AnrcInputError("--window must be 0 (any) or more tokens")
     if args.mentions < 0 or args.mentions == 1:
         raise AnrcInputError("--mentions must be 0 (the tagger's own) or 2 or more")
-    if not 0.0 <= args.threshold <= 1.0:
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise AnrcInputError("--threshold is a probability, from 0 to 1")
     return {"source": args.source, "mentions": args.mentions, "window": args.window, "decoding": args.decoding,
             "threshold": args.threshold, "with_negative": args.with_negative,

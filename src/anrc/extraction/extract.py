@@ -15,6 +15,9 @@ from anrc.extraction.mentions import make_source
 from anrc.extraction.pairs import candidate_pairs
 from anrc.extraction.text import sentences, tokens
 
+#: the least probability of a reported relation when neither the user nor the model's
+#: calibration (anrc calibrate) sets one
+DEFAULT_THRESHOLD = 0.5
 #: ordered pairs of examples -> (N, C) label probabilities
 Classify = Callable[[Sequence[Example]], np.ndarray]
 
@@ -76,7 +79,7 @@ class Options:
     mentions: int = 0  # the tagger's mentions kept a sentence (0: its own, chosen on dev)
     window: int = 15
     decoding: str = "pair"
-    threshold: float = 0.5
+    threshold: float | None = None  # None: the model's calibrated one, else DEFAULT_THRESHOLD
     with_negative: bool = False
     #: sentence decoding: rank pairs by P(label) x both mentions' tagger scores (P(B)),
     #: not by P(label) alone (no effect with the words source, whose scores are all 1)
@@ -167,7 +170,8 @@ def _decode(text: str, s: _Sentence, probs: np.ndarray, labels: LabelSet, opts: 
     decide = DECODINGS.get(opts.decoding)
     prior = np.asarray(s.priors) if opts.prior else np.ones(len(s.pairs))
     relations = []
-    for i, k, score in decide(probs, s.pairs, labels, opts.threshold, prior):
+    threshold = DEFAULT_THRESHOLD if opts.threshold is None else opts.threshold
+    for i, k, score in decide(probs, s.pairs, labels, threshold, prior):
         label = labels.labels[k]
         if label == labels.negative and not opts.with_negative:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ from anrc.device import torch_device
 from anrc.extraction import Extraction, extract_many
 from anrc.extraction import Options as ExtractOptions
 from anrc.extraction.tagger import Tagger
+from anrc.inference.calibrate import Calibration
 from anrc.inference.forms import Runtime
 from anrc.inference.saliency import saliency
 from anrc.models.trained import TrainedModel
@@ -103,6 +104,8 @@ class RelationClassifier:
         self.trained = trained
         self.runtime = Runtime(trained, form, folder and Path(folder))
         self._tagger_at = find_tagger(tagger) if tagger else model_tagger(folder)
+        #: temperature and no-relation threshold fitted on held-out data (anrc calibrate)
+        self.calibration = Calibration.load(folder) if folder else None
         self._tagger: Tagger | None = None
 
     @property
@@ -135,7 +138,15 @@ class RelationClassifier:
         """(N, C) label probabilities (and attention) in this classifier's form;
         ``batch_size`` None: the encoder's own (``Encoder.inference_batch_size``)."""
         batch_size = batch_size or self.trained.network.encoder.inference_batch_size
-        return self.runtime.probs(examples, batch_size, with_attention, show_progress)
+        probs, attn = self.runtime.probs(examples, batch_size, with_attention, show_progress)
+        if self.calibration is not None and len(probs):
+            probs = self.calibration.apply(probs)
+        return probs, attn
+
+    def raw_probs(self, examples: Sequence[Example]) -> np.ndarray:
+        """(N, C) probabilities without the calibration's temperature (to fit one)."""
+        batch_size = self.trained.network.encoder.inference_batch_size
+        return self.runtime.probs(examples, batch_size, False, None)[0]
 
     def predict_many(
         self,
@@ -199,6 +210,8 @@ class RelationClassifier:
     def extract_many(self, texts: Sequence[str], **options) -> list[Extraction]:
         """:meth:`extract` for several texts, their pairs classified in one batch."""
         opts = ExtractOptions(**options)
+        if opts.threshold is None and self.calibration is not None:
+            opts = replace(opts, threshold=self.calibration.threshold)
         classify = lambda exs: self.probs(exs)[0]  # noqa: E731
         return extract_many(texts, classify, self.labels, opts, self.check, self.tagger)
 
