@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from helpers import examples, tiny, word_dim
@@ -76,3 +77,32 @@ def test_an_about_file_with_an_unknown_key_is_one_line(trained, tmp_path, capsys
     assert main([*args, "--out", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err.strip()
     assert "about.toml" in err and "did you mean chosen?" in err and "\n" not in err
+
+
+def test_a_package_carries_calibration_and_the_tagger(trained, tmp_path):
+    run, test = trained
+    (run / "calibration.json").write_text(
+        json.dumps(
+            {
+                "temperature": 2.0,
+                "threshold": 0.7,
+                "fitted_on": "dev",
+                "sentences": 3,
+                "ece_before": 0.2,
+                "ece_after": 0.1,
+            }
+        )  # fmt: skip
+    )
+    base = ["package", str(run), "--name", "t", "--data", str(test), "--weights", "fp32"]
+    assert main([*base, "--out", str(tmp_path / "a"), "--tagger", "semeval"]) == 0
+    a = anrc.load(tmp_path / "a")
+    assert a.calibration.temperature == 2.0 and a.tagger is not None
+    assert json.loads((tmp_path / "a" / "extract.json").read_text()) == {"tagger": "semeval"}
+    assert (
+        main([*base, "--out", str(tmp_path / "b"), "--tagger", str(tmp_path / "a" / "missing")])
+        == 2
+    )
+    shipped = Path(anrc.__file__).parent / "pretrained" / "taggers" / "semeval"
+    assert main([*base, "--out", str(tmp_path / "c"), "--tagger", str(shipped)]) == 0
+    assert (tmp_path / "c" / "tagger" / "tagger.safetensors").is_file()
+    assert anrc.load(tmp_path / "c").tagger.top == a.tagger.top

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "takes where onnxruntime is installed, and score it (needs the export extra)",
     )
     p.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--tagger", metavar="DIR",
+                   help="the mention tagger anrc extract uses with it (a folder, copied in, or "
+                   "a shipped tagger's name); default: the run's own, if any")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or args.name
     prov = package_run(
         args.run_dir, out, args.name, args.weights, read_about(args.about), args.data, args.force,
-        args.onnx,
+        args.onnx, args.tagger,
     )  # fmt: skip
     print(
         f"{out}: {args.name}, {prov['weights']} weights, the same test answer as the run on "

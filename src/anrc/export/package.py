@@ -21,7 +21,11 @@ it) holding:
   (:func:`anrc.export.onnx_export.quantize_int8`), the ``onnx-int8`` form that
   ``form="auto"`` takes where onnxruntime is installed (:mod:`anrc.inference.forms`),
   scored on the same test file (its F1 and agreement go into provenance and the card);
-- ``MODEL_CARD.md``: :func:`anrc.pretrained.card.write_card` of the above.
+- ``MODEL_CARD.md``: :func:`anrc.pretrained.card.write_card` of the above;
+- what ``anrc extract`` and calibrated answers read, when the run has them:
+  ``calibration.json`` (``anrc calibrate``), the mention tagger (its ``tagger/`` folder,
+  or ``extract.json`` naming a shipped one); ``--tagger`` gives one (a folder is copied
+  in, a shipped tagger's name is written to ``extract.json``).
 
 Packaging a folder that is itself a package (to add the ONNX form, say) keeps the
 original provenance: its source, training summary and fp32 agreement.
@@ -47,9 +51,36 @@ from anrc.inference.predict import predict_labels
 from anrc.metrics.scorer import score
 from anrc.models.trained import TrainedModel, read_json
 from anrc.models.weights import WEIGHT_STORAGE
+from anrc.pretrained import EXTRACT_JSON, find_tagger, shipped_taggers
 from anrc.pretrained.card import write_card
 from anrc.registry import did_you_mean
 from anrc.version import __version__
+
+#: a run's files that extraction and calibrated answers read, carried into its package
+EXTRACTION_FILES = ("calibration.json", EXTRACT_JSON)
+TAGGER_FILES = ("tagger.json", "tagger.safetensors", "TAGGER_CARD.md")
+
+
+def _copy_tagger(folder: Path, stage: Path) -> None:
+    (stage / "tagger").mkdir()
+    for f in TAGGER_FILES:
+        if (folder / f).is_file():
+            shutil.copyfile(folder / f, stage / "tagger" / f)
+
+
+def _carry_extraction(source: Path, stage: Path, tagger: str | None) -> None:
+    """calibration.json, and the tagger: ``tagger`` (a folder: copied; a shipped
+    tagger's name: named in extract.json), else the run's own."""
+    for f in EXTRACTION_FILES:
+        if (source / f).is_file() and not (tagger and f == EXTRACT_JSON):
+            shutil.copyfile(source / f, stage / f)
+    if tagger and tagger in shipped_taggers() and not Path(tagger).exists():
+        atomic_write_text(stage / EXTRACT_JSON, json.dumps({"tagger": tagger}) + "\n")
+    elif tagger:
+        _copy_tagger(find_tagger(tagger), stage)
+    elif (source / "tagger" / "tagger.json").is_file():
+        _copy_tagger(source / "tagger", stage)
+
 
 #: what an ``--about`` file may say (all optional)
 ABOUT_KEYS = {"use": str, "chosen": str, "rebuild": str, "data": str, "limits": list}
@@ -149,6 +180,7 @@ def package_run(
     data: str | None = None,
     force: bool = False,
     onnx: bool = False,
+    tagger: str | None = None,
 ) -> dict:
     """Package ``source`` (a trained run directory) as model ``name`` in ``out``;
     returns its provenance."""
@@ -173,6 +205,7 @@ def package_run(
         _report(stage, examples, ours, run.labels.negative, summary)
         if (source / "metrics.jsonl").is_file():
             shutil.copyfile(source / "metrics.jsonl", stage / "metrics.jsonl")
+        _carry_extraction(source, stage, tagger)
         same = sum(a == b for a, b in zip(ours, theirs, strict=True))
         provenance = {"name": name} | _original(
             source, summary, source_f1, {"same": same, "total": len(ours)}
