@@ -24,6 +24,7 @@ ARCHIVE = "runs.tar.xz"
 RUN_FILES = (
     "config.toml", "scores.json", "metrics.jsonl", "test_predictions.txt",
     "dev_predictions.txt", "labels.json", "meta.json", "reused_from.txt",
+    "probabilities.jsonl.gz",  # anrc.inference.stored: a run's answers, its weights gone
 )  # fmt: skip
 ATTACK_FILES = ("summary.json", "report.md")
 

@@ -41,6 +41,7 @@ from anrc.experiments.selection import (
     with_choices,
     write_choice,
 )
+from anrc.inference.stored import STORED, stored_path
 from anrc.training.checkpoint import CHECKPOINT
 
 
@@ -383,14 +384,15 @@ def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -
 
 def _ensemble_dev_pick(grid: Grid, out: Path, summary: dict, log) -> None:
     """Ensemble the seeds of the variant with the best mean dev F1 (the test set picks
-    nothing), into OUT/ensembles/VARIANT, when its runs' weights are here."""
+    nothing), into OUT/ensembles/VARIANT, when its runs' weights or stored probabilities
+    are here."""
 
     name = dev_pick([r for r in summary["rows"] if r["axis_value"] is None], len(grid.seeds))
     if name is None:
         return
     dirs = [out / "runs" / name / f"seed{s}" for s in grid.seeds]
-    if not all((d / "model.safetensors").is_file() for d in dirs):
-        print(f"ensemble: {name}'s runs have no weights here (reused); skipped", file=log)
+    if not all((d / "model.safetensors").is_file() or stored_path(d) for d in dirs):
+        print(f"ensemble: {name}'s runs have neither weights nor {STORED} here; skipped", file=log)
         return
     cmd = [sys.executable, "-m", "anrc", "ensemble", *map(str, dirs), "--dev"]
     cmd += ["--out", str(out / "ensembles" / name)]

@@ -115,6 +115,21 @@ class TrainedModel:
         return model.eval()
 
 
+def read_settings(folder: str | Path) -> tuple[Config, LabelSet]:
+    """A run directory's config and label set, without its weights (a run kept as
+    stored probabilities only: :mod:`anrc.inference.stored`)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RunLoadError(f"{folder}: not a run directory")
+    cfg, _ = _read_config(folder)
+    try:
+        return cfg, LabelSet.from_json(read_json(folder / "labels.json"))
+    except (KeyError, ValueError, TypeError) as err:
+        if isinstance(err, RunLoadError):
+            raise
+        raise RunLoadError(f"{folder}: bad label file ({err})") from None
+
+
 def _read_weights(path: Path) -> dict[str, torch.Tensor]:
     """The fp32 state dict stored at ``path``, whatever its stored form."""
     if not path.is_file():

@@ -3,7 +3,8 @@ sentences, and the transfer set.
 
 ``train.teacher`` names one or more run directories (comma-separated): each is loaded
 as a run (safetensors and JSON, no code), predicts the training sentences once
-before training, and their probabilities are averaged. An entry may also be a
+before training, and their probabilities are averaged; a run directory without its
+weights teaches through its stored probabilities (:mod:`anrc.inference.stored`). An entry may also be a
 predictions file, the output of ``anrc predict RUN --json`` on the training sentences
 (``.jsonl``, or ``.jsonl.gz``; ``--form fp32`` for the stored weights' own answers): a teacher whose weights are elsewhere (a lent GPU
 machine cannot send a base-size model back, but its predictions fit); each training
@@ -41,7 +42,8 @@ from anrc.data.vectors import Vectors
 from anrc.errors import AnrcInputError
 from anrc.fsio import atomic_save, cache_dir
 from anrc.inference.predict import predict_probs
-from anrc.models.trained import RunLoadError, TrainedModel
+from anrc.inference.stored import StoredRun
+from anrc.models.trained import RunLoadError
 
 
 def teacher_dirs(teachers: str) -> list[str]:
@@ -137,14 +139,17 @@ def _one_teacher(d: str, examples: list[Example], labels: LabelSet) -> np.ndarra
     if d.endswith((".jsonl", ".jsonl.gz")):
         return file_probs(d, examples, labels)
     try:
-        run = TrainedModel.load(d)
+        run = StoredRun.open(d)
     except RunLoadError as err:
         raise AnrcInputError(f"train.teacher: {err}") from None
     if set(run.labels.labels) != set(labels.labels):
         raise AnrcInputError(
             f"train.teacher: {d} predicts other labels than this training data's", d
         )
-    probs = _cached(d, examples, lambda r=run: predict_probs(r, examples)[0])
+    if run.trained is None:  # the run's stored probabilities: its weights are elsewhere
+        probs = run.probs(examples)
+    else:
+        probs = _cached(d, examples, lambda r=run.trained: predict_probs(r, examples)[0])
     order = [run.labels.labels.index(lab) for lab in labels.labels]
     return probs[:, order]
 
