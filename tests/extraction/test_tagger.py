@@ -147,3 +147,45 @@ def test_a_shipped_model_extracts_with_the_shipped_tagger(name):
     got = clf.extract("The singer caused a commotion in the hall.", decoding="sentence")
     assert 2 <= len(got.mentions) <= clf.tagger.top and got.pairs >= 1
     assert [m.text for m in got.mentions] != ["The", "singer", "caused"]  # not every word
+
+
+def test_body_vectors_are_each_words_mean_over_its_pieces():
+    import torch
+    from helpers import tiny_pretrained
+
+    from anrc.extraction.context import BodyFeatures
+
+    body = BodyFeatures(tiny_pretrained())
+    words = ["the", "singer", "zzqx", "caused", "a", "commotion", "."]
+    (got,) = body([words])
+    assert got.shape == (len(words), body.dim)
+    enc = body.tokenizer.encode(words, is_pretokenized=True, add_special_tokens=True)
+    with torch.no_grad():
+        hidden = body.body(input_ids=torch.tensor([enc.ids])).last_hidden_state[0]
+    for w in range(len(words)):
+        pieces = [j for j, owner in enumerate(enc.word_ids) if owner == w]
+        np.testing.assert_allclose(got[w], hidden[pieces].mean(0).numpy(), atol=1e-5)
+    short = BodyFeatures(tiny_pretrained(), max_length=4)  # [CLS], two pieces, [SEP]
+    (cut,) = short([words])
+    assert np.any(cut[0]) and not np.any(cut[3:])  # words past the budget: zeros
+
+
+def test_a_tagger_over_a_frozen_body_learns_saves_and_loads(tmp_path):
+    from dataclasses import replace
+
+    from helpers import tiny_pretrained
+
+    params = replace(SMALL, body=tiny_pretrained())
+    tagger = train_tagger(params, corpus(90, 1), corpus(30, 2), vectors=None)
+    assert tagger.network.context_dim == 16
+    assert measure(tagger, corpus(30, 7)).span_f1 >= 90.0
+    tagger.save(tmp_path)
+    again = Tagger.load(tmp_path)
+    sentences = [ex.tokens for ex in corpus(6, 9)]
+    for a, b in zip(tagger.probs(sentences), again.probs(sentences), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    meta = json.loads((tmp_path / "tagger.json").read_text())
+    meta["params"]["body"] = str(tmp_path / "no-such-body")
+    (tmp_path / "tagger.json").write_text(json.dumps(meta))
+    with pytest.raises(AnrcInputError, match="the mention tagger's body: tagger.body"):
+        Tagger.load(tmp_path).probs(sentences)

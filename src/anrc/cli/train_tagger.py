@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train-tagger",
         help="train a mention tagger on the corpus's marked entities (anrc extract --tagger)",
-        description="A BiLSTM over word vectors tags the words of each training sentence "
+        description="A BiLSTM over word vectors (and, with tagger.body, a frozen pretrained "
+        "transformer's word vectors) tags the words of each training sentence "
         "that its corpus marks as e1 or e2 (BIO tags); the epoch and the mentions kept a "
         "sentence are chosen on the dev split. Settings: "
         + "; ".join(f"tagger.{f.name}" for f in fields(TaggerParams))

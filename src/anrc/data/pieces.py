@@ -75,3 +75,16 @@ def word_piece_table(folder: Path):
         if key is None:
             raise ValueError(f"{path}: no word-piece embeddings")
         return np.asarray(f.get_tensor(key), dtype=np.float32)
+
+
+def body_state(folder: Path) -> dict:
+    """The body's tensors in the model.safetensors of ``folder``, their checkpoint
+    prefix (``bert.``, ``mpnet.``, ...) removed (ValueError when it has no word pieces)."""
+
+    from safetensors.torch import load_file  # start-up: torch only where weights load
+
+    state = load_file(str(folder / "model.safetensors"))
+    prefix = next((p for p in BODY_PREFIXES if p + WORD_PIECES in state), None)
+    if prefix is None:
+        raise ValueError(f"{folder}: no word-piece embeddings in model.safetensors")
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}

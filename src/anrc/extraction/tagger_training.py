@@ -25,6 +25,7 @@ import torch
 from anrc.data.examples import Example
 from anrc.data.vectors import Vectors
 from anrc.data.vocab import Vocab, initial_embeddings
+from anrc.extraction.context import BodyFeatures
 from anrc.extraction.tagger import (
     BEGIN,
     INSIDE,
@@ -33,6 +34,7 @@ from anrc.extraction.tagger import (
     TaggerParams,
     decode_spans,
     encode,
+    pad_context,
 )  # fmt: skip
 
 COUNTS = range(2, 11)  # mentions a sentence at which dev pair recall is measured
@@ -56,10 +58,11 @@ class DevFigures:
     pair_recall: dict[int, float] = field(default_factory=dict)  # mentions -> %
 
 
-def measure(tagger: Tagger, examples: Sequence[Example]) -> DevFigures:
+def measure(tagger: Tagger, examples: Sequence[Example], context=None) -> DevFigures:
     """Span F1 of the spans tagged B (one a B word, over its I words) and, for each count
-    k, the share of sentences whose two marked spans are both among the k likeliest."""
-    probs = tagger.probs([ex.tokens for ex in examples])
+    k, the share of sentences whose two marked spans are both among the k likeliest
+    (``context``: the examples' body vectors when already computed)."""
+    probs = tagger.probs([ex.tokens for ex in examples], context=context)
     tp = fp = fn = 0
     hits = dict.fromkeys(COUNTS, 0)
     for ex, p in zip(examples, probs, strict=True):
@@ -99,17 +102,19 @@ def build_vocab(train: Sequence[Example], vectors: Vectors | None, params: Tagge
                        vectors_vocab=params.vectors_vocab if vectors is not None else 0)  # fmt: skip
 
 
-def _network(vocab: Vocab, vectors: Vectors | None, params: TaggerParams) -> TaggerNetwork:
+def _network(vocab: Vocab, vectors: Vectors | None, params: TaggerParams,
+             context_dim: int) -> TaggerNetwork:  # fmt: skip
     torch.manual_seed(params.seed)
     emb, _ = initial_embeddings(vocab, vectors, vectors.dim if vectors else 50, params.seed)
-    network = TaggerNetwork(len(vocab), emb.shape[1], params)
+    network = TaggerNetwork(len(vocab), emb.shape[1], params, context_dim)
     with torch.no_grad():
         network.words.weight.copy_(torch.from_numpy(emb))
     return network
 
 
-def _epoch(network: TaggerNetwork, vocab: Vocab, train, opt, params, rng) -> float:
-    """One pass over ``train`` in a seeded order; the mean loss."""
+def _epoch(network: TaggerNetwork, vocab: Vocab, train, opt, params, rng, context) -> float:
+    """One pass over ``train`` in a seeded order (``context``: each sentence's body
+    vectors, or None); the mean loss."""
     network.train()
     order = list(range(len(train)))
     rng.shuffle(order)
@@ -120,7 +125,12 @@ def _epoch(network: TaggerNetwork, vocab: Vocab, train, opt, params, rng) -> flo
         targets = torch.zeros_like(ids)
         for i, ex in enumerate(part):
             targets[i, : len(ex.tokens)] = torch.tensor(bio_tags(ex))
-        _, loss = network(ids, cases, mask, targets)
+        extra = None
+        if context is not None:
+            extra = pad_context(
+                [context[i] for i in order[at : at + params.batch_size]], ids.shape[1]
+            )
+        _, loss = network(ids, cases, mask, targets, extra)
         opt.zero_grad()
         loss.backward()
         frozen = vocab.n_trainable  # pretrained-only rows stay as they came
@@ -136,14 +146,15 @@ def train_tagger(params: TaggerParams, train: Sequence[Example], dev: Sequence[E
     if params.threads:
         torch.set_num_threads(params.threads)
     vocab = build_vocab(train, vectors, params)
-    network = _network(vocab, vectors, params)
+    body, train_ctx, dev_ctx = _contexts(params, train, dev, log)
+    network = _network(vocab, vectors, params, body.dim if body else 0)
     opt = torch.optim.Adam(network.parameters(), lr=params.lr)
     rng = random.Random(params.seed)
     best: tuple[float, int, dict] | None = None
     history = []
     for epoch in range(1, params.epochs + 1):
-        loss = _epoch(network, vocab, train, opt, params, rng)
-        figures = measure(Tagger(network, vocab, params, {}), dev)
+        loss = _epoch(network, vocab, train, opt, params, rng, train_ctx)
+        figures = measure(Tagger(network, vocab, params, {}, body), dev, dev_ctx)
         network.train()
         history.append({"epoch": epoch, "train_loss": loss, "dev_span_f1": figures.span_f1,
                         "dev_pair_recall": figures.pair_recall})  # fmt: skip
@@ -158,4 +169,18 @@ def train_tagger(params: TaggerParams, train: Sequence[Example], dev: Sequence[E
     info = {"epoch": best[1], "dev_span_f1": best[0], "dev_pair_recall": recall,
             "top": choose_top(recall, params.recall_gap), "train_sentences": len(train),
             "dev_sentences": len(dev), "history": history}  # fmt: skip
-    return Tagger(network, vocab, params, info)
+    return Tagger(network, vocab, params, info, body)
+
+
+def _contexts(params: TaggerParams, train, dev, log):
+    """(the body, its vectors of the training and of the dev sentences, float16 to halve
+    their memory), computed once; (None, None, None) without tagger.body."""
+    if not params.body:
+        return None, None, None
+    body = BodyFeatures(params.body)
+    print(f"tagger.body {params.body}: {body.dim} a word, frozen", file=log, flush=True)
+
+    def vectors(examples):
+        return [v.astype(np.float16) for v in body([ex.tokens for ex in examples])]
+
+    return body, vectors(train), vectors(dev)

@@ -33,13 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from anrc.config import check_fraction, setting
 from anrc.data import Example
 from anrc.data.labels import LabelSet
-from anrc.data.pieces import BODY_PREFIXES, WORD_PIECES, read_tokenizer, resolve_pretrained
+from anrc.data.pieces import WORD_PIECES, body_state, read_tokenizer, resolve_pretrained
 from anrc.errors import AnrcInputError
 from anrc.models.batch import Batch
 from anrc.models.encoders.base import ENCODERS, Encoder, EncoderOutput, Inputs, Params
@@ -365,12 +364,8 @@ class TransformerEncoder(Encoder):
         plus seeded noise of the pretrained init scale. Returns the pieces found."""
 
         folder = resolve_pretrained(params.pretrained)
-        state = load_file(str(folder / "model.safetensors"))
         own = self.body.state_dict()
-        prefix = next((p for p in BODY_PREFIXES if p + WORD_PIECES in state), None)
-        if prefix is None:
-            raise ValueError(f"{folder}: no word-piece embeddings in model.safetensors")
-        loaded = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        loaded = body_state(folder)
         missing = sorted(k for k in own if k not in loaded and not k.endswith("position_ids"))
         if missing:
             raise ValueError(f"{folder}: model.safetensors lacks {missing[:3]}")
