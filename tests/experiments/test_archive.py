@@ -5,6 +5,7 @@ import json
 import shutil
 import tarfile
 
+from anrc.cli import main
 from anrc.experiments.archive import ARCHIVE, members, pack, unpack
 
 
@@ -40,17 +41,21 @@ def test_the_archive_keeps_what_a_rescorer_needs_and_is_stable(tmp_path):
     assert (out / "runs/b/seed1/scores.json").read_text() == "scores.json of seed1\n"
 
 
-def test_a_report_is_rebuilt_from_the_archive_alone(tmp_path, data_dir, capsys):
+def _tiny_grid(tmp_path, data_dir):
+    """test_experiment's tiny grid over 100 test sentences, and its output folder."""
     from test_experiment import GRID
 
-    from anrc.cli import main
     from anrc.data import read, write_semeval
 
     test = tmp_path / "test.txt"
     write_semeval(read(data_dir / "TEST_FILE_FULL.TXT").examples[:100], test)
     grid = tmp_path / "tiny.toml"
     grid.write_text(GRID.format(train=data_dir / "TRAIN_FILE.TXT", test=test))
-    out = tmp_path / "exp"
+    return grid, tmp_path / "exp"
+
+
+def test_a_report_is_rebuilt_from_the_archive_alone(tmp_path, data_dir, capsys):
+    grid, out = _tiny_grid(tmp_path, data_dir)
     assert main(["experiment", str(grid), "--out", str(out), "--seeds", "1"]) == 0
     rows = json.loads((out / "summary.json").read_text())["rows"]
     shutil.rmtree(out / "runs")
@@ -58,3 +63,19 @@ def test_a_report_is_rebuilt_from_the_archive_alone(tmp_path, data_dir, capsys):
     assert main(["experiment", str(grid), "--out", str(out), "--seeds", "1", "--report-only"]) == 0
     assert f"unpacked {ARCHIVE}" in capsys.readouterr().err
     assert json.loads((out / "summary.json").read_text())["rows"] == rows
+
+
+def test_a_resumed_grid_trains_nothing_its_archive_holds(tmp_path, data_dir, capsys):
+    """A fresh clone has the archive and no run folders: the runner unpacks it and trains
+    only the runs the archive does not finish (it once trained them all again)."""
+    grid, out = _tiny_grid(tmp_path, data_dir)
+    assert main(["experiment", str(grid), "--out", str(out), "--seeds", "1"]) == 0
+    scores = (out / "runs/plain/seed1/scores.json").read_bytes()
+    shutil.rmtree(out / "runs")
+    capsys.readouterr()
+    assert main(["experiment", str(grid), "--out", str(out), "--seeds", "2"]) == 0
+    err = capsys.readouterr().err
+    assert f"unpacked {ARCHIVE}" in err
+    assert "4 runs, 2 already finished, 2 to run" in err
+    assert (out / "runs/plain/seed1/scores.json").read_bytes() == scores  # not retrained
+    assert (out / "runs/at/seed2/scores.json").is_file()

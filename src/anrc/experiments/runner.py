@@ -368,11 +368,13 @@ def _time_left(deadline: float):
 
 
 def _stage(grid: Grid, out: Path, opts: Options, left, report_only: bool, log) -> list[GridRun]:
+    if report_only and not out.is_dir():
+        raise ValueError(f"{out}: no such experiment folder")
+    # A fresh clone holds a grid's finished runs in its archive only: unpacked before
+    # runs are counted, so that a resumed grid trains none of them again.
+    if unpack(out):
+        print(f"{out}: unpacked {ARCHIVE}", file=log)
     if report_only:
-        if not out.is_dir():
-            raise ValueError(f"{out}: no such experiment folder")
-        if unpack(out):  # a fresh clone: the runs are in the archive only
-            print(f"{out}: unpacked {ARCHIVE}", file=log)
         return grid_runs(grid, out, list(opts.extra))
     remaining = left()
     if remaining is not None and remaining < 1:
