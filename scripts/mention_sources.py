@@ -2,7 +2,8 @@
 share of sentences whose annotated pair is among the candidate pairs (both orders, within
 the window), mentions and pairs a sentence, and speed. The dev split (the training
 file's held-out part, data.dev_fraction and data.dev_seed as anrc train holds it out)
-chooses the default source; ``--split test`` only reports.
+chooses the default source and the tagger's decoding (greedy or spans, each at several
+mention counts); ``--split test`` only reports.
 
     .venv/bin/python scripts/mention_sources.py --tagger semeval --out results/extraction/sources-dev.md
 """
@@ -10,6 +11,7 @@ chooses the default source; ``--split test`` only reports.
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from anrc.config import DataConfig
@@ -17,7 +19,7 @@ from anrc.data import read
 from anrc.data.candidates import candidate_pairs
 from anrc.data.splits import load_training_data
 from anrc.extraction.mentions import make_source
-from anrc.extraction.tagger import Tagger
+from anrc.extraction.tagger import SPAN_DECODINGS, Tagger
 from anrc.pretrained import find_tagger
 
 
@@ -49,8 +51,14 @@ def main() -> None:
         examples = read(data.test, negative=data.negative, labelled=True).examples
     tagger = Tagger.load(find_tagger(args.tagger))
     rows = [("words", make_source("words"))]
-    rows += [(f"tagger, {k} mentions{' (its own)' if k == tagger.top else ''}",
-              make_source("tagger", tagger, k)) for k in sorted({2, 3, 4, 6, tagger.top, 10})]  # fmt: skip
+    for decoding in SPAN_DECODINGS:  # the tagger's own decoding, then the others
+        other = tagger.with_params(replace(tagger.params, decoding=decoding))
+        own = decoding == tagger.params.decoding
+        for k in sorted({2, 3, 4, 6, 8, tagger.top, 10}):
+            mark = " (its own)" if own and k == tagger.top else ""
+            rows.append(
+                (f"tagger, {decoding}, {k} mentions{mark}", make_source("tagger", other, k))
+            )
     lines = [f"# Candidate mentions on the {args.split} split ({len(examples)} sentences, "
              f"window {args.window})", "",
              "Command: `" + " ".join([".venv/bin/python", *sys.argv]) + "`", "",

@@ -3,6 +3,7 @@ decoding, saving and loading, and its use through the API, the CLI and serve's o
 
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,8 +14,17 @@ from anrc.data.examples import Example
 from anrc.data.formats import write_semeval
 from anrc.errors import AnrcInputError
 from anrc.extraction.mentions import make_source, source_choices
-from anrc.extraction.tagger import BEGIN, INSIDE, OUTSIDE, Tagger, TaggerParams, decode_spans
-from anrc.extraction.tagger_training import bio_tags, choose_top, measure, train_tagger
+from anrc.extraction.tagger import (
+    BEGIN,
+    INSIDE,
+    OUTSIDE,
+    Tagger,
+    TaggerParams,
+    decode_scored_spans,
+    decode_spans,
+    span_scores,
+)
+from anrc.extraction.tagger_training import bio_tags, choose_top, measure, redecode, train_tagger
 from anrc.inference.api import RelationClassifier, load
 from anrc.models.trained import TrainedModel
 from anrc.pretrained import model_tagger
@@ -74,6 +84,57 @@ def test_decoding_keeps_the_likeliest_spans_in_text_order_never_overlapping():
     assert len(decode_spans(p, 5, floor=0.99)) == 2
 
 
+def test_scored_spans_keep_a_compound_both_whole_and_on_its_head():
+    # "a duffel bag ." : the corpus marks such compounds now whole, now on the head word
+    p = np.array([[1.0, 0.0, 0.0], [0.6, 0.4, 0.0], [0.05, 0.5, 0.45], [1.0, 0.0, 0.0]])
+    scores = dict(span_scores(p, max_len=4))
+    assert scores[(2, 3)] == pytest.approx(0.5)  # B at "bag", the next word not I
+    assert scores[(1, 3)] == pytest.approx(0.4 * 0.45)  # B at "duffel", I at "bag"
+    assert scores[(1, 2)] == pytest.approx(0.4 * 0.55)  # "duffel" alone: "bag" not I
+    assert (0, 5) not in scores and len(scores) == 4 + 3 + 2 + 1
+    assert [s for s, _ in decode_spans(p, 2)] == [(1, 2), (2, 3)]  # greedy: never "duffel bag"
+    got = decode_scored_spans(p, 3)
+    assert [s for s, _ in got] == [(1, 2), (1, 3), (2, 3)]  # text order, overlaps kept
+    assert [s for s, _ in decode_scored_spans(p, 4, max_len=1)] == [(0, 1), (1, 2), (2, 3),
+                                                                    (3, 4)]  # fmt: skip
+    assert len(decode_scored_spans(p, 10, floor=0.3)) == 2  # past two, none under the floor
+
+
+def test_a_tagger_decodes_by_its_setting(tagger):
+    p = tagger.probs([["the", "engine", "caused", "a", "storm", "near", "the", "barn", "."]])[0]
+    greedy = tagger.with_params(replace(tagger.params, decoding="greedy"))
+    assert tagger.params.decoding == "spans"  # the default of a tagger trained now
+    assert tagger.decode(p, 3) == decode_scored_spans(p, 3, tagger.params.floor)
+    assert greedy.decode(p, 3) == decode_spans(p, 3, tagger.params.floor)
+    with pytest.raises(ValueError, match="tagger.decoding must be one of greedy, spans"):
+        TaggerParams(decoding="viterbi")
+
+
+def test_redecoding_keeps_the_weights_and_chooses_top_on_dev_again(tagger, tmp_path, capsys):
+    dev = corpus(30, 2)
+    again = redecode(tagger, {"decoding": "greedy", "recall_gap": 0.0}, dev)
+    assert again.network is tagger.network and again.params.decoding == "greedy"
+    assert tagger.params.decoding == "spans" and "decoded_before" not in tagger.info
+    recall = measure(again, dev).pair_recall
+    assert again.info["dev_pair_recall"] == recall and again.info["top"] == choose_top(recall, 0)
+    assert again.info["decoded_before"][0]["params"]["decoding"] == "spans"
+    with pytest.raises(ValueError, match="tagger.hidden changes what the tagger learned"):
+        redecode(tagger, {"hidden": 4}, dev)
+    # the command: the tagger's own dev split, decoding settings only
+    tagger.info["data"] = {"dev_fraction": 0.25, "dev_seed": 0}
+    tagger.save(tmp_path / "t")
+    write_semeval(corpus(40, 2), tmp_path / "train.txt")
+    base = ["train-tagger", "--from", str(tmp_path / "t"), "--out", str(tmp_path / "u"),
+            "--set", "data.train=" + str(tmp_path / "train.txt")]  # fmt: skip
+    assert main([*base, "--set", "data.dev_fraction=0.25", "--set", "tagger.decoding=greedy"]) == 0
+    assert Tagger.load(tmp_path / "u").params.decoding == "greedy"
+    capsys.readouterr()
+    assert main([*base, "--set", "data.dev_fraction=0.5", "--set", "tagger.decoding=spans"]) == 2
+    assert "sentences it trained on" in capsys.readouterr().err
+    assert main([*base, "--set", "data.dev_fraction=0.25", "--set", "tagger.lr=0.1"]) == 2
+    assert "tagger.lr changes what the tagger learned" in capsys.readouterr().err
+
+
 def test_the_count_kept_is_the_fewest_near_the_best_recall():
     assert choose_top({2: 50.0, 3: 80.0, 4: 89.0, 5: 90.0}, gap=2.0) == 4
     assert choose_top({2: 50.0, 3: 80.0}, gap=0.0) == 3
@@ -94,6 +155,14 @@ def test_saved_and_loaded_it_answers_the_same(tagger, tmp_path):
     for a, b in zip(tagger.probs(sentences), again.probs(sentences), strict=True):
         np.testing.assert_array_equal(a, b)
     assert again.top == tagger.top and again.params == tagger.params
+
+
+def test_a_tagger_saved_before_its_decoding_setting_decodes_greedily(tagger, tmp_path):
+    tagger.save(tmp_path)
+    meta = json.loads((tmp_path / "tagger.json").read_text())
+    del meta["params"]["decoding"], meta["params"]["max_span"]
+    (tmp_path / "tagger.json").write_text(json.dumps(meta))
+    assert Tagger.load(tmp_path).params.decoding == "greedy"
 
 
 def test_a_broken_tagger_folder_is_one_line(tmp_path):

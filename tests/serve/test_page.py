@@ -19,6 +19,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from anrc.extraction.extract import Extraction, Mention, Relation  # noqa: E402
 from anrc.serve.app import create_app  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -269,3 +270,42 @@ def test_raw_text_mode_marks_the_mentions_and_lists_the_relations(classifier, br
         browser.save_screenshot(
             str(Path(os.environ.get("ANRC_SCREENSHOTS", tmp_path)) / "raw-text.png")
         )
+
+
+class Overlapping:
+    """A classifier whose extraction has overlapping mentions ("bag", "duffel bag"), as
+    the tagger's span decoding keeps them, the longer one in a relation."""
+
+    def __init__(self, classifier):
+        self.real, self.config, self.labels = classifier, classifier.config, classifier.labels
+
+    def check(self, ex):
+        self.real.check(ex)
+
+    def extract_many(self, texts, **options):
+        text = texts[0]
+
+        def at(word):
+            start = text.index(word)
+            return Mention(word, start, start + len(word))
+
+        duffel, bag, whole, ball = at("duffel"), at("bag"), at("duffel bag"), at("ball")
+        rel = Relation(0, ball, whole, "Content-Container(e1,e2)", "the ball is in the bag", 0.9)
+        return [Extraction(text, [(0, len(text))], [duffel, whole, bag, ball], 6, [rel])]
+
+
+def test_raw_text_mode_marks_one_of_overlapping_mentions(classifier, browser):
+    text = "The ball was in a duffel bag ."
+    with live(create_app(Overlapping(classifier))) as url:
+        _open(browser, url)
+        box = browser.find_element(By.ID, "sentence")
+        box.clear()
+        box.send_keys(text)
+        browser.find_element(By.ID, "extract").click()
+        WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "found")))
+        shown = browser.find_element(By.ID, "found-text")
+        assert shown.text == text  # nothing doubled by the overlap
+        marks = shown.find_elements(By.CSS_SELECTOR, "mark.mention")
+        assert [m.text for m in marks] == ["ball", "duffel bag"]
+        in_relation = [m.text for m in shown.find_elements(By.CSS_SELECTOR, "mark.in-relation")]
+        assert in_relation == ["ball", "duffel bag"]

