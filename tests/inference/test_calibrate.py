@@ -86,3 +86,21 @@ def test_the_command_fits_on_held_out_data_and_writes_a_report(run, tmp_path, ca
     printed = json.loads(capsys.readouterr().out)
     assert Calibration.load(folder).temperature == pytest.approx(printed["temperature"], abs=1e-4)
     assert "Reliability after" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_a_model_without_held_out_data_is_fitted_on_a_siblings(run, tmp_path, capsys):
+    """--from RUN: fitted on RUN's held-out sentences with RUN's answers, stored with the
+    model (a shipped model keeps no dev split; its recipe's sibling did)."""
+    folder, held, exs = run
+    model, feat, labels, _, cfg = tiny("att-blstm")
+    TrainedModel(cfg, model, feat, labels, word_dim(cfg)).save(tmp_path / "sibling")
+    sibling = RelationClassifier(TrainedModel.load(tmp_path / "sibling"))
+    want = fit(sibling.raw_probs(exs), [ex.label for ex in exs], sibling.labels, "x")
+    args = ["calibrate", str(folder), "--from", str(tmp_path / "sibling"), "--data", str(held)]
+    assert main(args) == 0
+    got = Calibration.load(folder)
+    assert got.temperature == pytest.approx(want.temperature)
+    assert got.threshold == want.threshold and "sibling, with its answers (--from)" in got.fitted_on
+    own = fit(RelationClassifier(TrainedModel.load(folder)).raw_probs(exs),
+              [ex.label for ex in exs], labels, "x")  # fmt: skip
+    assert own.temperature != pytest.approx(want.temperature)  # not the model's own answers

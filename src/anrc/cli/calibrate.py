@@ -31,6 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_model_argument(p)
     p.add_argument("--data", help="held-out labelled sentences instead of the model's dev split")
+    p.add_argument(
+        "--from",
+        dest="sibling",
+        metavar="RUN",
+        help="fit on RUN's dev split with RUN's answers and store the result with the model: "
+        "for a model trained on all its data (a shipped one), RUN being the same recipe "
+        "trained with a dev split held out; the report's test figures are the model's",
+    )
     p.add_argument("--out", help="folder for calibration.json (default: the model's folder)")
     p.add_argument("--report", type=Path,
                    help="also write DIR/report.md: ECE and reliability bins before and after, on "
@@ -39,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def held_out(clf, path: str | None) -> tuple[list, str]:
-    """(labelled examples the model did not train on, where they came from)."""
+    """(labelled examples the model (``clf``) did not train on, where they came from)."""
     if path:
         return read(path, negative=clf.labels.negative, labelled=True).examples, path
     dev = load_training_data(replace(clf.config.data, test="", augment="", negatives=0))[1]
@@ -53,11 +61,18 @@ def held_out(clf, path: str | None) -> tuple[list, str]:
 
 def run(args: argparse.Namespace) -> int:
     clf = load_classifier(args.model, "cpu", "fp32")
-    examples, source = held_out(clf, args.data)
+    fitter = clf
+    if args.sibling:
+        fitter = load_classifier(args.sibling, "cpu", "fp32")
+        if fitter.labels.labels != clf.labels.labels:
+            raise AnrcInputError(f"--from {args.sibling}: its labels are not the model's")
+    examples, source = held_out(fitter, args.data)
+    if args.sibling:
+        source = f"{source} of {args.sibling}, with its answers (--from)"
     examples = [ex for ex in examples if ex.label in clf.labels]
     if not examples:
         raise AnrcInputError("no held-out sentence carries a label of the model", source)
-    probs = clf.raw_probs(examples)
+    probs = fitter.raw_probs(examples)
     cal = fit(probs, [ex.label for ex in examples], clf.labels, source)
     folder = Path(args.out or args.model)
     if not folder.is_dir():
