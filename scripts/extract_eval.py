@@ -26,7 +26,8 @@ from anrc.inference.api import load
 def examples(clf, split: str, limit: int):
     cfg = clf.config.data
     if split == "test":
-        exs = read(cfg.test, negative=clf.labels.negative, labelled=True).examples
+        exs = read(cfg.test, negative=clf.labels.negative, labelled=True,
+                   skip_invalid=cfg.skip_invalid).examples  # fmt: skip
     else:
         exs = load_training_data(replace(cfg, augment=""))[1]
     exs = [ex for ex in exs if ex.label in clf.labels]
