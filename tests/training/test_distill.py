@@ -214,3 +214,24 @@ def test_a_predictions_file_teaches_like_its_run(teacher_run, tmp_path, capsys):
     bad.write_text('{"id": "1", "scores": {}}\nnot json\n')
     with pytest.raises(AnrcInputError, match=r"bad.jsonl:1: not a prediction record"):
         teacher_probs(str(bad), exs, labels, 2.0)
+
+
+def test_drawn_negatives_are_not_asked_of_the_teacher(tmp_path, data_dir):
+    """A teacher never taught that an unannotated pair is no relation would call it one:
+    a drawn negative's target is its label, and no transfer copy is made of it."""
+    from anrc.data.candidates import drawn_negative
+
+    vectors = {"data.embeddings": str(_vectors_file(data_dir, tmp_path / "vectors.txt"))}
+    extra = {**vectors, "encoder.word_dim": "8"}
+    teacher = tmp_path / "teacher"
+    train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), teacher)
+    extra |= {"train.teacher": str(teacher), "train.transfer_copies": "1", "data.negatives": "2"}
+    st = prepare(load_config("configs/anrc.toml", _overrides(data_dir, **extra)))
+    drawn = [i for i, ex in enumerate(st.train) if drawn_negative(ex)]
+    assert drawn and max(drawn) < st.originals  # negatives drawn, none of them copied
+    other = st.labels.index("Other")
+    np.testing.assert_array_equal(st.loss.soft[drawn].argmax(axis=1), other)
+    assert (st.loss.soft[drawn].max(axis=1) == 1.0).all()  # one-hot: the label, not the teacher
+    asked = [i for i in range(len(st.train)) if i not in set(drawn)]
+    assert (st.loss.soft[asked].max(axis=1) < 1.0).all()  # the teacher's own distributions
+    assert not any(ex.id.split("~")[1].startswith("neg") for ex in st.train[st.originals :])

@@ -45,6 +45,15 @@ def candidate_pairs(mentions: Sequence[Span], window: int) -> list[tuple[Span, S
     return pairs
 
 
+#: what a drawn negative's id carries after its sentence's id (``ID~neg0``, ``ID~neg1``, ...)
+NEGATIVE_MARK = "~neg"
+
+
+def drawn_negative(ex: Example) -> bool:
+    """Whether ``ex`` is a negative drawn by :func:`negatives`, not an annotated pair."""
+    return NEGATIVE_MARK in ex.id
+
+
 def negatives(examples: Sequence[Example], per_sentence: int, window: int, negative: str,
               seed: int) -> list[Example]:  # fmt: skip
     """Up to ``per_sentence`` unannotated candidate pairs of each example, labelled
@@ -57,5 +66,5 @@ def negatives(examples: Sequence[Example], per_sentence: int, window: int, negat
         pool = [p for p in candidate_pairs(word_mentions(ex.tokens), window) if p not in gold]
         rng = random.Random(zlib.crc32(f"{seed}:{ex.id}".encode()))
         for k, (a, b) in enumerate(rng.sample(pool, min(per_sentence, len(pool)))):
-            out.append(replace(ex, id=f"{ex.id}~neg{k}", e1=a, e2=b, label=negative))
+            out.append(replace(ex, id=f"{ex.id}{NEGATIVE_MARK}{k}", e1=a, e2=b, label=negative))
     return out

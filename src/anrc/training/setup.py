@@ -15,6 +15,7 @@ import torch
 from anrc.builder import encoder_class
 from anrc.config import Config
 from anrc.data import Example
+from anrc.data.candidates import drawn_negative
 from anrc.data.formats import read
 from anrc.data.labels import LabelSet, check_label_set
 from anrc.data.splits import load_training_data
@@ -124,9 +125,15 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
 
 def _teach(cfg, train: list[Example], originals: int, labels: LabelSet, log) -> np.ndarray:
     """The teachers' (N, C) targets for ``train``; a transfer-set copy (past ``originals``)
-    is labelled with the teachers' most probable class, in place."""
+    is labelled with the teachers' most probable class, in place. A drawn negative
+    (data.negatives) is not asked of the teachers: they were never taught that such a
+    pair is no relation, and would call it one; its target is its label."""
     tc = cfg.train
-    soft = teacher_probs(tc.teacher, train, labels, tc.distill_temperature, log)
+    drawn = np.array([drawn_negative(ex) for ex in train], dtype=bool)
+    asked = [ex for ex, d in zip(train, drawn, strict=True) if not d]
+    soft = np.zeros((len(train), len(labels)), dtype=np.float32)
+    soft[~drawn] = teacher_probs(tc.teacher, asked, labels, tc.distill_temperature, log)
+    soft[drawn, labels.index(labels.negative) if labels.has_negative else 0] = 1.0
     best = soft[originals:].argmax(axis=1)
     train[originals:] = [
         replace(ex, label=labels.labels[int(c)])
@@ -142,7 +149,8 @@ def _transfer(cfg: Config, train: list[Example], vectors, log: TextIO) -> list[E
         return []
     if vectors is None:
         raise AnrcInputError("train.transfer_copies needs word vectors (data.embeddings)")
-    copies = transfer_set(train, vectors, tc.transfer_copies, tc.transfer_swap)
+    annotated = [ex for ex in train if not drawn_negative(ex)]  # a negative's copy: no one's
+    copies = transfer_set(annotated, vectors, tc.transfer_copies, tc.transfer_swap)
     print(f"transfer set: {len(copies)} copies of {len(train)} training sentences", file=log)
     return copies
 
