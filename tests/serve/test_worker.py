@@ -76,6 +76,24 @@ def test_chunks_hold_at_most_the_word_budget():
     assert got == [[3, 3], [5], [9], [1]]  # a longer sentence is a chunk on its own
 
 
+def test_chunks_of_a_request_are_even_and_a_multiple_of_the_workers():
+    def sizes(lengths, budget, multiple):
+        exs = [Example(str(i), ["w"] * n, (0, 1), (1, 2)) for i, n in enumerate(lengths)]
+        got = list(chunks(exs, budget, multiple))
+        assert [i for c in got for i, _ in c] == list(range(len(exs)))  # all, in order
+        return [sum(len(e.tokens) for _, e in c) for c in got]
+
+    assert sizes([4] * 10, 16, 1) == [12, 16, 12]  # 40 words in 3 chunks, evenly
+    assert sizes([4] * 10, 16, 2) == [8, 12, 8, 12]  # 4 chunks for 2 workers, not 3
+    assert sizes([4] * 12, 256, 2) == [24, 24]  # a small request: one chunk a worker
+    assert sizes([3], 6, 2) == [3]  # one sentence cannot be cut
+    assert sizes([], 6, 2) == []
+    lengths = [1, 2, 30, 2, 9, 1, 5] * 5
+    exs = [Example(str(i), ["w"] * n, (0, 1), (1, 2)) for i, n in enumerate(lengths)]
+    for chunk in chunks(exs, 12, 2):  # within the budget, or one sentence over it
+        assert len(chunk) == 1 or sum(len(e.tokens) for _, e in chunk) <= 12
+
+
 def test_health_answers_while_the_model_works(classifier):
     gate = Gate(classifier)
     with live(create_app(gate)) as url:

@@ -8,8 +8,9 @@ sentences are cut into chunks of at most ``chunk_words`` words (a longer sentenc
 is a chunk of its own); each chunk waits its turn for a worker in arrival order,
 so the chunks of the requests in progress take turns: a small request waits for
 about one chunk of each other request, not for the whole of a large one. A request's
-sentences are sorted by length before they are cut (a chunk pads little) and answered
-in their own order. A request
+sentences are sorted by length before they are cut (a chunk pads little), into a
+multiple of the workers' number of chunks of about equal words, and answered in their
+own order. A request
 keeps one chunk in flight, and more (up to one a worker) while the workers have
 room, so a request alone uses every worker and requests together share them
 (benchmarks/bench_paths.py: a single client had used one worker of two). Each
@@ -55,12 +56,33 @@ class ItemError:
         return {"item": self.index, "error": self.problem}
 
 
-def chunks(examples: Sequence[Example], chunk_words: int) -> Iterator[list[tuple[int, Example]]]:
+def chunks(examples: Sequence[Example], chunk_words: int,
+           multiple: int = 1) -> Iterator[list[tuple[int, Example]]]:  # fmt: skip
     """Consecutive runs of ``examples``, each as (index, example), of at most
-    ``chunk_words`` words each (a longer sentence is a chunk on its own)."""
+    ``chunk_words`` words each (a longer sentence is a chunk on its own), cut into a
+    multiple of ``multiple`` runs of about equal words where the sentences allow: a lone
+    request's chunks then keep every worker busy to its end (5 chunks on 2 workers left
+    one idle for the last; benchmarks/bench_paths.py)."""
+    sizes = [len(ex.tokens) for ex in examples]
+    total = sum(sizes)
+    if not total:
+        return
+    runs = -(-total // (max(1, multiple) * chunk_words)) * max(1, multiple)
+    share = total / runs
+    groups: list[list[tuple[int, Example]]] = [[] for _ in range(runs)]
+    at = 0
+    for i, (ex, n) in enumerate(zip(examples, sizes, strict=True)):
+        groups[min(runs - 1, int((at + n / 2) / share))].append((i, ex))  # by its middle
+        at += n
+    for group in groups:
+        yield from _within(group, chunk_words)
+
+
+def _within(group: list[tuple[int, Example]], chunk_words: int) -> Iterator[list]:
+    """``group`` cut where it would pass ``chunk_words`` words."""
     chunk: list[tuple[int, Example]] = []
     words = 0
-    for i, ex in enumerate(examples):
+    for i, ex in group:
         n = len(ex.tokens)
         if chunk and words + n > chunk_words:
             yield chunk
@@ -151,7 +173,7 @@ class Worker:
         order = sorted(range(len(examples)), key=lambda i: len(examples[i].tokens))
         pending = [
             [(order[j], ex) for j, ex in chunk]
-            for chunk in chunks([examples[i] for i in order], self.chunk_words)
+            for chunk in chunks([examples[i] for i in order], self.chunk_words, self.workers)
         ]
         pending.reverse()  # popped from the end: the first chunk first
         jobs: list[tuple[list, asyncio.Future]] = []
