@@ -12,7 +12,7 @@ over its training split at the median step (free: its m replays over max_epochs 
 epochs rounded up), evaluation not included.
 
     .venv/bin/python benchmarks/bench_step.py [--steps N] [--config configs/att-blstm.toml ...]
-        [--methods none free fgm freelb] [--out results/benchmarks/step-NAME.txt]
+        [--methods none free fgm freelb] [--precisions fp32 bf16] [--out results/benchmarks/step-NAME.txt]
 """
 
 import argparse
@@ -37,6 +37,8 @@ ap.add_argument("--methods", nargs="*", help="default: every registered method")
 ap.add_argument("--batch", type=int, default=0, help="default: each config's own")
 ap.add_argument("--k", type=int, default=3, help="steps of pgd/freelb, power iterations of vat")
 ap.add_argument("--replays", type=int, default=4, help="free: replays of each minibatch (m)")
+ap.add_argument("--precisions", nargs="*", default=["fp32"], choices=["fp32", "bf16"],
+                help="train.precision of the passes, each timed on the same batches")  # fmt: skip
 ap.add_argument("--out", help="also write the table here")
 add_size_options(ap)
 args = ap.parse_args()
@@ -47,8 +49,11 @@ names = args.methods or METHODS.choices()
 class Bench:
     """One config's model, optimiser, batches and the methods to step with."""
 
-    def __init__(self, config: str):
-        self.cfg, self.st = setup(args.set, config=config)
+    def __init__(self, config: str, precision: str):
+        self.cfg, self.st = setup(
+            [*(args.set or []), f"train.precision={precision}"], config=config
+        )
+        self.st.model.network.precision = precision
         self.opt, _ = make_optimizer(self.cfg, self.st.model.network)
         self.batch = args.batch or self.cfg.train.batch_size
         rng = np.random.default_rng(0)
@@ -84,23 +89,25 @@ class Bench:
         return med * per_epoch * epochs / 60
 
 
-benches = {c: Bench(c) for c in configs}
+benches = {(c, p): Bench(c, p) for c in configs for p in args.precisions}
 for i in range(args.steps + 3):
     for b in benches.values():
         b.round(i)
 lines = [
     f"threads {torch.get_num_threads()}, {args.steps} steps each (after 3 of warm-up), "
-    f"K = {args.k}, free m = {args.replays}, real training batches, configs interleaved",
-    "| config | batch | method | ms a step | ratio to plain | projected run (min) |",
-    "|---|---|---|---|---|---|",
+    f"K = {args.k}, free m = {args.replays}, real training batches, configs and precisions "
+    "interleaved; ratio: to the plain step of the same config in fp32",
+    "| config | precision | batch | method | ms a step | ratio to plain | projected run (min) |",
+    "|---|---|---|---|---|---|---|",
 ]
-for config, b in benches.items():
-    plain = statistics.median(b.times["none"]) if "none" in b.times else None
+for (config, precision), b in benches.items():
+    base = benches.get((config, "fp32"), b).times.get("none")
+    plain = statistics.median(base) if base else None
     for name, ts in b.times.items():
         med = statistics.median(ts)
         ratio = f"{med / plain:.2f}" if plain else "-"
         lines.append(
-            f"| {config} | {b.batch} | {name} | {1000 * med:.1f} | {ratio} | "
+            f"| {config} | {precision} | {b.batch} | {name} | {1000 * med:.1f} | {ratio} | "
             f"{b.run_minutes(name, med):.0f} |"
         )
 report(lines, args.out and Path(args.out))

@@ -58,10 +58,14 @@ def report(lines, out=None):
     print(text, end="")
     if out is None:
         return
+    from anrc.inference.forms import BF16_FLAGS, VNNI_FLAGS, cpu_flags
+
+    wanted = BF16_FLAGS | VNNI_FLAGS | {"avx2", "avx512f"}
+    flags = " ".join(sorted(f for f in cpu_flags() if f in wanted)) or "none of note"
     head = (
         f"$ {command}\n"
         f"# {datetime.date.today()}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
-        f"Python {platform.python_version()}, torch {torch.__version__}\n"
+        f"Python {platform.python_version()}, torch {torch.__version__}; CPU flags: {flags}\n"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(head + text)

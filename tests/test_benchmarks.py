@@ -65,7 +65,10 @@ SMOKE = {
         "| semeval-fast | att-blstm |",
     ),
     "bench_startup.py": (["--model", "semeval-fast", "--repeats", "1"], "| anrc --help [this"),
-    "bench_step.py": (["--steps", "2", *TINY], "| configs/anrc.toml | 64 | none |"),
+    "bench_step.py": (
+        ["--steps", "2", "--precisions", "fp32", "bf16", *TINY],
+        "| configs/anrc.toml | bf16 | 64 | none |",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 import torch
+from test_reliability import tiny_overrides
 
 import anrc
 from anrc.builder import load_config
@@ -177,3 +178,38 @@ def test_refuses_pickle(tmp_path, run_dir):
     with pytest.raises(RunLoadError):
         TrainedModel.load(bad)
     assert not marker.exists()
+
+
+def test_bf16_training_runs_its_passes_in_bfloat16_and_keeps_fp32_weights(tmp_path, data_dir):
+    """train.precision = bf16: the training passes' matrix products in bfloat16 (another
+    trajectory than fp32's), the weights, logits and evaluation in fp32."""
+    from anrc.training.setup import prepare
+
+    def run(precision, out):
+        extra = {"train.max_epochs": "1", "train.precision": precision}
+        cfg = load_config("configs/att-blstm.toml", tiny_overrides(data_dir, **extra))
+        train(cfg, out)
+        return cfg
+
+    run("fp32", tmp_path / "a")
+    cfg = run("bf16", tmp_path / "b")
+
+    def losses(out):
+        return [json.loads(line)["train_loss"] for line in (out / "metrics.jsonl").open()]
+
+    low = losses(tmp_path / "b")
+    assert all(v == v for v in low) and low != losses(tmp_path / "a")  # finite, not fp32's
+    st = prepare(cfg)
+    net = st.model.network
+    assert net.precision == "bf16" and all(p.dtype == torch.float32 for p in net.parameters())
+    _, batch = next(iter(st.model.featurizer.batches(st.train[:8], 8, st.labels)))
+    seen = []
+    hook = net.head.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    net.train()
+    assert net(batch).logits.dtype == torch.float32
+    net.eval()
+    net(batch)
+    hook.remove()
+    assert seen == [torch.bfloat16, torch.float32]  # the head's product: bf16 in training only
+    with pytest.raises(ValueError, match="train.precision must be one of fp32, bf16"):
+        load_config(None, ["train.precision=fp16"])

@@ -34,6 +34,10 @@ class ModelOutput:
 class RelationModel(nn.Module):
     """``head(encoder(batch))``: the head takes the encoder's output size."""
 
+    #: arithmetic of its passes in training mode (train.precision): "bf16" runs them under
+    #: bfloat16 autocast, logits handed back in fp32; passes in eval mode stay fp32
+    precision = "fp32"
+
     def __init__(self, encoder: Encoder, head: nn.Module):
         super().__init__()
         self.encoder, self.head = encoder, head
@@ -52,7 +56,12 @@ class RelationModel(nn.Module):
         embeds: torch.Tensor | None = None,
         targets: torch.Tensor | None = None,
     ) -> ModelOutput:
-        enc = self.encoder(batch, embeds)
-        logits = self.head(enc.h)  # (B, C)
+        bf16 = self.training and self.precision == "bf16"
+        device = next(self.head.parameters()).device.type
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+            enc = self.encoder(batch, embeds)
+            logits = self.head(enc.h)  # (B, C)
+        logits = logits.float()  # the loss in fp32 (no copy when it already is)
+        attention = enc.attention.float() if bf16 and enc.attention is not None else enc.attention
         loss = self.head.loss(logits, targets) if targets is not None else None
-        return ModelOutput(logits, loss, enc.attention)
+        return ModelOutput(logits, loss, attention)

@@ -109,6 +109,7 @@ def prepare(cfg: Config, log: TextIO | None = None, data=None) -> Setup:
     word_dim = encoder_cls.word_dim_for(cfg.encoder, vectors)
     model = TrainedModel.build(cfg, featurizer, labels, word_dim)
     found = model.network.encoder.init_pretrained(cfg.encoder, featurizer, vectors, cfg.train.seed)
+    model.network.precision = cfg.train.precision
     model.to(torch_device(cfg.train.device))
     unlabelled = []
     if cfg.data.unlabelled:
