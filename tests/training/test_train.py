@@ -213,3 +213,14 @@ def test_bf16_training_runs_its_passes_in_bfloat16_and_keeps_fp32_weights(tmp_pa
     assert seen == [torch.bfloat16, torch.float32]  # the head's product: bf16 in training only
     with pytest.raises(ValueError, match="train.precision must be one of fp32, bf16"):
         load_config(None, ["train.precision=fp16"])
+
+
+@pytest.mark.parametrize("flags", [frozenset(), frozenset({"avx512_bf16"})])
+def test_bf16_on_a_cpu_without_it_warns_that_it_is_slow(flags, tmp_path, data_dir, capsys,
+                                                        monkeypatch):  # fmt: skip
+    import anrc.training.loop as loop
+
+    monkeypatch.setattr(loop, "cpu_flags", lambda: flags)
+    extra = {"train.max_epochs": "1", "train.precision": "bf16", "data.train_limit": "64"}
+    train(load_config("configs/cnn.toml", tiny_overrides(data_dir, **extra)), tmp_path / "r")
+    assert ("emulated, about 10 times slower" in capsys.readouterr().err) == (not flags)

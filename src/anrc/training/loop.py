@@ -35,6 +35,7 @@ from anrc.builder import read_config
 from anrc.config import Config, to_toml
 from anrc.data.answers import write_answers
 from anrc.fsio import atomic_write_text
+from anrc.inference.forms import BF16_FLAGS, cpu_flags
 from anrc.models.batch import batch_order
 from anrc.progress import final, status
 from anrc.training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, save_checkpoint
@@ -194,9 +195,16 @@ def _describe(run: TrainingRun) -> None:
         f"({st.pretrained} pretrained)  params {n_params:,}  {run.method.describe()}"
         + (f"  processes {run.world.size}" if run.world.distributed else "")
         + (f"  {_teacher(run.cfg)}" if run.cfg.train.teacher else "")
-        + (f"  device {_device_name(st.model.device)}"),
+        + (f"  device {_device_name(st.model.device)}")
+        + ("  bf16" if run.cfg.train.precision == "bf16" else ""),
         file=run.log,
     )
+    cpu_bf16 = run.cfg.train.precision == "bf16" and st.model.device.type == "cpu"
+    if cpu_bf16 and not cpu_flags() & BF16_FLAGS:
+        print("warning: train.precision = bf16 on a CPU without native bfloat16 (no "
+              "avx512_bf16 or amx_bf16): emulated, about 10 times slower than fp32 "
+              "(measured with oneDNN held to AVX2); fp32 is the fast choice here",
+              file=run.log)  # fmt: skip
 
 
 def _teacher(cfg: Config) -> str:
