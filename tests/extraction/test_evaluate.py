@@ -6,7 +6,7 @@ import pytest
 
 from anrc.data.examples import Example
 from anrc.data.labels import LabelSet
-from anrc.extraction.evaluate import answer, end_to_end, untagged
+from anrc.extraction.evaluate import answer, end_to_end, relation_scores, untagged
 from anrc.extraction.extract import Mention, Relation
 
 LABELS = LabelSet(("Other", "Cause-Effect(e1,e2)", "Cause-Effect(e2,e1)"))
@@ -73,3 +73,27 @@ def test_a_pair_the_candidates_miss_costs_the_end_to_end_score():
     got = end_to_end(exs, _oracle, LABELS)
     assert got.candidate_recall == 0.0 and got.pair_found == 0.0
     assert got.f1 == 0.0 and got.answers == ["Other"]
+
+
+def test_relation_scores_count_the_annotated_relation_in_either_order():
+    exs = [
+        Example("1", ["rain", "caused", "the", "flood"], (0, 1), (3, 4), "Cause-Effect(e1,e2)"),
+        Example("2", ["the", "flood", "followed", "rain"], (1, 2), (3, 4), "Cause-Effect(e2,e1)"),
+        Example("3", ["a", "cat", "sat", "here"], (1, 2), (2, 3), "Other"),
+    ]
+    got = relation_scores(exs, _oracle, LABELS)
+    assert (got.precision, got.recall, got.f1) == (100.0, 100.0, 100.0)
+    assert got.per_sentence == pytest.approx(2 / 3) and got.threshold == 0.5
+
+    def noisy(examples):  # also calls cat -> sat a relation: a wrong one
+        out = _oracle(examples)
+        for i, ex in enumerate(examples):
+            if ex.tokens[ex.e1[0]] == "cat":
+                out[i] = [0.1, 0.8, 0.1]
+        return out
+
+    got = relation_scores(exs, noisy, LABELS)
+    assert got.precision == pytest.approx(200 / 3) and got.recall == 100.0
+    wrong_way = [Example("1", ["rain", "caused", "the", "flood"], (0, 1), (3, 4),
+                         "Cause-Effect(e2,e1)")]  # fmt: skip
+    assert relation_scores(wrong_way, _oracle, LABELS).recall == 0.0  # the direction counts

@@ -14,6 +14,14 @@ annotated label:
 
 Also measured: candidate recall (the share of sentences whose annotated pair is among
 the candidate pairs) and the tagged-input score of the same model on the same sentences.
+
+:func:`relation_scores` measures what a user of ``anrc extract`` meets with its default
+``pair`` decoding (every pair of mentions whose likeliest relation reaches the
+threshold, at most one relation a pair): relations a sentence, and their precision and
+recall against the annotated relations (a relation counts when its pair is the
+annotated one, in either order, with the annotated label; the corpus annotates one pair
+a sentence, so a true relation between two other mentions counts against precision,
+which is therefore a lower bound).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import numpy as np
 
 from anrc.data.examples import Example
 from anrc.data.labels import LabelSet, flip_direction
-from anrc.extraction.extract import Classify, Options, extract_many
+from anrc.extraction.extract import DEFAULT_THRESHOLD, Classify, Options, extract_many
 from anrc.extraction.mentions import make_source
 from anrc.extraction.pairs import candidate_pairs
 from anrc.metrics.scorer import official_f1
@@ -108,3 +116,36 @@ def end_to_end(examples: Sequence[Example], classify: Classify, labels: LabelSet
         pairs_per_sentence=sum(f.pairs for f in found) / max(1, len(found)),
         answers=answers,
     )
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Relations of the ``pair`` decoding against the annotated ones (percentages but
+    ``per_sentence``)."""
+
+    precision: float  # a lower bound: unannotated true relations count as wrong
+    recall: float
+    f1: float
+    per_sentence: float
+    threshold: float
+
+
+def relation_scores(examples: Sequence[Example], classify: Classify, labels: LabelSet,
+                    opts: Options | None = None, tagger=None) -> Extracted:  # fmt: skip
+    """The ``pair`` decoding's relations on ``examples`` with their tags removed, scored
+    against each sentence's annotated relation (its negative class: none)."""
+    opts = replace(opts or Options(), decoding="pair", with_negative=False, split=False)
+    parts = [untagged(ex) for ex in examples]
+    found = extract_many([text for text, _, _ in parts], classify, labels, opts, tagger=tagger)
+    right = wrong = 0
+    for f, (_, e1, e2), ex in zip(found, parts, examples, strict=True):
+        for r in f.relations:
+            said = r.label if _pair(r) == (e1, e2) else flip_direction(r.label)
+            hit = ex.label != labels.negative and _pair(r) in ((e1, e2), (e2, e1))
+            right, wrong = right + (hit and said == ex.label), wrong + (not hit or said != ex.label)
+    annotated = sum(ex.label != labels.negative for ex in examples)
+    precision = 100.0 * right / max(1, right + wrong)
+    recall = 100.0 * right / max(1, annotated)
+    f1 = 2 * precision * recall / (precision + recall) if right else 0.0
+    threshold = DEFAULT_THRESHOLD if opts.threshold is None else opts.threshold
+    return Extracted(precision, recall, f1, (right + wrong) / max(1, len(examples)), threshold)
