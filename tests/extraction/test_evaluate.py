@@ -56,12 +56,15 @@ def _oracle(examples):
     return out
 
 
+THREE = [
+    Example("1", ["rain", "caused", "the", "flood"], (0, 1), (3, 4), "Cause-Effect(e1,e2)"),
+    Example("2", ["the", "flood", "followed", "rain"], (1, 2), (3, 4), "Cause-Effect(e2,e1)"),
+    Example("3", ["a", "cat", "sat", "here"], (1, 2), (2, 3), "Other"),
+]
+
+
 def test_end_to_end_equals_tagged_when_the_pair_is_always_found():
-    exs = [
-        Example("1", ["rain", "caused", "the", "flood"], (0, 1), (3, 4), "Cause-Effect(e1,e2)"),
-        Example("2", ["the", "flood", "followed", "rain"], (1, 2), (3, 4), "Cause-Effect(e2,e1)"),
-        Example("3", ["a", "cat", "sat", "here"], (1, 2), (2, 3), "Other"),
-    ]
+    exs = THREE
     got = end_to_end(exs, _oracle, LABELS)
     assert got.candidate_recall == 1.0 and got.f1 == got.tagged_f1 == 100.0
     assert got.answers == ["Cause-Effect(e1,e2)", "Cause-Effect(e2,e1)", "Other"]
@@ -76,11 +79,7 @@ def test_a_pair_the_candidates_miss_costs_the_end_to_end_score():
 
 
 def test_relation_scores_count_the_annotated_relation_in_either_order():
-    exs = [
-        Example("1", ["rain", "caused", "the", "flood"], (0, 1), (3, 4), "Cause-Effect(e1,e2)"),
-        Example("2", ["the", "flood", "followed", "rain"], (1, 2), (3, 4), "Cause-Effect(e2,e1)"),
-        Example("3", ["a", "cat", "sat", "here"], (1, 2), (2, 3), "Other"),
-    ]
+    exs = THREE
     got = relation_scores(exs, _oracle, LABELS)
     assert (got.precision, got.recall, got.f1) == (100.0, 100.0, 100.0)
     assert got.per_sentence == pytest.approx(2 / 3) and got.threshold == 0.5
