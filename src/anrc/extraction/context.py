@@ -28,7 +28,7 @@ class BodyFeatures:
 
     def __init__(self, name: str, max_length: int = 256):
         try:
-            import transformers
+            import transformers  # start-up: transformers
         except ImportError:
             raise ImportError(HINT) from None
         transformers.logging.set_verbosity_error()

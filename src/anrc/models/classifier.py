@@ -57,7 +57,8 @@ class RelationModel(nn.Module):
         targets: torch.Tensor | None = None,
     ) -> ModelOutput:
         bf16 = self.training and self.precision == "bf16"
-        device = next(self.head.parameters()).device.type
+        # a quantized (int8) head has no parameters; only training in bf16 needs the device
+        device = next(self.parameters()).device.type if bf16 else "cpu"
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
             enc = self.encoder(batch, embeds)
             logits = self.head(enc.h)  # (B, C)
