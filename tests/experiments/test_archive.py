@@ -6,7 +6,7 @@ import shutil
 import tarfile
 
 from anrc.cli import main
-from anrc.experiments.archive import ARCHIVE, members, pack, unpack
+from anrc.experiments.archive import ARCHIVE, members, pack, restore_run, unpack
 
 
 def _run(folder, with_attack=True):
@@ -79,3 +79,33 @@ def test_a_resumed_grid_trains_nothing_its_archive_holds(tmp_path, data_dir, cap
     assert "4 runs, 2 already finished, 2 to run" in err
     assert (out / "runs/plain/seed1/scores.json").read_bytes() == scores  # not retrained
     assert (out / "runs/at/seed2/scores.json").is_file()
+
+
+def test_one_run_comes_back_from_its_grids_archive(tmp_path):
+    out = tmp_path / "grid"
+    _run(out / "runs/a/seed1", with_attack=False)
+    _run(out / "runs/a/seed10", with_attack=False)
+    pack(out)
+    shutil.rmtree(out / "runs")
+    assert restore_run(out / "runs/a/seed1")
+    assert sorted(p.name for p in (out / "runs/a").iterdir()) == ["seed1"]  # not seed10
+    assert (out / "runs/a/seed1/scores.json").read_text() == "scores.json of seed1\n"
+    assert not restore_run(out / "runs/a/seed1")  # there already
+    assert not restore_run(out / "runs/b/seed1")  # not in the archive
+    assert not restore_run(tmp_path / "elsewhere/seed1")  # no archive above it
+
+
+def test_a_reuse_folder_kept_as_an_archive_is_reused(tmp_path):
+    """--reuse names a committed grid: on a fresh clone its runs are in its archive alone."""
+    from anrc.builder import load_config
+    from anrc.config import to_toml
+    from anrc.experiments.runner import reusable_runs
+
+    out = tmp_path / "grid"
+    _run(out / "runs/a/seed1", with_attack=False)
+    cfg = load_config("configs/anrc.toml", ["train.seed=1"])
+    (out / "runs/a/seed1/config.toml").write_text(to_toml(cfg))
+    pack(out)
+    shutil.rmtree(out / "runs")
+    [(have, folder)] = reusable_runs([out])
+    assert have == cfg.to_dict() and folder == out / "runs/a/seed1"

@@ -1,6 +1,7 @@
 """Distillation from trained runs (``train.teacher``): the loss, the teacher's targets, a run."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -235,3 +236,32 @@ def test_drawn_negatives_are_not_asked_of_the_teacher(tmp_path, data_dir):
     asked = [i for i in range(len(st.train)) if i not in set(drawn)]
     assert (st.loss.soft[asked].max(axis=1) < 1.0).all()  # the teacher's own distributions
     assert not any(ex.id.split("~")[1].startswith("neg") for ex in st.train[st.originals :])
+
+
+def test_a_run_kept_only_in_its_grids_archive_teaches(tmp_path, data_dir, capsys):
+    """A fresh clone holds a committed grid's runs in OUT/runs.tar.xz alone: naming one of
+    them as the teacher extracts it (its stored probabilities, no weights) and trains."""
+    from anrc.cli import main
+    from anrc.data import read
+    from anrc.experiments.archive import pack
+    from anrc.inference.predict import predict_probs
+    from anrc.inference.stored import STORED, write_stored
+
+    grid = tmp_path / "grid"
+    teacher = grid / "runs/big/epsilon=0.4/seed1"
+    train(load_config("configs/anrc.toml", _overrides(data_dir)), teacher)
+    run = TrainedModel.load(teacher)
+    source = str(data_dir / "TRAIN_FILE.TXT")
+    exs = read(source).examples[:320]
+    write_stored(teacher / STORED, run.labels, {"train": (source, exs, predict_probs(run, exs)[0])})
+    pack(grid)
+    shutil.rmtree(grid / "runs")
+    args = ["train", "--config", "configs/anrc.toml", "--out", str(tmp_path / "student")]
+    for item in _overrides(data_dir, **{"train.seed": "2", "train.teacher": str(teacher)}):
+        args += ["--set", item]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"teacher {teacher}: extracted from its grid's archive" in err
+    assert "distilled from 1 run(s)" in err
+    assert (teacher / STORED).is_file() and not (teacher / "model.safetensors").exists()
+    assert main(args[:-2] + ["--set", f"train.teacher={grid}/runs/none/seed1", "--force"]) == 2

@@ -11,11 +11,13 @@ from anrc.adversarial.methods import METHODS
 from anrc.builder import load_config
 from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
+from anrc.experiments.archive import restore_run
 from anrc.metrics.report import official_line
 from anrc.models.encoders import ENCODERS
 from anrc.models.heads import HEADS
 from anrc.models.pooling import POOLERS
 from anrc.training.checkpoint import CheckpointError
+from anrc.training.distill import teacher_dirs
 from anrc.training.distributed import init_world
 from anrc.training.loop import Interrupted, resume_config, train
 from anrc.training.step import NonFiniteLoss
@@ -93,6 +95,9 @@ def _config(args: argparse.Namespace):
 
 
 def _train(cfg, out: Path, resume: bool) -> int:
+    for teacher in teacher_dirs(cfg.train.teacher):
+        if restore_run(teacher):  # a committed grid's run: its archive holds it
+            print(f"teacher {teacher}: extracted from its grid's archive", file=sys.stderr)
     try:
         summary = train(cfg, out, resume=resume)
     except CheckpointError as err:

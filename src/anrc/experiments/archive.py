@@ -66,6 +66,25 @@ def unpack(out: Path) -> bool:
     return True
 
 
+def restore_run(run_dir: str | Path) -> bool:
+    """Extract one run's folder from the archive of the grid that holds it, when the
+    folder is absent (a fresh clone keeps a grid's finished runs in ``OUT/runs.tar.xz``
+    only): ``OUT/runs/free/seed1`` comes back from ``OUT/runs.tar.xz`` with what the
+    archive keeps of it (stored probabilities included, so it can teach). True if it did."""
+    run_dir = Path(run_dir)
+    if run_dir.exists():
+        return False
+    for out in run_dir.parents:
+        if not (out / ARCHIVE).is_file():
+            continue
+        prefix = run_dir.relative_to(out).as_posix() + "/"
+        with tarfile.open(out / ARCHIVE, "r:xz") as tar:
+            wanted = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+            tar.extractall(out, members=wanted, filter="data")
+        return bool(wanted)
+    return False
+
+
 def members(archive: Path, name: str = "test_predictions.txt") -> Iterator[tuple[str, str]]:
     """(member path, text) of every file called ``name`` in an archive, in order."""
     with tarfile.open(archive, "r:*") as tar:

@@ -103,9 +103,12 @@ class Options:
 
 
 def reusable_runs(folders) -> list[tuple[dict, Path]]:
-    """(saved configuration, run folder) of every finished run under ``folders``."""
+    """(saved configuration, run folder) of every finished run under ``folders`` (a
+    committed grid's folder is unpacked first: a fresh clone holds its runs in its
+    archive alone)."""
     found = []
     for folder in folders:
+        unpack(Path(folder))
         for cfg_path in sorted(Path(folder).rglob("config.toml")):
             if not (cfg_path.parent / "scores.json").is_file():
                 continue
