@@ -61,6 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "next call) and write the report of what finished; 0 = none",
     )
     p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only the runs whose folder under runs/ matches PATTERN (shell-style, "
+        "e.g. 'free/*' or '*/seed2'; repeatable); the others wait for a later call, and "
+        "the report covers every finished run",
+    )
+    p.add_argument(
         "--heartbeat",
         type=int,
         default=30,
@@ -110,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     opts = Options(
         jobs=args.jobs, threads=args.threads, extra=tuple(args.set),
         reuse=tuple(Path(r) for r in args.reuse), storage=args.storage,
-        heartbeat=args.heartbeat, deadline=args.deadline,
+        heartbeat=args.heartbeat, deadline=args.deadline, only=tuple(args.only),
     )  # fmt: skip
     command = _command(args)
     if args.report_only:  # the report keeps the command that ran the grid

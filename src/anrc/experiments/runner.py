@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import fnmatch
 import json
 import os
 import shutil
@@ -95,6 +96,11 @@ class Options:
     heartbeat: int = 30  # seconds between a worker's heartbeats
     deadline: float = 0.0  # seconds; 0 = none
     stated_deadline: float = 0.0  # the deadline as given (a later stage gets what is left)
+    only: tuple[str, ...] = ()  # run keys (variant/.../seedN) to run now; () = all
+
+    def chosen(self, key: str) -> bool:
+        """Whether this call runs the run of ``key`` (``--only``: any pattern matches)."""
+        return not self.only or any(fnmatch.fnmatchcase(key, p) for p in self.only)
 
     @property
     def deadline_as_given(self) -> float:
@@ -227,10 +233,14 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
     log = log or sys.stderr
     _check_folder(grid, out, list(opts.extra))
     runs = grid_runs(grid, out, list(opts.extra))
-    todo = [r for r in runs if r.pending]
+    keys = [r.path.relative_to(out).as_posix() for r in runs]
+    chosen = {r.path for r in runs if opts.chosen(r.path.relative_to(out / "runs").as_posix())}
+    todo = [r for r in runs if r.pending and r.path in chosen]
+    left = sum(r.pending for r in runs) - len(todo)
     print(
-        f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo)} already finished, "
-        f"{len(todo)} to run, {opts.jobs} at a time",
+        f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo) - left} already finished, "
+        f"{len(todo)} to run, {opts.jobs} at a time"
+        + (f" ({left} left out by --only)" if left else ""),
         file=log,
         flush=True,
     )
@@ -238,7 +248,6 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
         return runs
     threads = opts.threads or max(1, (os.cpu_count() or 1) // max(1, opts.jobs))
     reusable = reusable_runs(opts.reuse)  # scanned once, not once per run
-    keys = [r.path.relative_to(out).as_posix() for r in runs]
     study = GridStudy(study_name(grid.name, keys), runs, out, opts.storage
                       or default_storage(out), opts.heartbeat)  # fmt: skip
     failed: set[Path] = set()  # each run is tried once by this runner
@@ -246,7 +255,7 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
     def wanted(run: GridRun) -> bool:
         """Unfinished runs not failed here; a run that reads other runs' outputs once all
         the others have finished."""
-        if not run.pending or run.path in failed:
+        if not run.pending or run.path in failed or run.path not in chosen:
             return False
         return not run.after_others or all(r.done for r in runs if not r.after_others)
 
