@@ -265,6 +265,23 @@ def test_a_run_locked_by_another_runner_is_skipped(grid_file, tmp_path, capsys):
     assert (out / "runs" / "at" / "seed1" / "scores.json").is_file()
 
 
+def test_only_runs_the_matching_runs_and_leaves_the_rest(grid_file, tmp_path, capsys):
+    out = tmp_path / "exp"
+    args = ["experiment", str(grid_file), "--out", str(out), "--seeds", "1"]
+    assert main([*args, "--only", "at/*"]) == 1  # plain/seed1 is left for later
+    assert "0 already finished, 1 to run, 1 at a time (1 left out by --only)" in (
+        capsys.readouterr().err
+    )
+    assert (out / "runs" / "at" / "seed1" / "scores.json").is_file()
+    assert not (out / "runs" / "plain" / "seed1").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["finished"], summary["runs"]) == (1, 2)
+    assert main([*args, "--only", "nothing/*"]) == 1  # matches no run: trains nothing
+    assert "0 to run, 1 at a time (1 left out by --only)" in capsys.readouterr().err
+    assert main(args) == 0  # without --only the rest runs
+    assert "1 already finished, 1 to run, 1 at a time\n" in capsys.readouterr().err
+
+
 def test_a_variant_may_name_its_own_config(tmp_path):
     p = tmp_path / "enc.toml"
     p.write_text(
