@@ -85,7 +85,9 @@ def test_the_command_fits_on_held_out_data_and_writes_a_report(run, tmp_path, ca
     assert main(args) == 0
     printed = json.loads(capsys.readouterr().out)
     assert Calibration.load(folder).temperature == pytest.approx(printed["temperature"], abs=1e-4)
-    assert "Reliability after" in (tmp_path / "rep" / "report.md").read_text()
+    report = (tmp_path / "rep" / "report.md").read_text()
+    assert "Reliability after" in report and "![reliability diagram](reliability.png)" in report
+    assert (tmp_path / "rep" / "reliability.png").stat().st_size > 5000  # a drawn diagram
 
 
 def test_a_model_without_held_out_data_is_fitted_on_a_siblings(run, tmp_path, capsys):

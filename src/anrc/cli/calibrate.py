@@ -93,28 +93,78 @@ def _bins_table(bins: list[dict]) -> list[str]:
     return rows
 
 
-def _test_ece(clf, cal: Calibration) -> list[str]:
-    """ECE on the model's test file at the fitted temperature (reported, chooses nothing)."""
+def _test_bins(clf, cal: Calibration) -> dict | None:
+    """The model's test file at T = 1 and at the fitted T: ECE and reliability bins
+    (reported, chooses nothing); None without a readable test file."""
     test = clf.config.data.test
     if not test or not Path(test).is_file():
-        return ["(no test file in the model's settings: test ECE not measured)"]
+        return None
     exs = [ex for ex in read(test, negative=clf.labels.negative, labelled=True).examples
            if ex.label in clf.labels]  # fmt: skip
     probs = clf.raw_probs(exs)
     idx = np.array([clf.labels.index(ex.label) for ex in exs])
     after = cal.apply(probs)
-    return [f"Test ({len(exs)} sentences, reported only): ECE {expected_calibration_error(probs, idx):.4f} "
-            f"before, {expected_calibration_error(after, idx):.4f} after.", "",
-            "Reliability on test after:", "", *_bins_table([vars(b) for b in reliability(after, idx)])]  # fmt: skip
+    return {"sentences": len(exs),
+            "ece_before": expected_calibration_error(probs, idx),
+            "ece_after": expected_calibration_error(after, idx),
+            "bins_before": [vars(b) for b in reliability(probs, idx)],
+            "bins_after": [vars(b) for b in reliability(after, idx)]}  # fmt: skip
+
+
+def _test_lines(test: dict | None) -> list[str]:
+    if test is None:
+        return ["(no test file in the model's settings: test ECE not measured)"]
+    return [f"Test ({test['sentences']} sentences, reported only): ECE {test['ece_before']:.4f} "
+            f"before, {test['ece_after']:.4f} after.", "",
+            "Reliability on test after:", "", *_bins_table(test["bins_after"])]  # fmt: skip
+
+
+def _diagram(out: Path, panels: dict[str, tuple[list[dict], list[dict]]]) -> str | None:
+    """reliability.png: per panel (title: (bins before, bins after)), each bin's accuracy
+    against its mean confidence before and after scaling, the diagonal being perfect
+    calibration and each point's area its share of the sentences; None without
+    matplotlib."""
+    try:
+        import matplotlib  # optional: dev
+    except ImportError:
+        print("note: matplotlib is not installed; the report has no diagram", file=sys.stderr)
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # optional: dev
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
+    for ax, (title, (before, after)) in zip(axes[0], panels.items(), strict=True):
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
+        for bins, name, colour in ((before, "T = 1", "tab:red"), (after, "fitted T", "tab:blue")):
+            total = sum(b["count"] for b in bins) or 1
+            xs, ys = [b["confidence"] for b in bins], [b["accuracy"] for b in bins]
+            ax.plot(xs, ys, color=colour, linewidth=1, alpha=0.7)
+            sizes = [12 + 600 * b["count"] / total for b in bins]
+            ax.scatter(xs, ys, s=sizes, color=colour, alpha=0.6, label=name)
+        ax.set(title=title, xlabel="confidence (top probability)", ylabel="accuracy",
+               xlim=(0, 1.02), ylim=(0, 1.02))  # fmt: skip
+        ax.legend(loc="upper left", fontsize=8, markerscale=0.4)
+    fig.tight_layout()
+    fig.savefig(out / "reliability.png", dpi=110)
+    plt.close(fig)
+    return "reliability.png"
 
 
 def write_report(out: Path, clf, cal: Calibration, command: str) -> None:
+    """OUT/report.md (ECE and reliability bins) and OUT/reliability.png."""
     out.mkdir(parents=True, exist_ok=True)
+    test = _test_bins(clf, cal)
+    panels = {f"fitting data ({cal.sentences})": (cal.bins_before, cal.bins_after)}
+    if test is not None:
+        panels[f"test ({test['sentences']}, reported only)"] = (
+            test["bins_before"], test["bins_after"])  # fmt: skip
+    picture = _diagram(out, panels)
     lines = [f"# Calibration ({cal.sentences} sentences: {cal.fitted_on})", "",
              f"Command: `{command}`", "",
              f"Temperature {cal.temperature:.4f}; no-relation threshold {cal.threshold:.2f} "
              f"(official F1 {cal.f1_at_threshold[f'{cal.threshold:.2f}']:.2f} on the fitting data). "
              f"ECE {cal.ece_before:.4f} before, {cal.ece_after:.4f} after.", "",
+             *([f"![reliability diagram]({picture})", ""] if picture else []),
              "Reliability before:", "", *_bins_table(cal.bins_before), "",
-             "Reliability after:", "", *_bins_table(cal.bins_after), "", *_test_ece(clf, cal)]  # fmt: skip
+             "Reliability after:", "", *_bins_table(cal.bins_after), "", *_test_lines(test)]  # fmt: skip
     (out / "report.md").write_text("\n".join(lines) + "\n")
