@@ -282,6 +282,25 @@ def test_only_runs_the_matching_runs_and_leaves_the_rest(grid_file, tmp_path, ca
     assert "1 already finished, 1 to run, 1 at a time\n" in capsys.readouterr().err
 
 
+def test_store_probabilities_keeps_every_runs_answers_in_the_archive(grid_file, tmp_path, capsys):
+    import tarfile
+
+    from anrc.inference.stored import STORED
+
+    out = tmp_path / "exp"
+    args = ["experiment", str(grid_file), "--out", str(out), "--seeds", "1"]
+    assert main([*args, "--only", "plain/*"]) == 1  # finished before the flag was given
+    assert not (out / "runs" / "plain" / "seed1" / STORED).exists()
+    assert main([*args, "--store-probabilities"]) == 0
+    err = capsys.readouterr().err
+    for variant in ("plain", "at"):  # the earlier run stored first, the new one after training
+        assert f"{out / 'runs' / variant / 'seed1'}: its probabilities stored" in err
+        assert (out / "runs" / variant / "seed1" / STORED).stat().st_size > 1000
+    with tarfile.open(out / "runs.tar.xz") as tar:
+        names = tar.getnames()
+    assert f"runs/plain/seed1/{STORED}" in names and f"runs/at/seed1/{STORED}" in names
+
+
 def test_a_variant_may_name_its_own_config(tmp_path):
     p = tmp_path / "enc.toml"
     p.write_text(

@@ -5,9 +5,6 @@ teaches and joins an ensemble through them with the answers its weights gave."""
 import gzip
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,15 +95,12 @@ def test_the_grid_archive_keeps_the_stored_file():
     assert STORED in RUN_FILES
 
 
-def test_the_script_stores_a_runs_files_and_reads_them_back(run, tmp_path):
+def test_the_command_stores_a_runs_files_and_reads_them_back(run, tmp_path, capsys):
     run_dir, trained = run
-    script = Path(__file__).resolve().parents[2] / "scripts" / "store_probabilities.py"
     data = f"test={tmp_path / 'test.txt'}"
-    done = subprocess.run(
-        [sys.executable, str(script), str(run_dir), "--data", data],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "read back bit for bit" in done.stdout
+    assert main(["store", str(run_dir), "--data", data, "--threads", "1"]) == 0
+    assert "read back bit for bit" in capsys.readouterr().out
     probs, _ = predict_probs(trained, examples())
     assert np.array_equal(read_stored(run_dir / STORED, examples(), trained.labels), probs)
+    assert main(["store", str(run_dir), "--data", "oops"]) == 2
+    assert "--data 'oops': expected NAME=FILE" in capsys.readouterr().err

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Average the label probabilities of RUN_DIRs (same label set) on a "
         "labelled file and score the averaged prediction with the official metric. A run "
         "without its weights joins through its stored probabilities "
-        "(RUN_DIR/probabilities.jsonl.gz, scripts/store_probabilities.py). "
+        "(RUN_DIR/probabilities.jsonl.gz, anrc store). "
         "Example: anrc ensemble runs/a runs/b runs/c --out runs/ensemble",
     )
     p.add_argument(

@@ -70,6 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the report covers every finished run",
     )
     p.add_argument(
+        "--store-probabilities",
+        action="store_true",
+        help="after each run, keep its answers beside it (anrc store: probabilities.jsonl.gz, "
+        "which runs.tar.xz carries), so that it can teach or join the ensemble on a machine "
+        "without its weights",
+    )
+    p.add_argument(
         "--heartbeat",
         type=int,
         default=30,
@@ -120,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs, threads=args.threads, extra=tuple(args.set),
         reuse=tuple(Path(r) for r in args.reuse), storage=args.storage,
         heartbeat=args.heartbeat, deadline=args.deadline, only=tuple(args.only),
+        store=args.store_probabilities,
     )  # fmt: skip
     command = _command(args)
     if args.report_only:  # the report keeps the command that ran the grid

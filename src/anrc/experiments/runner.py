@@ -43,6 +43,7 @@ from anrc.experiments.selection import (
     write_choice,
 )
 from anrc.inference.stored import STORED, stored_path
+from anrc.models.trained import WEIGHTS
 from anrc.training.checkpoint import CHECKPOINT
 
 
@@ -97,6 +98,7 @@ class Options:
     deadline: float = 0.0  # seconds; 0 = none
     stated_deadline: float = 0.0  # the deadline as given (a later stage gets what is left)
     only: tuple[str, ...] = ()  # run keys (variant/.../seedN) to run now; () = all
+    store: bool = False  # keep each finished run's probabilities (anrc store) while it has weights
 
     def chosen(self, key: str) -> bool:
         """Whether this call runs the run of ``key`` (``--only``: any pattern matches)."""
@@ -189,9 +191,24 @@ def _train(run: GridRun, threads: int, log, reusable, own: Path) -> int:
     return rc
 
 
-def execute(run: GridRun, grid: Grid, threads: int, log, reusable, own: Path) -> int:
+def _store(run: GridRun, threads: int, log) -> int:
+    """``anrc store`` on a finished run that has its weights and no stored answers."""
+    if stored_path(run.path) or not (run.path / WEIGHTS).is_file():
+        return 0
+    cmd = [sys.executable, "-m", "anrc", "store", str(run.path), "--threads", str(threads)]
+    with open(run.path / "store.log", "a") as f:
+        rc = CHILDREN.call(cmd, f)
+    status = "stored" if rc == 0 and stored_path(run.path) else f"not stored (exit {rc})"
+    print(f"{run.path}: its probabilities {status}, see {run.path / 'store.log'}", file=log)
+    return rc
+
+
+def execute(
+    run: GridRun, grid: Grid, threads: int, log, reusable, own: Path, store: bool = False
+) -> int:
     """Train (or resume, or copy) one run, then its attacks; the exit status. ``own``
-    is the grid's runs folder (a refit run's selection pass may be there)."""
+    is the grid's runs folder (a refit run's selection pass may be there); ``store``:
+    keep its probabilities (:func:`_store`)."""
     run.path.mkdir(parents=True, exist_ok=True)
     # Two workers must never work on one run at once, whatever the queue says.
     with open(run.path / ".lock", "w") as lock:
@@ -201,6 +218,8 @@ def execute(run: GridRun, grid: Grid, threads: int, log, reusable, own: Path) ->
             print(f"{run.path}: busy in another runner; skipped", file=log, flush=True)
             return 1
         rc = 0 if run.done else _train(run, threads, log, reusable, own)
+        if run.done and store:
+            rc = _store(run, threads, log) or rc
         if run.done:
             for attack in run.attacks(grid):
                 if not run.attacked(attack["name"]):
@@ -235,6 +254,10 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
     runs = grid_runs(grid, out, list(opts.extra))
     keys = [r.path.relative_to(out).as_posix() for r in runs]
     chosen = {r.path for r in runs if opts.chosen(r.path.relative_to(out / "runs").as_posix())}
+    if opts.store:  # runs finished before --store-probabilities, or stopped while storing
+        for run in runs:
+            if run.done and run.path in chosen and not CHILDREN.stopping.is_set():
+                _store(run, opts.threads or os.cpu_count() or 1, log)
     todo = [r for r in runs if r.pending and r.path in chosen]
     left = sum(r.pending for r in runs) - len(todo)
     print(
@@ -260,7 +283,7 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
         return not run.after_others or all(r.done for r in runs if not r.after_others)
 
     def one(run: GridRun) -> int:
-        rc = execute(run, grid, threads, log, reusable, out / "runs")
+        rc = execute(run, grid, threads, log, reusable, out / "runs", opts.store)
         if run.pending:
             failed.add(run.path)
         done = sum(not r.pending for r in runs)

@@ -27,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from anrc.config import Config
-from anrc.data import Example
+from anrc.data import Example, read
+from anrc.data.formats import expand_path
 from anrc.data.labels import LabelSet
 from anrc.errors import AnrcInputError
 from anrc.fsio import atomic_save
 from anrc.inference.predict import predict_probs
-from anrc.models.trained import RunLoadError, TrainedModel, read_settings
+from anrc.models.trained import WEIGHTS, RunLoadError, TrainedModel, read_settings
 
 STORED = "probabilities.jsonl.gz"
 KIND = "probabilities"
@@ -122,11 +123,48 @@ def read_stored(path: str | Path, examples: Sequence[Example], labels: LabelSet)
         if row is None:
             raise AnrcInputError(
                 f"{path}: no stored probabilities of sentence {ex.id} (line {ex.line}); "
-                "store them while the run's weights are at hand (scripts/store_probabilities.py)"
+                "store them while the run's weights are at hand (anrc store RUN_DIR)"
             )
         rows.append(row)
     probs = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(order))
     return probs[:, order]
+
+
+def run_files(run: TrainedModel) -> dict[str, str]:
+    """The files a run's answers are stored for by default: its training file (all of
+    it, the dev split held out of it too), its dev file if it names one, its test file."""
+    data = run.config.data
+    files = {"train": data.train, "dev": data.dev, "test": data.test}
+    return {name: expand_path(path) for name, path in files.items() if path}
+
+
+def store_run(
+    run_dir: str | Path, files: dict[str, str] | None = None, batch_size: int = 64,
+    progress: bool = True,
+) -> str:  # fmt: skip
+    """Write ``RUN_DIR/probabilities.jsonl.gz``: the stored weights' own (fp32) answers
+    on ``files`` (name -> path; default :func:`run_files`), then read it back and compare
+    bit for bit before it counts (:class:`AnrcInputError` if it does not). A one-line
+    summary."""
+    run = TrainedModel.load(run_dir)
+    fmt = run.config.data.format or None
+    found = {}
+    for name, path in (files or run_files(run)).items():
+        exs = read(path, negative=run.labels.negative, labelled=None, fmt=fmt).examples
+        shown = f"{Path(run_dir).name} {name}" if progress else None
+        probs, _ = predict_probs(run, exs, batch_size, show_progress=shown)
+        found[name] = (path, exs, probs)
+    target = Path(run_dir) / STORED
+    count = write_stored(target, run.labels, found)
+    for name, (_, exs, probs) in found.items():
+        if not np.array_equal(read_stored(target, exs, run.labels), probs.astype(np.float32)):
+            target.unlink()
+            raise AnrcInputError(
+                f"the {name} probabilities did not read back bit for bit", str(target)
+            )
+    sizes = ", ".join(f"{name} {len(exs)}" for name, (_, exs, _) in found.items())
+    kib = target.stat().st_size / 1024
+    return f"{target}: {count} sentences ({sizes}), {kib:.0f} KiB, read back bit for bit"
 
 
 def stored_path(run_dir: str | Path) -> Path | None:
@@ -149,7 +187,7 @@ class StoredRun:
     def open(cls, run_dir: str | Path) -> StoredRun:
         """The run at ``run_dir`` (:class:`RunLoadError` when it has neither)."""
         folder = Path(run_dir)
-        if (folder / "model.safetensors").is_file() or not stored_path(folder):
+        if (folder / WEIGHTS).is_file() or not stored_path(folder):
             trained = TrainedModel.load(folder)
             return cls(str(run_dir), trained.config, trained.labels, trained)
         cfg, labels = read_settings(folder)

@@ -29,6 +29,8 @@ from anrc.models.weights import WEIGHT_STORAGE, compact_state, embedding_tables,
 from anrc.version import __version__
 
 FORMAT_VERSION = 2
+#: the weights' file in a run folder
+WEIGHTS = "model.safetensors"
 
 
 class RunLoadError(ValueError):
@@ -88,7 +90,7 @@ class TrainedModel:
             meta["weights"] = weights
         atomic_write_text(folder / "meta.json", json.dumps(meta, indent=1))
         meta_st = {"format_version": str(FORMAT_VERSION), "weights": weights}
-        atomic_save(folder / "model.safetensors", lambda tmp: save_file(tensors, str(tmp), meta_st))
+        atomic_save(folder / WEIGHTS, lambda tmp: save_file(tensors, str(tmp), meta_st))
 
     @classmethod
     def load(cls, folder: str | Path) -> TrainedModel:
@@ -108,7 +110,7 @@ class TrainedModel:
             raise RunLoadError(f"{folder}: bad featuriser or label file ({err})") from None
         word_dim = int(meta.get("word_dim", encoder_cls.word_dim_for(cfg.encoder, None)))
         model = cls.build(cfg, featurizer, labels, word_dim)
-        path = folder / "model.safetensors"
+        path = folder / WEIGHTS
         state = _read_weights(path)
         _check_weights(path, state, model.network.state_dict())
         model.network.load_state_dict(state)
