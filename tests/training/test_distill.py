@@ -184,6 +184,9 @@ def test_a_transfer_set_needs_a_teacher_and_word_vectors(tmp_path, data_dir):
     extra = {"train.teacher": str(teacher), "train.transfer_copies": "2"}
     with pytest.raises(AnrcInputError, match="needs word vectors"):
         train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), tmp_path / "s")
+    (teacher / "model.safetensors").unlink()  # its stored answers cannot label new sentences
+    with pytest.raises(AnrcInputError, match=f"the teacher {teacher} answers only for the sen"):
+        train(load_config("configs/anrc.toml", _overrides(data_dir, **extra)), tmp_path / "s")
 
 
 def test_a_predictions_file_teaches_like_its_run(teacher_run, tmp_path, capsys):

@@ -43,7 +43,7 @@ from anrc.errors import AnrcInputError
 from anrc.fsio import atomic_save, cache_dir
 from anrc.inference.predict import predict_probs
 from anrc.inference.stored import StoredRun
-from anrc.models.trained import RunLoadError
+from anrc.models.trained import WEIGHTS, RunLoadError
 
 
 def teacher_dirs(teachers: str) -> list[str]:
@@ -51,11 +51,18 @@ def teacher_dirs(teachers: str) -> list[str]:
     return [d.strip() for d in teachers.split(",") if d.strip()]
 
 
+def answers_only(teacher: str) -> bool:
+    """Whether a ``train.teacher`` entry answers from what was stored of given sentences
+    (a predictions file, or a run folder whose weights are not here) rather than from a
+    model that can label new ones (a transfer set's)."""
+    return teacher.endswith((".jsonl", ".jsonl.gz")) or not (Path(teacher) / WEIGHTS).is_file()
+
+
 def _cached(run_dir: str, examples: list[Example], compute) -> np.ndarray:
     """A teacher's probabilities on ``examples``, kept in ``$ANRC_CACHE`` (default
     ``~/.cache/anrc``) under a key of the run's weights file (path, size, mtime) and the
     examples, so the runs of a grid predict the training sentences once."""
-    weights = Path(run_dir).resolve() / "model.safetensors"
+    weights = Path(run_dir).resolve() / WEIGHTS
     st = weights.stat()
     h = hashlib.sha256(f"{weights}|{st.st_size}|{st.st_mtime_ns}".encode())
     for ex in examples:

@@ -24,7 +24,7 @@ from anrc.device import torch_device
 from anrc.errors import AnrcInputError
 from anrc.models.classifier import RelationModel
 from anrc.models.trained import TrainedModel
-from anrc.training.distill import teacher_probs, transfer_set
+from anrc.training.distill import answers_only, teacher_dirs, teacher_probs, transfer_set
 from anrc.training.loss import Distillation, Loss
 
 
@@ -148,6 +148,13 @@ def _transfer(cfg: Config, train: list[Example], vectors, log: TextIO) -> list[E
     tc = cfg.train
     if not (tc.teacher and tc.transfer_copies):
         return []
+    fixed = [d for d in teacher_dirs(tc.teacher) if answers_only(d)]
+    if fixed:
+        raise AnrcInputError(
+            f"train.transfer_copies: the teacher {fixed[0]} answers only for the sentences "
+            "whose answers were stored (its weights are not here), not for a transfer set's "
+            "new ones; give a teacher with its weights, or train.transfer_copies = 0"
+        )
     if vectors is None:
         raise AnrcInputError("train.transfer_copies needs word vectors (data.embeddings)")
     annotated = [ex for ex in train if not drawn_negative(ex)]  # a negative's copy: no one's
