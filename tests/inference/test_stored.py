@@ -104,3 +104,22 @@ def test_the_command_stores_a_runs_files_and_reads_them_back(run, tmp_path, caps
     assert np.array_equal(read_stored(run_dir / STORED, examples(), trained.labels), probs)
     assert main(["store", str(run_dir), "--data", "oops"]) == 2
     assert "--data 'oops': expected NAME=FILE" in capsys.readouterr().err
+
+
+def test_the_command_skips_the_sentences_the_run_skipped(run, tmp_path, capsys):
+    """A run trained with data.skip_invalid (KBP37's empty entities) stores its files'
+    good sentences, as it read them, rather than stop at the first bad one."""
+    run_dir, trained = run
+    bad = tmp_path / "with-empty.txt"
+    good = (tmp_path / "test.txt").read_text()
+    bad.write_text('90001\t"An <e1> </e1> was <e2>here</e2> ."\nOther\nComment:\n\n' + good)
+    assert main(["store", str(run_dir), "--data", f"test={bad}"]) == 2
+    assert "entity <e1> is empty" in capsys.readouterr().err
+    cfg = (run_dir / "config.toml").read_text()
+    assert "skip_invalid = false" in cfg
+    (run_dir / "config.toml").write_text(cfg.replace("skip_invalid = false", "skip_invalid = true"))
+    assert main(["store", str(run_dir), "--data", f"test={bad}"]) == 0
+    assert f"(test {len(examples())})" in capsys.readouterr().out
+    (run_dir / "config.toml").write_text("not toml [")
+    assert main(["store", str(run_dir)]) == 2  # a broken run folder: one line
+    assert "config.toml" in capsys.readouterr().err

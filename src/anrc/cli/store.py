@@ -10,6 +10,7 @@ import torch
 
 from anrc.errors import AnrcInputError
 from anrc.inference.stored import STORED, store_run
+from anrc.models.trained import RunLoadError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,5 +50,8 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     for run_dir in args.run_dirs:
-        print(store_run(run_dir, files, args.batch_size), flush=True)
+        try:
+            print(store_run(run_dir, files, args.batch_size), flush=True)
+        except RunLoadError as err:  # one line, and the runs before it stay stored
+            raise AnrcInputError(str(err)) from None
     return 0

@@ -147,10 +147,11 @@ def store_run(
     bit for bit before it counts (:class:`AnrcInputError` if it does not). A one-line
     summary."""
     run = TrainedModel.load(run_dir)
-    fmt = run.config.data.format or None
+    data = run.config.data
     found = {}
     for name, path in (files or run_files(run)).items():
-        exs = read(path, negative=run.labels.negative, labelled=None, fmt=fmt).examples
+        exs = read(path, negative=run.labels.negative, labelled=None, fmt=data.format or None,
+                   skip_invalid=data.skip_invalid).examples  # fmt: skip
         shown = f"{Path(run_dir).name} {name}" if progress else None
         probs, _ = predict_probs(run, exs, batch_size, show_progress=shown)
         found[name] = (path, exs, probs)
