@@ -20,6 +20,7 @@ from anrc.cli import (
     models,
     package,
     predict,
+    reproduce,
     score,
     serve,
     store,
@@ -32,7 +33,7 @@ from anrc.version import __version__
 
 # One module per verb, each with register(subparsers) and a run function.
 VERBS = (
-    score, data, train, train_tagger, evaluate, calibrate, predict, extract, models, experiment, attack, ensemble, store, serve,
+    score, data, train, train_tagger, evaluate, calibrate, predict, extract, models, experiment, attack, ensemble, store, reproduce, serve,
     export, package, fetch,
 )  # fmt: skip
 
@@ -52,6 +53,7 @@ EXAMPLES = {
     "experiment": "anrc experiment encoders --jobs 2 --threads 1 --out results/experiments/encoders",
     "attack": "anrc attack runs/anrc --method pgd --eps 0.1 0.5 --out runs/anrc/attack/pgd",
     "ensemble": "anrc ensemble runs/a runs/b runs/c --out runs/ensemble",
+    "reproduce": "anrc reproduce results/experiments/NAME/runs/VARIANT/seed1 --out runs/again --store   (exit 0: bit for bit the same run)",
     "store": "anrc store runs/transformer   (then runs/transformer teaches or ensembles without model.safetensors)",
     "serve": "anrc serve runs/anrc --port 8000   (then open http://127.0.0.1:8000/)",
     "export": "anrc export runs/cnn --onnx cnn.onnx",

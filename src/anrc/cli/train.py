@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.resume or args.out)
     existed = out.exists()
     try:
-        return _train(cfg, out, bool(args.resume))
+        return train_and_report(cfg, out, bool(args.resume))
     finally:
         if not existed and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a run that failed before writing anything leaves no empty folder
@@ -94,7 +94,9 @@ def _config(args: argparse.Namespace):
         raise AnrcInputError(str(err), args.config) from None
 
 
-def _train(cfg, out: Path, resume: bool) -> int:
+def train_and_report(cfg, out: Path, resume: bool) -> int:
+    """Train (or resume) into ``out`` and print its summary and official line; the exit
+    status (a bad checkpoint a one-line error, a non-finite loss 1, an interruption 130)."""
     for teacher in teacher_dirs(cfg.train.teacher):
         if restore_run(teacher):  # a committed grid's run: its archive holds it
             print(f"teacher {teacher}: extracted from its grid's archive", file=sys.stderr)

@@ -25,6 +25,7 @@ RUN_FILES = (
     "config.toml", "scores.json", "metrics.jsonl", "test_predictions.txt",
     "dev_predictions.txt", "labels.json", "meta.json", "reused_from.txt",
     "probabilities.jsonl.gz",  # anrc.inference.stored: a run's answers, its weights gone
+    "reproduced.json",  # anrc reproduce: the stored answers are a bit-for-bit rerun's
 )  # fmt: skip
 ATTACK_FILES = ("summary.json", "report.md")
 
