@@ -278,8 +278,17 @@ def test_only_runs_the_matching_runs_and_leaves_the_rest(grid_file, tmp_path, ca
     assert (summary["finished"], summary["runs"]) == (1, 2)
     assert main([*args, "--only", "nothing/*"]) == 1  # matches no run: trains nothing
     assert "0 to run, 1 at a time (1 left out by --only)" in capsys.readouterr().err
+    status = [*args, "--status", "--only", "at/*"]
+    assert main(status) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "tiny: 1 of 2 runs finished"
+    assert "  plain/seed1: waiting (left out by --only)" in lines
+    assert any(ln.startswith("  at/seed1: finished: dev F1 ") for ln in lines)
     assert main(args) == 0  # without --only the rest runs
     assert "1 already finished, 1 to run, 1 at a time\n" in capsys.readouterr().err
+    assert main([*args, "--status"]) == 0
+    assert ": 2 of 2 runs finished" in capsys.readouterr().out
+    assert main(["experiment", str(grid_file), "--out", str(tmp_path / "no"), "--status"]) == 2
 
 
 def test_store_probabilities_keeps_every_runs_answers_in_the_archive(grid_file, tmp_path, capsys):
@@ -299,6 +308,26 @@ def test_store_probabilities_keeps_every_runs_answers_in_the_archive(grid_file, 
     with tarfile.open(out / "runs.tar.xz") as tar:
         names = tar.getnames()
     assert f"runs/plain/seed1/{STORED}" in names and f"runs/at/seed1/{STORED}" in names
+
+
+def test_status_tells_a_stopped_run_from_a_running_one(tmp_path):
+    import fcntl
+
+    from anrc.experiments.grid import GridRun
+    from anrc.experiments.status import run_state
+
+    run = GridRun("v", None, 1, [], tmp_path / "v" / "seed1")
+    assert run_state(run) == "waiting"
+    run.path.mkdir(parents=True)
+    (run.path / "run.log").write_text("train 10\nepoch   1 [  5/10] loss 2.1  3 ex/s\nstopped\n")
+    (run.path / "checkpoint.pt").write_bytes(b"x")
+    assert run_state(run) == (
+        "stopped at a checkpoint (resumes on the next call): epoch 1 [ 5/10] loss 2.1 3 ex/s"
+    )
+    with open(run.path / ".lock", "w") as lock:  # a runner training it holds this
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert run_state(run).startswith("running now: epoch 1 [ 5/10]")
+    assert run_state(run).startswith("stopped at a checkpoint")
 
 
 def test_a_variant_may_name_its_own_config(tmp_path):

@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write the report from the runs finished so far; train and attack nothing",
     )
     p.add_argument(
+        "--status",
+        action="store_true",
+        help="say where each run stands (finished with its dev F1, running now, stopped at "
+        "a checkpoint, waiting) from the folder alone; trains and writes nothing",
+    )
+    p.add_argument(
         "--reuse",
         action="append",
         default=[],
@@ -111,6 +117,20 @@ def _recorded_command(out: Path) -> str | None:
         return None
 
 
+def _status(grid, out: Path, args: argparse.Namespace) -> int:
+    from anrc.experiments.runner import Options  # start-up: optuna
+    from anrc.experiments.status import grid_status
+
+    if not out.is_dir():
+        raise AnrcInputError("no such experiment folder", str(out))
+    chosen = Options(only=tuple(args.only)).chosen
+    try:
+        print("\n".join(grid_status(grid, out, list(args.set), chosen)))
+    except ValueError as err:
+        raise AnrcInputError(str(err)) from None
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from anrc.experiments.runner import Options, run_experiment  # start-up: optuna
 
@@ -123,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.heartbeat < 1 or args.deadline < 0:
         raise AnrcInputError("--jobs and --heartbeat must be >= 1, --deadline >= 0")
     out = Path(args.out)
+    if args.status:
+        return _status(grid, out, args)
     opts = Options(
         jobs=args.jobs, threads=args.threads, extra=tuple(args.set),
         reuse=tuple(Path(r) for r in args.reuse), storage=args.storage,
