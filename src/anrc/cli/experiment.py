@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--status",
         action="store_true",
         help="say where each run stands (finished with its dev F1, running now, stopped at "
-        "a checkpoint, waiting) from the folder alone; trains and writes nothing",
+        "a checkpoint, waiting) from the folder alone; trains nothing and rewrites no report",
     )
     p.add_argument(
         "--reuse",

@@ -2,7 +2,8 @@
 each run finished (its dev F1 and selected epoch, whether its answers are stored and its
 weights are here), running now (another process holds its lock; its last progress line),
 stopped at a checkpoint (resumes on the next call), or waiting; runs that ``--only`` leaves
-out are marked. Nothing is trained, queued or rewritten."""
+out are marked. Nothing is trained, queued or rewritten (a fresh clone's archive is
+unpacked, as every call of the runner does)."""
 
 from __future__ import annotations
 
