@@ -23,14 +23,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="experiments/NAME.toml, or a path to a grid file")
     p.add_argument("--out", required=True, help="folder for the runs and the report")
     p.add_argument("--seeds", type=int, help="use seeds 1..N instead of the grid's")
-    p.add_argument("--jobs", type=int, default=1, help="runs at a time (threads are shared)")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        help="torch threads per run (default: the cores divided by --jobs); part of a "
-        "run's configuration, so --reuse only matches runs with the same number",
-    )
     add_set_option(p, "extra override for every run")
     p.add_argument("--bootstrap", type=int, default=1000, help="paired-bootstrap resamples")
     p.add_argument(
@@ -52,11 +44,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="copy finished runs with the identical configuration from here instead of training",
     )
     p.add_argument(
-        "--storage",
-        default="",
-        metavar="URL",
-        help="the Optuna storage the workers share (an SQLAlchemy URL, e.g. "
-        "postgresql://host/db); default: sqlite in --out",
+        "--store-probabilities",
+        action="store_true",
+        help="after each run, keep its answers beside it (anrc store: probabilities.jsonl.gz, "
+        "which runs.tar.xz carries), so that it can teach or join the ensemble on a machine "
+        "without its weights",
+    )
+    _add_scheduling(p)
+    p.set_defaults(func=run)
+
+
+def _add_scheduling(p: argparse.ArgumentParser) -> None:
+    """How the runs are run: how many at once, their threads, a deadline, which ones, the
+    queue the workers share."""
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time (threads are shared)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads per run (default: the cores divided by --jobs); part of a "
+        "run's configuration, so --reuse only matches runs with the same number",
     )
     p.add_argument(
         "--deadline",
@@ -76,11 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the report covers every finished run",
     )
     p.add_argument(
-        "--store-probabilities",
-        action="store_true",
-        help="after each run, keep its answers beside it (anrc store: probabilities.jsonl.gz, "
-        "which runs.tar.xz carries), so that it can teach or join the ensemble on a machine "
-        "without its weights",
+        "--storage",
+        default="",
+        metavar="URL",
+        help="the Optuna storage the workers share (an SQLAlchemy URL, e.g. "
+        "postgresql://host/db); default: sqlite in --out",
     )
     p.add_argument(
         "--heartbeat",
@@ -89,7 +96,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="a worker's heartbeat; a run whose worker is silent 3 times as long is retried",
     )
-    p.set_defaults(func=run)
 
 
 def _command(args: argparse.Namespace) -> str:

@@ -247,6 +247,24 @@ def _check_folder(grid: Grid, out: Path, extra: list[str]) -> None:
     meta_path.write_text(json.dumps(meta, indent=1))
 
 
+def _store_finished(runs: list[GridRun], opts: Options, log) -> None:
+    """--store-probabilities: runs that finished before it was given, or were stopped
+    while storing, are stored before anything is trained."""
+    for run in runs:
+        if run.done and not CHILDREN.stopping.is_set():
+            _store(run, opts.threads or os.cpu_count() or 1, log)
+
+
+def _announce(grid: Grid, runs: list[GridRun], todo: list[GridRun], jobs: int, log) -> None:
+    left = sum(r.pending for r in runs) - len(todo)  # pending, but left out by --only
+    print(
+        f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo) - left} already finished, "
+        f"{len(todo)} to run, {jobs} at a time" + (f" ({left} left out by --only)" if left else ""),
+        file=log,
+        flush=True,
+    )
+
+
 def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
     """Run (and attack) every unfinished run of the grid, ``opts.jobs`` at a time."""
     log = log or sys.stderr
@@ -254,19 +272,10 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
     runs = grid_runs(grid, out, list(opts.extra))
     keys = [r.path.relative_to(out).as_posix() for r in runs]
     chosen = {r.path for r in runs if opts.chosen(r.path.relative_to(out / "runs").as_posix())}
-    if opts.store:  # runs finished before --store-probabilities, or stopped while storing
-        for run in runs:
-            if run.done and run.path in chosen and not CHILDREN.stopping.is_set():
-                _store(run, opts.threads or os.cpu_count() or 1, log)
+    if opts.store:
+        _store_finished([r for r in runs if r.path in chosen], opts, log)
     todo = [r for r in runs if r.pending and r.path in chosen]
-    left = sum(r.pending for r in runs) - len(todo)
-    print(
-        f"{grid.name}: {len(runs)} runs, {len(runs) - len(todo) - left} already finished, "
-        f"{len(todo)} to run, {opts.jobs} at a time"
-        + (f" ({left} left out by --only)" if left else ""),
-        file=log,
-        flush=True,
-    )
+    _announce(grid, runs, todo, opts.jobs, log)
     if not todo:
         return runs
     threads = opts.threads or max(1, (os.cpu_count() or 1) // max(1, opts.jobs))
