@@ -10,6 +10,7 @@ from pathlib import Path
 from anrc.cli.common import add_set_option
 from anrc.errors import AnrcInputError
 from anrc.experiments.grid import load_grid
+from anrc.experiments.status import grid_status
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -125,7 +126,6 @@ def _recorded_command(out: Path) -> str | None:
 
 def _status(grid, out: Path, args: argparse.Namespace) -> int:
     from anrc.experiments.runner import Options  # start-up: optuna
-    from anrc.experiments.status import grid_status
 
     if not out.is_dir():
         raise AnrcInputError("no such experiment folder", str(out))
