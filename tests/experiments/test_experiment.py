@@ -330,6 +330,33 @@ def test_status_tells_a_stopped_run_from_a_running_one(tmp_path):
     assert run_state(run).startswith("stopped at a checkpoint")
 
 
+def test_a_run_that_named_its_data_by_another_path_is_reused(tmp_path, capsys):
+    """A run trained by an older release recorded its data files' paths absolute; the
+    same files named relatively are the same configuration (the base grid's seed 1,
+    declared as reused from its selection stage, was trained again)."""
+    import os
+    import sys
+
+    from anrc.experiments.runner import _reuse, comparable
+
+    data = tmp_path / "train.txt"
+    data.write_text("x")
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "scores.json").write_text("{}")
+    have = {"data": {"train": str(data), "test": ""}, "train": {"seed": 1}}
+    want = {"data": {"train": os.path.relpath(data), "test": ""}, "train": {"seed": 1}}
+    assert have != want and comparable(have) == comparable(want)
+    assert _reuse(tmp_path / "new", want, [(have, old)], sys.stderr)
+    assert (tmp_path / "new" / "reused_from.txt").read_text().strip() == str(old)
+    other = tmp_path / "other.txt"
+    other.write_text("y")
+    elsewhere = {"data": {"train": str(other), "test": ""}, "train": {"seed": 1}}
+    assert not _reuse(tmp_path / "third", elsewhere, [(have, old)], sys.stderr)
+    missing = {"data": {"train": "no/such/file", "test": ""}}
+    assert comparable(missing) == missing  # a file not here is compared as written
+
+
 def test_a_variant_may_name_its_own_config(tmp_path):
     p = tmp_path / "enc.toml"
     p.write_text(

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from anrc.builder import load_config, read_config
+from anrc.data.formats import expand_path
 from anrc.experiments.archive import ARCHIVE, pack, unpack
 from anrc.experiments.engine import GridStudy, default_storage, study_name, work
 from anrc.experiments.grid import ATTACK_OPTIONS, Grid, GridRun, grid_runs
@@ -129,11 +130,29 @@ def reusable_runs(folders) -> list[tuple[dict, Path]]:
     return found
 
 
+#: data settings that name files: compared as the files they name (:func:`comparable`)
+PATH_SETTINGS = ("train", "dev", "test", "augment", "rel2id", "embeddings")
+
+
+def comparable(config: dict) -> dict:
+    """A resolved configuration with each data file that exists here as its real absolute
+    path, so that a run that read ``../shared/x`` and one that read ``/work/shared/x``,
+    the same file, have the same configuration (a run trained by an older release
+    recorded its paths absolute)."""
+    data = dict(config.get("data", {}))
+    for key in PATH_SETTINGS:
+        value = data.get(key)
+        if isinstance(value, str) and value and os.path.exists(expand_path(value)):
+            data[key] = os.path.realpath(expand_path(value))
+    return {**config, "data": data}
+
+
 def _reuse(target: Path, want: dict, reusable: list[tuple[dict, Path]], log) -> bool:
-    """Copy the first finished run whose resolved configuration is ``want`` into
-    ``target``; whether one was found."""
+    """Copy the first finished run whose resolved configuration is ``want`` (its data
+    files compared as files) into ``target``; whether one was found."""
+    want = comparable(want)
     for have, source in reusable:
-        if have == want and source.resolve() != target.resolve():
+        if comparable(have) == want and source.resolve() != target.resolve():
             ignore = shutil.ignore_patterns("attack", ".lock")
             shutil.copytree(source, target, dirs_exist_ok=True, ignore=ignore)
             (target / "reused_from.txt").write_text(f"{source}\n")
