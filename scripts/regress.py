@@ -14,13 +14,12 @@ skipped. ``--override NAME:KEY=VALUE`` shortens one config's run (the base-size 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-TIMINGS = {"train_seconds", "seconds"}
+from anrc.cli.reproduce import metrics_rows
 
 
 def train(tree: Path, name: str, out: Path, sets: list[str]) -> int:
@@ -37,18 +36,12 @@ def train(tree: Path, name: str, out: Path, sets: list[str]) -> int:
         return subprocess.call(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def rows(run: Path) -> list[dict]:
-    """The run's metrics rows without their timings."""
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    return [{k: v for k, v in json.loads(line).items() if k not in TIMINGS} for line in lines]
-
-
 def compare(old: Path, new: Path) -> tuple[list[dict], bool]:
     """(new's rows, whether rows and test predictions are identical)."""
-    same_rows = rows(old) == rows(new)
+    same_rows = metrics_rows(old) == metrics_rows(new)
     preds = "test_predictions.txt"
     same_preds = (old / preds).read_bytes() == (new / preds).read_bytes()
-    return rows(new), same_rows and same_preds
+    return metrics_rows(new), same_rows and same_preds
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ import argparse
 import json
 import tomllib
 
+from anrc.models.trained import WEIGHTS
 from anrc.pretrained import find_model, shipped
 
 
@@ -22,7 +23,7 @@ def describe(name: str) -> dict:
     folder = find_model(name)
     cfg = tomllib.loads((folder / "config.toml").read_text(encoding="utf-8"))
     scores = json.loads((folder / "scores.json").read_text(encoding="utf-8"))["summary"]
-    size = (folder / "model.safetensors").stat().st_size
+    size = (folder / WEIGHTS).stat().st_size
     provenance = folder / "provenance.json"
     about = (
         json.loads(provenance.read_text(encoding="utf-8"))["about"] if provenance.is_file() else {}

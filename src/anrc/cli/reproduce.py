@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _rows(run: Path) -> list[dict]:
+def metrics_rows(run: Path) -> list[dict]:
+    """The run's metrics rows without their wall-clock figures."""
     lines = (run / "metrics.jsonl").read_text().splitlines()
     return [{k: v for k, v in json.loads(ln).items() if k not in TIMINGS} for ln in lines if ln]
 
@@ -54,7 +55,7 @@ def _rows(run: Path) -> list[dict]:
 def compare(old: Path, new: Path) -> dict:
     """Epoch by epoch (the first differing key of each row, or None) and each predictions
     file (identical, or absent from one side); ``identical`` over all of them."""
-    old_rows, new_rows = _rows(old), _rows(new)
+    old_rows, new_rows = metrics_rows(old), metrics_rows(new)
     epochs = []
     for i in range(max(len(old_rows), len(new_rows))):
         a = old_rows[i] if i < len(old_rows) else {}

@@ -266,12 +266,12 @@ def _check_folder(grid: Grid, out: Path, extra: list[str]) -> None:
     meta_path.write_text(json.dumps(meta, indent=1))
 
 
-def _store_finished(runs: list[GridRun], opts: Options, log) -> None:
+def _store_finished(runs: list[GridRun], threads: int, log) -> None:
     """--store-probabilities: runs that finished before it was given, or were stopped
-    while storing, are stored before anything is trained."""
+    while storing, are stored before anything is trained (with a run's threads)."""
     for run in runs:
         if run.done and not CHILDREN.stopping.is_set():
-            _store(run, opts.threads or os.cpu_count() or 1, log)
+            _store(run, threads, log)
 
 
 def _announce(grid: Grid, runs: list[GridRun], todo: list[GridRun], jobs: int, log) -> None:
@@ -291,13 +291,13 @@ def run_grid(grid: Grid, out: Path, opts: Options, log=None) -> list[GridRun]:
     runs = grid_runs(grid, out, list(opts.extra))
     keys = [r.path.relative_to(out).as_posix() for r in runs]
     chosen = {r.path for r in runs if opts.chosen(r.path.relative_to(out / "runs").as_posix())}
+    threads = opts.threads or max(1, (os.cpu_count() or 1) // max(1, opts.jobs))
     if opts.store:
-        _store_finished([r for r in runs if r.path in chosen], opts, log)
+        _store_finished([r for r in runs if r.path in chosen], threads, log)
     todo = [r for r in runs if r.pending and r.path in chosen]
     _announce(grid, runs, todo, opts.jobs, log)
     if not todo:
         return runs
-    threads = opts.threads or max(1, (os.cpu_count() or 1) // max(1, opts.jobs))
     reusable = reusable_runs(opts.reuse)  # scanned once, not once per run
     study = GridStudy(study_name(grid.name, keys), runs, out, opts.storage
                       or default_storage(out), opts.heartbeat)  # fmt: skip
@@ -456,7 +456,7 @@ def _ensemble_dev_pick(grid: Grid, out: Path, summary: dict, log) -> None:
     if name is None:
         return
     dirs = [out / "runs" / name / f"seed{s}" for s in grid.seeds]
-    if not all((d / "model.safetensors").is_file() or stored_path(d) for d in dirs):
+    if not all((d / WEIGHTS).is_file() or stored_path(d) for d in dirs):
         print(f"ensemble: {name}'s runs have neither weights nor {STORED} here; skipped", file=log)
         return
     cmd = [sys.executable, "-m", "anrc", "ensemble", *map(str, dirs), "--dev"]
