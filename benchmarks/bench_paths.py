@@ -17,7 +17,6 @@ import http.client
 import io
 import json
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import ROOT, report
+from common import ROOT, interleaved, ratio_table, report
 
 import anrc
 from anrc.data import read
@@ -134,25 +133,15 @@ paths = {
     f"anrc serve, {args.clients} clients, {args.items} a request": serve(args.clients),
     f"anrc serve, {args.clients} clients, with saliency (its default)": serve(args.clients, True),
 }
-times = {name: [] for name in paths}
 try:
-    for _ in range(args.repeats):
-        for name, fn in paths.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
+    times = interleaved(paths, args.repeats)
 finally:
     server.terminate()
     server.wait()
-base = statistics.median(times["predict_labels"])
 flags = " ".join(sorted(f for f in cpu_flags() if f.startswith(("avx512_", "amx", "avx_vnni"))))
 out = [
     f"{args.model}, form {clf.form}: the first {len(test):,} test sentences, threads "
     f"{args.threads}, median of {args.repeats} interleaved passes; CPU flags: {flags or 'none'}",
-    "| path | seconds | sentences/s | time / predict_labels |",
-    "|---|---|---|---|",
+    *ratio_table(times, "predict_labels", len(test)),
 ]
-for name, ts in times.items():
-    med = statistics.median(ts)
-    out.append(f"| {name} | {med:.2f} | {len(test) / med:,.0f} | {med / base:.2f} |")
 report(out, args.out and Path(args.out))

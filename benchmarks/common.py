@@ -44,6 +44,29 @@ def median_time(fn, repeats):
     return statistics.median(times), times
 
 
+def interleaved(paths: dict, repeats: int) -> dict[str, list[float]]:
+    """Each of ``paths`` (name -> function) timed ``repeats`` times, one pass of every
+    path after another (so a slow spell of the machine falls on all of them)."""
+    times = {name: [] for name in paths}
+    for _ in range(repeats):
+        for name, fn in paths.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return times
+
+
+def ratio_table(times: dict[str, list[float]], base: str, items: int) -> list[str]:
+    """A Markdown table of each path's median seconds, ``items`` a second and time over
+    the median of ``base``'s."""
+    ref = statistics.median(times[base])
+    rows = [f"| path | seconds | sentences/s | time / {base} |", "|---|---|---|---|"]
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        rows.append(f"| {name} | {med:.2f} | {items / med:,.0f} | {med / ref:.2f} |")
+    return rows
+
+
 def report(lines, out=None):
     """Print ``lines``; with ``out``, also write them there under the command, the date
     and the machine (so a committed figure names what produced it)."""

@@ -13,6 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "data.train_limit=100"]
 #: each script, the arguments that make it small, and a line its output must hold
 SMOKE = {
+    "bench_chunks.py": (
+        [
+            "semeval-fast",
+            "--repeats",
+            "1",
+            "--sentences",
+            "40",
+            "--chunk-ms",
+            "25",
+            "--chunk-words",
+            "64",
+        ],
+        "| Worker, chunks of 25 ms |",
+    ),
     "bench_encoders.py": (
         ["--configs", "cnn", "att-blstm", "--repeats", "1", "--sentences", "20", *TINY],
         "| encoder (config) |",

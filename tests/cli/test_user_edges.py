@@ -34,6 +34,7 @@ def test_serve_port_in_use_is_one_line(capsys):
     [
         (["serve", "semeval", "--host", "no-such-host.invalid"], "--host no-such-host.invalid"),
         (["serve", "semeval", "--timeout", "0"], "--timeout must be more than 0"),
+        (["serve", "semeval", "--chunk-ms", "nan"], "--chunk-ms must be more than 0"),
         (["serve", "semeval", "--max-words", "0"], "--max-words must be at least 1"),
     ],
 )

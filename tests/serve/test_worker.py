@@ -167,3 +167,48 @@ def test_a_request_alone_uses_every_worker_and_shares_them_when_not_alone(classi
     assert out["large"][0] == out["small"][0] == 200
     firsts = [p["tokens"][0] for p in out["large"][1]["predictions"]]
     assert firsts == [f"large{i}" for i in range(4)]  # answered in the request's order
+
+
+def test_a_worker_whose_chunk_ends_first_takes_the_next_at_once(classifier):
+    """The request's first chunk runs until its third has started: the worker that
+    finished the second must take the third while the first still runs (it had waited
+    for the first, so the two workers went in lock step and this never finished)."""
+    gate = Gate(classifier)
+    gate.open.set()
+    third = threading.Event()
+    real = gate.predict_many
+
+    def staggered(examples, with_saliency=False):
+        first = examples[0].tokens[0]
+        if first == "large2":
+            third.set()
+        if first == "large0":
+            assert third.wait(20), "the third chunk waited for the first"
+        return real(examples, with_saliency)
+
+    gate.predict_many = staggered
+    with live(create_app(gate, Limits(chunk_words=6), workers=2)) as url:
+        out = {}
+        _post(url, {"items": [sentence(f"large{i}") for i in range(4)]}, out, "large")
+    assert out["large"][0] == 200, out["large"]
+    firsts = [p["tokens"][0] for p in out["large"][1]["predictions"]]
+    assert firsts == [f"large{i}" for i in range(4)]
+
+
+def test_chunks_hold_about_the_chunk_time_at_the_measured_speed():
+    """Chunks follow the time budget at the worker's running speed estimate, apart for
+    saliency; a fixed chunk_words overrides it."""
+    from anrc.serve.worker import FIRST_CHUNK_WORDS, MIN_CHUNK_WORDS, SPEED_WEIGHT, Worker
+
+    w = Worker(object(), workers=2, chunk_seconds=0.025)
+    assert w.chunk_words(False) == FIRST_CHUNK_WORDS  # nothing timed yet
+    w.learn(False, 4000, 1.0)  # 4,000 words a second: 100 words in 25 ms
+    assert w.chunk_words(False) == 100
+    assert w.chunk_words(True) == FIRST_CHUNK_WORDS  # saliency keeps its own speed
+    w.learn(False, 2000, 0.1)  # 20,000 words a second moves the estimate a fifth of the way
+    assert w.chunk_words(False) == round((4000 + SPEED_WEIGHT * 16000) * 0.025)
+    w.learn(True, 10, 1.0)  # slow: never below the floor
+    assert w.chunk_words(True) == MIN_CHUNK_WORDS
+    w.learn(False, 0, 0.0)  # nothing to learn from an empty chunk
+    assert w.chunk_words(False) == round((4000 + SPEED_WEIGHT * 16000) * 0.025)
+    assert Worker(object(), chunk_words=6).chunk_words(False) == 6

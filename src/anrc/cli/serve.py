@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="largest request body (more: 413)")  # fmt: skip
     p.add_argument("--timeout", type=float, default=DEFAULTS.timeout,
                    help="seconds one request's predictions may take (more: 503)")  # fmt: skip
+    p.add_argument("--chunk-ms", type=float, default=DEFAULTS.chunk_ms,
+                   help="about this much work in each piece a worker predicts at a time: "
+                   "requests in progress take turns piece by piece")  # fmt: skip
     p.add_argument(
         "--api-key",
         default=os.environ.get("ANRC_API_KEY") or None,
@@ -64,9 +67,10 @@ def _check(args: argparse.Namespace) -> Limits:
     for name in ("max_items", "max_words", "max_bytes", "workers", "threads"):
         if getattr(args, name) < 1:
             raise AnrcInputError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.timeout <= 0:
-        raise AnrcInputError("--timeout must be more than 0 seconds")
-    return Limits(args.max_bytes, args.max_items, args.max_words, args.timeout)
+    for name in ("timeout", "chunk_ms"):
+        if not getattr(args, name) > 0:  # NaN too
+            raise AnrcInputError(f"--{name.replace('_', '-')} must be more than 0")
+    return Limits(args.max_bytes, args.max_items, args.max_words, args.timeout, args.chunk_ms)
 
 
 def model_card(model: str) -> str | None:

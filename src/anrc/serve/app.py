@@ -111,7 +111,7 @@ def create_app(
     limits = limits or Limits()
     app = FastAPI(title="anrc", docs_url=None, redoc_url=None, openapi_url=None)
     _install_error_handlers(app)
-    app.state.worker = Worker(classifier, workers, limits.chunk_words)
+    app.state.worker = Worker(classifier, workers, limits.chunk_words, limits.chunk_ms / 1000)
 
     def require_key(request: Request) -> None:
         if not _authorised(request.headers, api_key):

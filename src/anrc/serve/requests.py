@@ -34,7 +34,8 @@ class Limits:
     max_items: int = 64  # sentences in one request
     max_words: int = 512  # words in one sentence
     timeout: float = 30.0  # seconds for one request's predictions
-    chunk_words: int = 256  # words a worker predicts at a time (anrc.serve.worker)
+    chunk_ms: float = 25.0  # about this much work a chunk a worker predicts (anrc.serve.worker)
+    chunk_words: int | None = None  # or this many words a chunk, fixed
 
 
 def parse_json(body: bytes, max_bytes: int) -> object:
