@@ -17,28 +17,22 @@ import asyncio
 from pathlib import Path
 
 import torch
-from common import ROOT, interleaved, ratio_table, report
+from common import add_model_options, interleaved, ratio_table, report, test_sentences
 
 import anrc
 from anrc.cli.serve import WORKERS
-from anrc.data import read
 from anrc.serve.requests import Limits
 from anrc.serve.worker import Worker
 
 ap = argparse.ArgumentParser()
-ap.add_argument("model", nargs="?", default="semeval")
+add_model_options(ap, repeats=5, threads=1)  # --threads: each worker's
 ap.add_argument("--chunk-ms", type=float, nargs="+", default=[10.0, 25.0, 50.0])
 ap.add_argument("--chunk-words", type=int, nargs="*", default=[64, 256, 1024])
-ap.add_argument("--sentences", type=int, default=1000)
 ap.add_argument("--items", type=int, default=64, help="sentences a request")
-ap.add_argument("--threads", type=int, default=1, help="torch threads of each worker")
 ap.add_argument("--workers", type=int, default=WORKERS)
-ap.add_argument("--repeats", type=int, default=5)
-ap.add_argument("--out", help="also write the table here")
 args = ap.parse_args()
 
-test = read(ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT").examples
-test = test[: args.sentences]
+test = test_sentences(args.sentences)
 requests = [test[i : i + args.items] for i in range(0, len(test), args.items)]
 torch.set_num_threads(args.threads * args.workers)
 whole = anrc.load(args.model)

@@ -25,26 +25,20 @@ import time
 from pathlib import Path
 
 import torch
-from common import ROOT, interleaved, ratio_table, report
+from common import ROOT, add_model_options, interleaved, ratio_table, report, test_sentences
 
 import anrc
-from anrc.data import read
 from anrc.inference.forms import cpu_flags
 from anrc.inference.stream import predict_stream
 
 ap = argparse.ArgumentParser()
-ap.add_argument("model", nargs="?", default="semeval")
-ap.add_argument("--sentences", type=int, default=1000)
-ap.add_argument("--threads", type=int, default=2)
-ap.add_argument("--repeats", type=int, default=3)
+add_model_options(ap)
 ap.add_argument("--items", type=int, default=64, help="sentences a request (the server's most)")
 ap.add_argument("--clients", type=int, default=2)
-ap.add_argument("--out", help="also write the table here")
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
-test = read(ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT").examples
-test = test[: args.sentences]
+test = test_sentences(args.sentences)
 
 
 def tagged(ex) -> str:

@@ -18,6 +18,26 @@ def setup(overrides=(), config="configs/anrc.toml"):
     return cfg, prepare(cfg, log=sys.stderr)
 
 
+TEST_FILE = ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT"
+
+
+def add_model_options(ap, repeats: int = 3, threads: int = 2) -> None:
+    """A shipped model's name and the options of a benchmark that times it: how many test
+    sentences, torch threads and interleaved passes, and where to write the table."""
+    ap.add_argument("model", nargs="?", default="semeval")
+    ap.add_argument("--sentences", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=threads)
+    ap.add_argument("--repeats", type=int, default=repeats)
+    ap.add_argument("--out", help="also write the table here")
+
+
+def test_sentences(n: int):
+    """The first ``n`` SemEval test sentences (all for 0), as Examples."""
+    from anrc.data import read
+
+    return first(read(TEST_FILE).examples, n)
+
+
 def add_size_options(ap) -> None:
     """``--sentences`` and ``--set``: the sizes the test suite's smoke run of every
     benchmark shrinks (tests/test_benchmarks.py); a real run leaves them alone."""

@@ -51,6 +51,10 @@ SMOKE = {
         ],
         "| form | file MB |",
     ),  # fmt: skip
+    "bench_extract.py": (
+        ["semeval-fast", "--repeats", "1", "--sentences", "20"],
+        "| extract_many (untagged) |",
+    ),
     "bench_infer.py": (["--repeats", "1", "--sentences", "20", *TINY], "sentences/s"),
     "bench_paths.py": (
         ["semeval-fast", "--repeats", "1", "--sentences", "40", "--items", "16"],
