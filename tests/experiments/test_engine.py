@@ -71,6 +71,9 @@ def test_a_deadline_stops_cleanly_and_the_grid_resumes(make_grid, tmp_path, caps
     assert len(runs) == 2 and not any((p / "scores.json").exists() for p in runs)
     stopped = [p for p in runs if (p / "checkpoint.pt").is_file()]
     assert stopped  # stopped mid-training, with a checkpoint to resume from
+    for p in stopped:  # and the log says so, not that it failed
+        assert f"{p}: stopped at its checkpoint" in err
+    assert "failed (exit" not in err
     assert main([*args, "--deadline", "8", "--heartbeat", "1"]) == 1  # resumed, stopped again
     logs = run_logs(out)
     assert all("resuming at epoch" in logs[p.relative_to(out).as_posix()] for p in stopped)

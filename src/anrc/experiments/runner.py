@@ -205,9 +205,18 @@ def _train(run: GridRun, threads: int, log, reusable, own: Path) -> int:
             cmd += ["--set", o]
     with open(run.path / "run.log", "a") as f:
         rc = CHILDREN.call(cmd, f)
-    status = "done" if rc == 0 and run.done else f"failed (exit {rc}, see {run.path / 'run.log'})"
-    print(f"{run.path}: {status}", file=log, flush=True)
+    print(f"{run.path}: {_train_outcome(run, rc)}", file=log, flush=True)
     return rc
+
+
+def _train_outcome(run: GridRun, rc: int) -> str:
+    """The log's word for a train child that ended with ``rc``: a run the runner
+    stopped (deadline or signal) that left its checkpoint has not failed."""
+    if rc == 0 and run.done:
+        return "done"
+    if CHILDREN.stopping.is_set() and (run.path / CHECKPOINT).is_file():
+        return "stopped at its checkpoint (resumes on the next call)"
+    return f"failed (exit {rc}, see {run.path / 'run.log'})"
 
 
 def _store(run: GridRun, threads: int, log) -> int:
