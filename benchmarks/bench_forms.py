@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 
 import torch
-from common import ROOT, add_size_options, first, report
+from common import add_size_options, report, test_sentences
 
 import anrc
-from anrc.data import read
 from anrc.export.onnx_export import OnnxClassifier, export_onnx, quantize_int8
 from anrc.inference.forms import BF16_FLAGS, VNNI_FLAGS, cpu_flags
 from anrc.metrics.scorer import score
@@ -78,9 +77,7 @@ def body_flops(clf, examples) -> float | None:
     return total
 
 
-test = first(
-    read(ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT").examples, args.sentences
-)
+test = test_sentences(args.sentences)
 key = {ex.id: ex.label for ex in test}
 flags = cpu_flags()
 with tempfile.TemporaryDirectory() as tmp:

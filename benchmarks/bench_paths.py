@@ -6,7 +6,10 @@ client and from ``--clients`` at once; and once with the saliency a request gets
 unless it says otherwise, for scale). Every path predicts in the model's ``auto`` form
 (what ``anrc.load``, ``anrc predict`` and ``anrc serve`` use by default). Passes
 interleaved path by path, median of ``--repeats``; the ratio is each path's time over
-``predict_labels``'s (the target: at most 1.10).
+``predict_labels``'s on Examples read beforehand (the target: at most 1.10). A second
+row gives predict_labels on the same tagged lines as strings, parsing them as the
+stream and serve must (the issue's own baseline): a path's ratio to that row is its
+ratio over this row's ratio.
 
     .venv/bin/python benchmarks/bench_paths.py [MODEL] [--sentences 1000] [--threads 2]
         [--repeats 3] [--items 64] [--clients 2] [--out results/benchmarks/paths-MODEL.txt]
@@ -121,6 +124,7 @@ for _ in range(600):
 post(bodies(False)[0])  # warm-up
 paths = {
     "predict_labels": lambda: clf.predict_labels(test),
+    "predict_labels on the tagged lines": lambda: clf.predict_labels(lines),
     "anrc predict (stream, text)": stream(False),
     "anrc predict (stream, --json)": stream(True),
     f"anrc serve, 1 client, {args.items} a request": serve(1),

@@ -29,9 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, report
-
-from anrc.data import read
+from common import ROOT, report, test_sentences
 
 ap = argparse.ArgumentParser()
 ap.add_argument("model")
@@ -52,7 +50,7 @@ command = [sys.executable, "-m", "anrc", "serve", args.model, "--port", str(port
            "--threads", str(args.threads)]  # fmt: skip
 command += ["--workers", str(args.workers)] if args.workers else []
 server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
-test = read(ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT").examples
+test = test_sentences(0)
 LONG = json.dumps(
     {
         "items": [

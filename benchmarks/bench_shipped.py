@@ -18,11 +18,9 @@ import time
 from pathlib import Path
 
 import torch
-from common import add_size_options, first, report
+from common import add_size_options, report, test_sentences
 
 import anrc
-from anrc.config import SEMEVAL
-from anrc.data import read
 from anrc.inference.forms import BF16_FLAGS, VNNI_FLAGS, cpu_flags
 from anrc.metrics.scorer import score
 from anrc.pretrained import find_model, shipped
@@ -37,7 +35,7 @@ add_size_options(ap)
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 
-test = first(read(f"{SEMEVAL}/TEST_FILE_FULL.TXT").examples, args.sentences)
+test = test_sentences(args.sentences)
 models = {name: anrc.load(name) for name in args.models}
 for name, model in models.items():
     model.predict_labels(test[:256], batch_size=args.batch)  # warm-up

@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from anrc.builder import load_config  # noqa: E402
+from anrc.config import SEMEVAL  # noqa: E402
 from anrc.training.setup import prepare  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +19,8 @@ def setup(overrides=(), config="configs/anrc.toml"):
     return cfg, prepare(cfg, log=sys.stderr)
 
 
-TEST_FILE = ROOT / "../shared/data/semeval2010_task8/TEST_FILE_FULL.TXT"
+#: SemEval's test file: in $ANRC_DATA, or the shared folder beside the repository
+TEST_FILE = ROOT / SEMEVAL / "TEST_FILE_FULL.TXT"
 
 
 def add_model_options(ap, repeats: int = 3, threads: int = 2) -> None:

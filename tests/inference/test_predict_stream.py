@@ -55,11 +55,11 @@ def test_windows_are_bounded_and_sorted_within(run_dir, tmp_path, monkeypatch):
 
     clf = load(run_dir)
     sizes, passes = [], []
-    real = RelationClassifier.predict_many
+    real = RelationClassifier.probs
 
-    def spy(self, items, batch_size=None):
+    def spy(self, items, batch_size=None, *a, **k):
         sizes.append(len(items))
-        return real(self, items, batch_size)
+        return real(self, items, batch_size, *a, **k)
 
     real_batches = clf.trained.featurizer.batches
 
@@ -68,7 +68,7 @@ def test_windows_are_bounded_and_sorted_within(run_dir, tmp_path, monkeypatch):
             passes.append(b.lengths.tolist())
             yield idx, b
 
-    monkeypatch.setattr(RelationClassifier, "predict_many", spy)
+    monkeypatch.setattr(RelationClassifier, "probs", spy)
     monkeypatch.setattr(clf.trained.featurizer, "batches", batches)
     p, _ = _input(tmp_path, 2 * WINDOW + 100, bad_every=10**9)
     predict_stream(clf, str(p), io.StringIO(), batch_size=64)
@@ -76,6 +76,29 @@ def test_windows_are_bounded_and_sorted_within(run_dir, tmp_path, monkeypatch):
     assert max(len(b) for b in passes) <= 64 and sum(map(len, passes)) == 2 * WINDOW + 100
     flat = [n for b in passes[: WINDOW // 64] for n in b]
     assert flat == sorted(flat)  # the first window's passes in order of length
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_each_line_gets_what_predict_many_answers(run_dir, tmp_path, as_json):
+    """Text lines come straight from the probabilities, JSON lines from full
+    Predictions: both say what predict_many says of the same sentences."""
+    from anrc import load
+
+    clf = load(run_dir)
+    sentences = [GOOD, "<e1>A</e1> <e2>b</e2>", "The <e2>house</e2> has a <e1>kitchen</e1> ."]
+    p = tmp_path / "in.txt"
+    p.write_text("\n".join(sentences) + "\n")
+    out = io.StringIO()
+    assert predict_stream(clf, str(p), out, as_json=as_json) == 0
+    want = clf.predict_many(sentences)
+    if as_json:
+        got = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [g["label"] for g in got] == [w.label for w in want]
+        assert [g["scores"] for g in got] == [w.scores for w in want]
+    else:
+        rows = [line.split("\t") for line in out.getvalue().splitlines()]
+        assert [r[1] for r in rows] == [w.label for w in want]
+        assert [r[2] for r in rows] == [f"{w.score:.4f}" for w in want]
 
 
 def test_non_utf8_line(run_dir, tmp_path):

@@ -13,11 +13,12 @@ resumes by counting the complete lines already written (``--resume``).
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
+
+import numpy as np
 
 from anrc.data import Example, to_example
 from anrc.inference.api import RelationClassifier
@@ -90,11 +91,19 @@ def _parse(line: str, lineno: int) -> Example:
     return to_example(text, str(lineno))
 
 
+class _Top(NamedTuple):
+    """What a text output line needs of a prediction: no per-token views."""
+
+    label: str
+    score: float
+    finite: bool
+
+
 def _answer(lineno: int, ex: Example, p, as_json: bool) -> str:
     """One output line; ValueError for scores that are not numbers (never written)."""
     if as_json:
         return json.dumps({"line": lineno, "id": ex.id, **p.to_json()}, allow_nan=False) + "\n"
-    if not all(math.isfinite(v) for v in p.scores.values()):
+    if not p.finite:
         raise ValueError("the model gave scores that are not numbers for this sentence")
     return f"{ex.id}\t{p.label}\t{p.score:.4f}\n"
 
@@ -117,18 +126,33 @@ class _Stream:
         else:
             self.out.write(f"#error\t{lineno}\t{err}\n")
 
+    def predict(self, examples: list[Example]) -> list:
+        """A window's answers: full Predictions for JSON lines; for text lines the label
+        and score alone, straight from the probabilities (a fast model spends as long
+        building a Prediction's token views as predicting: benchmarks/bench_paths.py)."""
+        if self.as_json:
+            return self.clf.predict_many(examples, self.batch_size)
+        probs, _ = self.clf.probs(examples, self.batch_size)
+        labels = self.clf.labels.labels
+        finite = np.isfinite(probs).all(axis=1)
+        top = probs.argmax(axis=1)
+        return [
+            _Top(labels[k], float(row[k]), bool(ok))
+            for row, k, ok in zip(probs, top, finite, strict=True)
+        ]
+
     def flush(self) -> None:
         """Predict what is pending; if the window fails as a whole (a sentence no check
         foresaw), each sentence alone, so the good ones are still answered."""
         if not self.pending:
             return
         try:
-            preds = self.clf.predict_many([ex for _, ex in self.pending], self.batch_size)
+            preds = self.predict([ex for _, ex in self.pending])
         except Exception:  # noqa: BLE001  (isolated below, line by line)
             preds = None
         for k, (lineno, ex) in enumerate(self.pending):
             try:
-                p = preds[k] if preds is not None else self.clf.predict_many([ex])[0]
+                p = preds[k] if preds is not None else self.predict([ex])[0]
                 self.out.write(_answer(lineno, ex, p, self.as_json))
             except Exception as err:  # noqa: BLE001  (one bad sentence, not the stream)
                 self.error(lineno, err)
