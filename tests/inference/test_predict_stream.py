@@ -101,6 +101,32 @@ def test_each_line_gets_what_predict_many_answers(run_dir, tmp_path, as_json):
         assert [r[2] for r in rows] == [f"{w.score:.4f}" for w in want]
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_scores_that_are_not_numbers_are_an_error_record(run_dir, tmp_path, monkeypatch, as_json):
+    """A sentence the model answers with NaN gets an error record in its place, in
+    either output, and the lines around it their answers."""
+    from anrc import load
+
+    clf = load(run_dir)
+    real = RelationClassifier.probs
+
+    def nan_for_cup(self, examples, *a, **k):
+        probs, attn = real(self, examples, *a, **k)
+        for i, ex in enumerate(examples):
+            if "cup" in ex.tokens:
+                probs[i] = float("nan")
+        return probs, attn
+
+    monkeypatch.setattr(RelationClassifier, "probs", nan_for_cup)
+    p = tmp_path / "in.txt"
+    p.write_text(f"{GOOD}\nA <e1>cup</e1> of <e2>tea</e2>\n{GOOD}\n")
+    out = io.StringIO()
+    assert predict_stream(clf, str(p), out, as_json=as_json) == 1
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and "not numbers" in lines[1] and "not numbers" not in lines[2]
+    assert ('"error"' in lines[1]) if as_json else lines[1].startswith("#error\t2\t")
+
+
 def test_non_utf8_line(run_dir, tmp_path):
     from anrc import load
 

@@ -91,6 +91,9 @@ def _parse(line: str, lineno: int) -> Example:
     return to_example(text, str(lineno))
 
 
+NOT_NUMBERS = "the model gave scores that are not numbers for this sentence"
+
+
 class _Top(NamedTuple):
     """What a text output line needs of a prediction: no per-token views."""
 
@@ -102,9 +105,12 @@ class _Top(NamedTuple):
 def _answer(lineno: int, ex: Example, p, as_json: bool) -> str:
     """One output line; ValueError for scores that are not numbers (never written)."""
     if as_json:
-        return json.dumps({"line": lineno, "id": ex.id, **p.to_json()}, allow_nan=False) + "\n"
+        try:
+            return json.dumps({"line": lineno, "id": ex.id, **p.to_json()}, allow_nan=False) + "\n"
+        except ValueError:  # NaN or infinity somewhere in the record: not valid JSON
+            raise ValueError(NOT_NUMBERS) from None
     if not p.finite:
-        raise ValueError("the model gave scores that are not numbers for this sentence")
+        raise ValueError(NOT_NUMBERS)
     return f"{ex.id}\t{p.label}\t{p.score:.4f}\n"
 
 
