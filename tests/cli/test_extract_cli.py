@@ -73,3 +73,28 @@ def test_decoding_and_threshold_change_what_is_written(model_dir, tmp_path, monk
         main(["extract", model_dir, "--input", str(inp), *extra])
         counts.append(len(json.loads(capsys.readouterr().out)["relations"]))
     assert counts[0] > counts[1] == 1 and counts[2] == 0
+
+
+def test_a_sentence_answered_with_nan_is_an_error_record(model_dir, tmp_path, monkeypatch, capsys):
+    """Scores that are not numbers never reach the output (not valid JSON): that line
+    is an error record saying so, and the other lines are answered."""
+    from anrc.inference.api import RelationClassifier
+
+    real = RelationClassifier.probs
+
+    def nan_for_rain(self, examples, *a, **k):
+        probs, attn = real(self, examples, *a, **k)
+        for i, ex in enumerate(examples):
+            if "rain" in ex.tokens:
+                probs[i] = float("nan")
+        return probs, attn
+
+    monkeypatch.setattr(RelationClassifier, "probs", nan_for_rain)
+    inp = tmp_path / "in.txt"
+    inp.write_text("The singer caused a commotion.\nHeavy rain flooded the streets.\nOne dog.\n")
+    out = tmp_path / "out.jsonl"
+    args = ["extract", model_dir, "--input", str(inp), "--out", str(out), "--threshold", "0"]
+    assert main(args) == 1
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [("error" in r) for r in recs] == [False, True, False]
+    assert recs[1]["error"] == "the model gave scores that are not numbers for this sentence"

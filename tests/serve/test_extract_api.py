@@ -69,3 +69,22 @@ def test_a_lone_surrogate_is_a_clear_400(client):
 def test_an_oversized_body_is_refused_before_it_is_read(client):
     r = client.post("/extract", content=b'{"text": "' + b"x" * 3000 + b'"}')
     assert r.status_code == 413 and "at most 2000" in r.json()["error"]
+
+
+def test_scores_that_are_not_numbers_are_a_422_not_an_empty_answer(client, monkeypatch):
+    """A model that answers NaN must not read as 'no relation here' (every decoding
+    compares NaN as false): the request is refused, in /predict's error shape."""
+    from anrc.inference.api import RelationClassifier
+
+    real = RelationClassifier.probs
+
+    def nan(self, examples, *a, **k):
+        probs, attn = real(self, examples, *a, **k)
+        probs[:] = float("nan")
+        return probs, attn
+
+    monkeypatch.setattr(RelationClassifier, "probs", nan)
+    for decoding in ("threshold", "pair", "sentence"):
+        r = client.post("/extract", json={"text": TEXT, "decoding": decoding})
+        assert r.status_code == 422, (decoding, r.text)
+        assert "not numbers" in r.json()["error"]

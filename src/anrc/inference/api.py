@@ -20,6 +20,15 @@ from anrc.models.trained import TrainedModel
 from anrc.pretrained import find_model, find_tagger, model_tagger
 
 ENTITIES = ("e1", "e2")
+#: what a sentence answered with NaN or infinite scores becomes (never valid JSON)
+NOT_NUMBERS = "the model gave scores that are not numbers for this sentence"
+
+
+class NotNumbers(ValueError):
+    """The model's scores for a sentence are NaN or infinite."""
+
+    def __init__(self) -> None:
+        super().__init__(NOT_NUMBERS)
 
 
 @dataclass
@@ -204,7 +213,8 @@ class RelationClassifier:
         """Relations found in raw ``text`` (no tags): its sentences, candidate mentions
         and every candidate pair classified in both orders (:mod:`anrc.extraction`);
         ``options`` are :class:`anrc.extraction.Options`' fields (source, window,
-        mentions, decoding, threshold, with_negative, split)."""
+        mentions, decoding, threshold, with_negative, split). :class:`NotNumbers` (a
+        ValueError) where the model answers a pair with NaN or infinite scores."""
         return self.extract_many([text], **options)[0]
 
     def extract_many(self, texts: Sequence[str], **options) -> list[Extraction]:
@@ -212,8 +222,15 @@ class RelationClassifier:
         opts = ExtractOptions(**options)
         if opts.threshold is None and self.calibration is not None:
             opts = replace(opts, threshold=self.calibration.threshold)
-        classify = lambda exs: self.probs(exs)[0]  # noqa: E731
-        return extract_many(texts, classify, self.labels, opts, self.check, self.tagger)
+        return extract_many(texts, self._finite_probs, self.labels, opts, self.check, self.tagger)
+
+    def _finite_probs(self, examples: Sequence[Example]) -> np.ndarray:
+        """(N, C) probabilities; NotNumbers if any is NaN or infinite (a decoding would
+        read such a pair as no relation, and say nothing)."""
+        probs = self.probs(examples)[0]
+        if not np.isfinite(probs).all():
+            raise NotNumbers()
+        return probs
 
     def predict(self, item: str | dict | Example) -> Prediction:
         return self.predict_many([item])[0]

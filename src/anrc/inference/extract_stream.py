@@ -16,7 +16,7 @@ import sys
 from typing import TextIO
 
 from anrc.inference.api import RelationClassifier
-from anrc.inference.stream import fresh_lines
+from anrc.inference.stream import fresh_lines, json_line
 
 #: input lines extracted together (their pairs classified in one batch)
 WINDOW = 64
@@ -70,7 +70,7 @@ class _Out:
             try:
                 got = found[k] if found is not None else self.clf.extract(text, **self.options)
                 record = {"line": lineno, "id": ident, **got.to_json()}
-                self.out.write(json.dumps(record, allow_nan=False) + "\n")
+                self.out.write(json_line(record))
             except Exception as err:  # noqa: BLE001  (one bad line, not the stream)
                 self.error(lineno, err)
         self.out.flush()

@@ -21,7 +21,7 @@ from typing import NamedTuple, TextIO
 import numpy as np
 
 from anrc.data import Example, to_example
-from anrc.inference.api import RelationClassifier
+from anrc.inference.api import NOT_NUMBERS, RelationClassifier
 from anrc.progress import progress
 
 #: files shorter than this get no progress lines (they take well under a second)
@@ -91,7 +91,13 @@ def _parse(line: str, lineno: int) -> Example:
     return to_example(text, str(lineno))
 
 
-NOT_NUMBERS = "the model gave scores that are not numbers for this sentence"
+def json_line(record: dict) -> str:
+    """One JSON output line; ValueError(NOT_NUMBERS) where the model's numbers in it are
+    NaN or infinite (never valid JSON), so that the line becomes an error record."""
+    try:
+        return json.dumps(record, allow_nan=False) + "\n"
+    except ValueError:
+        raise ValueError(NOT_NUMBERS) from None
 
 
 class _Top(NamedTuple):
@@ -105,10 +111,7 @@ class _Top(NamedTuple):
 def _answer(lineno: int, ex: Example, p, as_json: bool) -> str:
     """One output line; ValueError for scores that are not numbers (never written)."""
     if as_json:
-        try:
-            return json.dumps({"line": lineno, "id": ex.id, **p.to_json()}, allow_nan=False) + "\n"
-        except ValueError:  # NaN or infinity somewhere in the record: not valid JSON
-            raise ValueError(NOT_NUMBERS) from None
+        return json_line({"line": lineno, "id": ex.id, **p.to_json()})
     if not p.finite:
         raise ValueError(NOT_NUMBERS)
     return f"{ex.id}\t{p.label}\t{p.score:.4f}\n"

@@ -41,6 +41,7 @@ import torch
 
 from anrc.data import Example
 from anrc.errors import AnrcInputError
+from anrc.inference.api import NOT_NUMBERS, NotNumbers
 from anrc.serve.requests import BadRequest
 
 
@@ -114,7 +115,7 @@ def _as_json(index: int, prediction) -> dict | ItemError:
     values = prediction.to_json()
     if _finite(values):
         return values
-    return ItemError(index, "the model gave scores that are not numbers for this sentence")
+    return ItemError(index, NOT_NUMBERS)
 
 
 #: words in a chunk before the worker has timed one; the fewest words it ever cuts to
@@ -246,7 +247,10 @@ class Worker:
                 answers[i] = answer
 
     def _extract(self, texts: list[str], options: dict) -> list[dict]:
-        found = self.classifier.extract_many(texts, **options)
+        try:
+            found = self.classifier.extract_many(texts, **options)
+        except NotNumbers:
+            raise BadRequest("request: the model gave scores that are not numbers", 422) from None
         values = [f.to_json() for f in found]
         if not _finite(values):
             raise BadRequest("request: the model gave scores that are not numbers", 422)
