@@ -223,3 +223,20 @@ def write(tmp_path: Path, name: str, text: str, newline: str = "\n") -> Path:
     p = tmp_path / name
     p.write_bytes(text.replace("\n", newline).encode("utf-8"))
     return p
+
+
+def nan_scores(monkeypatch, word: str | None = None) -> None:
+    """Every RelationClassifier answers NaN for the sentences holding ``word`` (all of
+    them for None): a model gone wrong, whatever the cause."""
+    from anrc.inference.api import RelationClassifier
+
+    real = RelationClassifier.probs
+
+    def probs(self, examples, *a, **k):
+        out, attn = real(self, examples, *a, **k)
+        for i, ex in enumerate(examples):
+            if word is None or word in ex.tokens:
+                out[i] = float("nan")
+        return out, attn
+
+    monkeypatch.setattr(RelationClassifier, "probs", probs)

@@ -4,7 +4,7 @@ kept; resumable; options checked in one line."""
 import json
 
 import pytest
-from helpers import tiny, word_dim
+from helpers import nan_scores, tiny, word_dim
 
 from anrc.cli import main
 from anrc.models.trained import TrainedModel
@@ -78,18 +78,7 @@ def test_decoding_and_threshold_change_what_is_written(model_dir, tmp_path, monk
 def test_a_sentence_answered_with_nan_is_an_error_record(model_dir, tmp_path, monkeypatch, capsys):
     """Scores that are not numbers never reach the output (not valid JSON): that line
     is an error record saying so, and the other lines are answered."""
-    from anrc.inference.api import RelationClassifier
-
-    real = RelationClassifier.probs
-
-    def nan_for_rain(self, examples, *a, **k):
-        probs, attn = real(self, examples, *a, **k)
-        for i, ex in enumerate(examples):
-            if "rain" in ex.tokens:
-                probs[i] = float("nan")
-        return probs, attn
-
-    monkeypatch.setattr(RelationClassifier, "probs", nan_for_rain)
+    nan_scores(monkeypatch, "rain")
     inp = tmp_path / "in.txt"
     inp.write_text("The singer caused a commotion.\nHeavy rain flooded the streets.\nOne dog.\n")
     out = tmp_path / "out.jsonl"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import tiny, word_dim
+from helpers import nan_scores, tiny, word_dim
 
 from anrc.inference.api import RelationClassifier
 from anrc.inference.stream import completed_records, predict_stream
@@ -108,16 +108,7 @@ def test_scores_that_are_not_numbers_are_an_error_record(run_dir, tmp_path, monk
     from anrc import load
 
     clf = load(run_dir)
-    real = RelationClassifier.probs
-
-    def nan_for_cup(self, examples, *a, **k):
-        probs, attn = real(self, examples, *a, **k)
-        for i, ex in enumerate(examples):
-            if "cup" in ex.tokens:
-                probs[i] = float("nan")
-        return probs, attn
-
-    monkeypatch.setattr(RelationClassifier, "probs", nan_for_cup)
+    nan_scores(monkeypatch, "cup")
     p = tmp_path / "in.txt"
     p.write_text(f"{GOOD}\nA <e1>cup</e1> of <e2>tea</e2>\n{GOOD}\n")
     out = io.StringIO()

@@ -74,16 +74,9 @@ def test_an_oversized_body_is_refused_before_it_is_read(client):
 def test_scores_that_are_not_numbers_are_a_422_not_an_empty_answer(client, monkeypatch):
     """A model that answers NaN must not read as 'no relation here' (every decoding
     compares NaN as false): the request is refused, in /predict's error shape."""
-    from anrc.inference.api import RelationClassifier
+    from helpers import nan_scores
 
-    real = RelationClassifier.probs
-
-    def nan(self, examples, *a, **k):
-        probs, attn = real(self, examples, *a, **k)
-        probs[:] = float("nan")
-        return probs, attn
-
-    monkeypatch.setattr(RelationClassifier, "probs", nan)
+    nan_scores(monkeypatch)
     for decoding in ("threshold", "pair", "sentence"):
         r = client.post("/extract", json={"text": TEXT, "decoding": decoding})
         assert r.status_code == 422, (decoding, r.text)
