@@ -247,14 +247,15 @@ class Worker:
                 answers[i] = answer
 
     def _extract(self, texts: list[str], options: dict) -> list[dict]:
+        """Each text's extraction as JSON values; a 422 where the model's scores (or a
+        mention's) are NaN or infinite."""
         try:
-            found = self.classifier.extract_many(texts, **options)
+            values = [f.to_json() for f in self.classifier.extract_many(texts, **options)]
+            if _finite(values):
+                return values
         except NotNumbers:
-            raise BadRequest("request: the model gave scores that are not numbers", 422) from None
-        values = [f.to_json() for f in found]
-        if not _finite(values):
-            raise BadRequest("request: the model gave scores that are not numbers", 422)
-        return values
+            pass
+        raise BadRequest("request: the model gave scores that are not numbers", 422)
 
     async def extract(self, texts: list[str], options: dict, timeout: float) -> list[dict]:
         """Each text's extraction (anrc.extraction) as JSON values, computed on a worker
