@@ -137,8 +137,8 @@ class _Stream:
 
     def predict(self, examples: list[Example]) -> list:
         """A window's answers: full Predictions for JSON lines; for text lines the label
-        and score alone, straight from the probabilities (a fast model spends as long
-        building a Prediction's token views as predicting: benchmarks/bench_paths.py)."""
+        and score alone, straight from the probabilities (building the token views cost
+        semeval-fast's text stream 16% over predict_labels: results/benchmarks/paths-*)."""
         if self.as_json:
             return self.clf.predict_many(examples, self.batch_size)
         probs, _ = self.clf.probs(examples, self.batch_size)
