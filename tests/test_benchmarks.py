@@ -27,6 +27,10 @@ SMOKE = {
         ],
         "| Worker, chunks of 25 ms |",
     ),
+    "bench_json.py": (
+        ["semeval-fast", "--repeats", "1", "--sentences", "40"],
+        "| the records through jsontext.dumps (orjson) |",
+    ),
     "bench_encoders.py": (
         ["--configs", "cnn", "att-blstm", "--repeats", "1", "--sentences", "20", *TINY],
         "| encoder (config) |",

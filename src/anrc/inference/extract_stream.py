@@ -55,7 +55,7 @@ class _Out:
     def error(self, lineno: int, err) -> None:
         self.bad += 1
         print(f"{self.name}:{lineno}: {err}", file=sys.stderr)
-        self.out.write(json.dumps({"line": lineno, "error": str(err)}) + "\n")
+        self.out.write(json_line({"line": lineno, "error": str(err)}))
 
     def flush(self) -> None:
         """Extract what is pending; if the window fails as a whole, each line alone."""

@@ -22,6 +22,7 @@ import numpy as np
 
 from anrc.data import Example, to_example
 from anrc.inference.api import NOT_NUMBERS, RelationClassifier
+from anrc.inference.jsontext import NotFinite, dumps_str
 from anrc.progress import progress
 
 #: files shorter than this get no progress lines (they take well under a second)
@@ -92,11 +93,12 @@ def _parse(line: str, lineno: int) -> Example:
 
 
 def json_line(record: dict) -> str:
-    """One JSON output line; ValueError(NOT_NUMBERS) where the model's numbers in it are
-    NaN or infinite (never valid JSON), so that the line becomes an error record."""
+    """One JSON output line (anrc.inference.jsontext); ValueError(NOT_NUMBERS) where the
+    model's numbers in it are NaN or infinite (never valid JSON), so that the line becomes
+    an error record."""
     try:
-        return json.dumps(record, allow_nan=False) + "\n"
-    except ValueError:
+        return dumps_str(record) + "\n"
+    except NotFinite:
         raise ValueError(NOT_NUMBERS) from None
 
 
@@ -131,7 +133,7 @@ class _Stream:
         err = getattr(err, "problem", err)  # the line number names where
         print(f"{self.name}:{lineno}: {err}", file=sys.stderr)
         if self.as_json:
-            self.out.write(json.dumps({"line": lineno, "error": str(err)}) + "\n")
+            self.out.write(json_line({"line": lineno, "error": str(err)}))
         else:
             self.out.write(f"#error\t{lineno}\t{err}\n")
 

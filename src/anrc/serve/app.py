@@ -32,7 +32,6 @@ FastAPI reads the annotations.)
 """
 
 import hmac
-import json
 import logging
 from importlib import resources
 
@@ -45,6 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from anrc.data.labels import describe_label
 from anrc.extraction import DECODINGS
 from anrc.extraction.mentions import source_choices
+from anrc.inference.jsontext import dumps
 from anrc.serve.requests import BadRequest, Limits, parse_extract_request, parse_request
 from anrc.serve.worker import ItemError, Timeout, Worker
 
@@ -203,12 +203,12 @@ def _add_predict_route(app, worker: Worker, limits: Limits, keyed) -> None:
         req = await anyio.to_thread.run_sync(parse_request, body, limits) if big else (
             parse_request(body, limits))  # fmt: skip
         preds = await worker.predict(req.examples, limits.timeout, req.saliency)
-        if req.many:
-            items = [p.to_json() if isinstance(p, ItemError) else p for p in preds]
-            return await _json_reply({"predictions": items}, big)
+        if req.many:  # each answer's JSON text was rendered on the worker: joined here
+            items = [dumps(p.to_json()) if isinstance(p, ItemError) else p for p in preds]
+            return _json_reply(b'{"predictions":[' + b",".join(items) + b"]}")
         if isinstance(preds[0], ItemError):  # one sentence the model cannot take
             return _error(422, f"request: {preds[0].problem}")
-        return await _json_reply({"prediction": preds[0]}, big=False)
+        return _json_reply(b'{"prediction":' + preds[0] + b"}")
 
     @app.post("/predict", dependencies=keyed)
     async def predict(request: Request):
@@ -224,20 +224,14 @@ def _add_extract_route(app, worker: Worker, limits: Limits, keyed) -> None:
         req = parse_extract_request(body, limits, *names)
         found = await worker.extract(req.texts, req.options, limits.timeout)
         if req.many:
-            return await _json_reply({"extractions": found}, big=True)
-        return await _json_reply({"extraction": found[0]}, big=False)
+            return _json_reply(b'{"extractions":[' + b",".join(found) + b"]}")
+        return _json_reply(b'{"extraction":' + found[0] + b"}")
 
     @app.post("/extract", dependencies=keyed)
     async def extract(request: Request):
         return await _handle(request, limits, answer)
 
 
-def _render(payload: dict) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
-
-
-async def _json_reply(payload: dict, big: bool) -> Response:
-    """``payload`` as a JSON response, written off the event loop when ``big`` (as a
-    large body is parsed), so that other requests are not held up meanwhile."""
-    body = await anyio.to_thread.run_sync(_render, payload) if big else _render(payload)
-    return Response(body, media_type="application/json")
+def _json_reply(text: bytes) -> Response:
+    """JSON text (rendered on a worker: anrc.inference.jsontext) as a response."""
+    return Response(text, media_type="application/json")

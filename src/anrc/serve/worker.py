@@ -31,7 +31,6 @@ and the other sentences are predicted.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ import torch
 from anrc.data import Example
 from anrc.errors import AnrcInputError
 from anrc.inference.api import NOT_NUMBERS, NotNumbers
+from anrc.inference.jsontext import NotFinite, dumps
 from anrc.serve.requests import BadRequest
 
 
@@ -98,24 +98,14 @@ def _within(group: list[tuple[int, Example]], chunk_words: int) -> Iterator[list
         yield chunk
 
 
-def _finite(value) -> bool:
-    """Whether every number in the JSON values ``value`` is finite (valid JSON)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_finite(v) for v in value)
-    return True
-
-
-def _as_json(index: int, prediction) -> dict | ItemError:
-    """A prediction as JSON values; one whose scores are not numbers (never valid JSON)
-    is an ItemError instead."""
-    values = prediction.to_json()
-    if _finite(values):
-        return values
-    return ItemError(index, NOT_NUMBERS)
+def _as_json(index: int, prediction) -> bytes | ItemError:
+    """A prediction as its JSON text (anrc.inference.jsontext); one whose scores are not
+    numbers (never valid JSON) is an ItemError instead. Rendered here, on the worker, so
+    the event loop only joins bytes."""
+    try:
+        return dumps(prediction.to_json())
+    except NotFinite:
+        return ItemError(index, NOT_NUMBERS)
 
 
 #: words in a chunk before the worker has timed one; the fewest words it ever cuts to
@@ -181,8 +171,8 @@ class Worker:
         job.add_done_callback(done)
         return job
 
-    def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[dict | ItemError]:
-        """Each (index, example) of ``chunk`` as prediction JSON, or an ItemError for one
+    def _predict(self, chunk: list[tuple[int, Example]], saliency: bool) -> list[bytes | ItemError]:
+        """Each (index, example) of ``chunk`` as its prediction's JSON text, or an ItemError for one
         the model cannot take (checked first: featurised once, reused from the cache)."""
         problems: dict[int, str] = {}
         good: list[Example] = []
@@ -202,8 +192,8 @@ class Worker:
 
     async def predict(
         self, examples: Sequence[Example], timeout: float, saliency: bool = True
-    ) -> list[dict | ItemError]:
-        """Each example's prediction as JSON values, or an ItemError where the model cannot
+    ) -> list[bytes | ItemError]:
+        """Each example's prediction as JSON text, or an ItemError where the model cannot
         take it (Timeout past ``timeout`` seconds)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -216,7 +206,7 @@ class Worker:
             )
         ]
         pending.reverse()  # popped from the end: the first chunk first
-        answers: list[dict | ItemError] = [""] * len(examples)
+        answers: list[bytes | ItemError] = [b""] * len(examples)
         jobs: dict[asyncio.Future, list] = {}
         try:
             while pending or jobs:
@@ -246,19 +236,16 @@ class Worker:
             for (i, _), answer in zip(chunk, job.result(), strict=True):
                 answers[i] = answer
 
-    def _extract(self, texts: list[str], options: dict) -> list[dict]:
-        """Each text's extraction as JSON values; a 422 where the model's scores (or a
+    def _extract(self, texts: list[str], options: dict) -> list[bytes]:
+        """Each text's extraction as its JSON text; a 422 where the model's scores (or a
         mention's) are NaN or infinite."""
         try:
-            values = [f.to_json() for f in self.classifier.extract_many(texts, **options)]
-            if _finite(values):
-                return values
-        except NotNumbers:
-            pass
-        raise BadRequest("request: the model gave scores that are not numbers", 422)
+            return [dumps(f.to_json()) for f in self.classifier.extract_many(texts, **options)]
+        except (NotNumbers, NotFinite):
+            raise BadRequest("request: the model gave scores that are not numbers", 422) from None
 
-    async def extract(self, texts: list[str], options: dict, timeout: float) -> list[dict]:
-        """Each text's extraction (anrc.extraction) as JSON values, computed on a worker
+    async def extract(self, texts: list[str], options: dict, timeout: float) -> list[bytes]:
+        """Each text's extraction (anrc.extraction) as JSON text, computed on a worker
         thread (Timeout past ``timeout`` seconds)."""
         loop = asyncio.get_running_loop()
         job = self._submit(loop, self._extract, texts, options)
