@@ -58,25 +58,36 @@ def mark(ex: Example, markers: tuple[str, str, str, str] | None) -> Marked:
     tokens: list[str] = []
     words: list[int | None] = []
     at = [0, 0, 0, 0]  # where each marker landed (markers may repeat a token, e.g. "$")
-    k = 0
-    for i in range(len(ex.tokens) + 1):
-        while k < len(inserts) and inserts[k][0] == i:
-            at[inserts[k][2]] = len(tokens)
-            tokens.append(markers[inserts[k][2]])
-            words.append(None)
-            k += 1
-        if i < len(ex.tokens):
-            tokens.append(ex.tokens[i])
-            words.append(i)
+    done = 0  # words copied so far: the runs between markers go in as slices
+    for position, _, which in inserts:
+        tokens += ex.tokens[done:position]
+        words += range(done, position)
+        done = position
+        at[which] = len(tokens)
+        tokens.append(markers[which])
+        words.append(None)
+    tokens += ex.tokens[done:]
+    words += range(done, len(ex.tokens))
     return Marked(tokens, (at[0] + 1, at[1]), (at[2] + 1, at[3]), (at[0], at[2]), words)
 
 
 def relative_positions(n: int, span: tuple[int, int], max_distance: int) -> np.ndarray:
     """Distance of each token to the span (0 inside it), clipped, shifted to [0, 2*max]."""
-    idx = np.arange(n)
-    s, e = span
+    return batch_positions(np.array([n]), np.array([span]), n, max_distance)[0]
+
+
+def batch_positions(lengths: np.ndarray, spans: np.ndarray, width: int,
+                    max_distance: int) -> np.ndarray:  # fmt: skip
+    """:func:`relative_positions` of B sequences at once: (B, width), 0 past each length.
+
+    lengths: (B,); spans: (B, 2) of [start, end). One set of array operations for the
+    batch, where one a sentence cost about as much as the rest of featurising it."""
+    idx = np.arange(width)[None, :]  # (1, W)
+    s, e = spans[:, :1], spans[:, 1:]  # (B, 1) each
     d = np.where(idx < s, idx - s, np.where(idx >= e, idx - (e - 1), 0))
-    return np.clip(d, -max_distance, max_distance) + max_distance
+    out = np.clip(d, -max_distance, max_distance) + max_distance
+    out[idx >= lengths[:, None]] = 0
+    return out
 
 
 class Featurizer:
@@ -115,21 +126,19 @@ class WordFeaturizer(Featurizer):
 
     def __call__(self, examples: Sequence[Example], labels: LabelSet | None = None) -> Batch:
         marked = [self.marked(ex) for ex in examples]
-        B, L = len(examples), max(len(m.tokens) for m in marked)
+        lengths = np.array([len(m.tokens) for m in marked], dtype=np.int64)
+        B, L = len(examples), int(lengths.max())
         ids = np.zeros((B, L), dtype=np.int64)
-        pos1 = np.zeros((B, L), dtype=np.int64)
-        pos2 = np.zeros((B, L), dtype=np.int64)
         for i, m in enumerate(marked):
-            n = len(m.tokens)
-            ids[i, :n] = self.vocab.encode(m.tokens)
-            pos1[i, :n] = relative_positions(n, m.e1, self.max_distance)
-            pos2[i, :n] = relative_positions(n, m.e2, self.max_distance)
+            ids[i, : len(m.tokens)] = self.vocab.encode(m.tokens)
+        pos1 = batch_positions(lengths, np.array([m.e1 for m in marked]), L, self.max_distance)
+        pos2 = batch_positions(lengths, np.array([m.e2 for m in marked]), L, self.max_distance)
         y = None
         if labels is not None:
             y = torch.tensor([labels.index(ex.label) for ex in examples], dtype=torch.long)
         return Batch(
             ids=torch.from_numpy(ids),
-            lengths=torch.tensor([len(m.tokens) for m in marked], dtype=torch.long),
+            lengths=torch.from_numpy(lengths),
             e1=torch.tensor([m.e1 for m in marked], dtype=torch.long),
             e2=torch.tensor([m.e2 for m in marked], dtype=torch.long),
             starts=torch.tensor([m.starts for m in marked], dtype=torch.long),
