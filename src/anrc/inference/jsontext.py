@@ -1,9 +1,10 @@
 """Answers as JSON text: ``anrc predict --json``, ``anrc extract`` and ``anrc serve``.
 
-Rendered by orjson, about 18 times as fast as the standard library's encoder on a
-prediction record (most of a record is floats: 1,000 records of ``semeval-fast`` took
-0.050 s with ``json.dumps``, a quarter of predicting them, and 0.003 s with orjson;
-results/benchmarks/paths-semeval-fast.txt has what it did to the paths users meet).
+Rendered by orjson, about 8 times as fast as the standard library's encoder on
+prediction records, which are mostly floats: 1,000 records of ``semeval-fast`` cost 0.33
+of predicting them through ``json.dumps`` and 0.04 through :func:`dumps`
+(benchmarks/bench_json.py, results/benchmarks/json-semeval-fast.txt; what it did to the
+paths users meet: docs/results/cost.md).
 The text is compact UTF-8 (RFC 8259's encoding: non-ASCII words are written as they
 are). orjson writes a NaN or an infinity as ``null``, where ``json.dumps(...,
 allow_nan=False)`` refused it; :func:`dumps` keeps the refusal: a text that holds a
