@@ -118,6 +118,20 @@ def test_scores_that_are_not_numbers_are_an_error_record(run_dir, tmp_path, monk
     assert ('"error"' in lines[1]) if as_json else lines[1].startswith("#error\t2\t")
 
 
+def test_json_lines_are_compact_utf8(run_dir, tmp_path):
+    """JSON output keeps a non-ASCII word as it is (UTF-8, RFC 8259's encoding), one
+    compact record a line."""
+    from anrc import load
+
+    p = tmp_path / "in.txt"
+    p.write_text("The <e1>café</e1> is in <e2>Zürich</e2> .\n", encoding="utf-8")
+    out = io.StringIO()
+    assert predict_stream(load(run_dir), str(p), out, as_json=True) == 0
+    line = out.getvalue()
+    assert "Zürich" in line and "\\u00fc" not in line and '", "' not in line
+    assert json.loads(line)["entities"] == {"e1": "café", "e2": "Zürich"}
+
+
 def test_non_utf8_line(run_dir, tmp_path):
     from anrc import load
 
