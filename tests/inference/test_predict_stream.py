@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -130,6 +131,17 @@ def test_json_lines_are_compact_utf8(run_dir, tmp_path):
     line = out.getvalue()
     assert "Zürich" in line and "\\u00fc" not in line and '", "' not in line
     assert json.loads(line)["entities"] == {"e1": "café", "e2": "Zürich"}
+
+
+def test_standard_output_is_utf8_whatever_the_locale(run_dir, tmp_path):
+    """anrc predict --json on an ASCII-only terminal still writes the word, in UTF-8
+    (it had become an error record: 'ascii' codec can't encode)."""
+    p = tmp_path / "in.txt"
+    p.write_text("The <e1>café</e1> is in <e2>Zürich</e2> .\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "anrc", "predict", str(run_dir), "--input", str(p), "--json"]
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    r = subprocess.run(cmd, capture_output=True, env=env, check=True)
+    assert json.loads(r.stdout.decode("utf-8"))["entities"] == {"e1": "café", "e2": "Zürich"}
 
 
 def test_non_utf8_line(run_dir, tmp_path):

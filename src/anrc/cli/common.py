@@ -25,6 +25,16 @@ def load_classifier(run_dir: str, device: str = "cpu", form: str = "fp32", tagge
         raise AnrcInputError(str(err)) from None
 
 
+def utf8_stdout():
+    """Standard output, written in UTF-8 whatever the locale says, as ``--output`` files
+    are (JSON lines must be UTF-8, RFC 8259, and now hold non-ASCII words unescaped: a
+    Latin-1 terminal would otherwise stop the run with a UnicodeEncodeError)."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # None: not a text file
+    if reconfigure and sys.stdout.encoding.lower().replace("-", "") != "utf8":
+        reconfigure(encoding="utf-8")
+    return sys.stdout
+
+
 def add_model_argument(p: argparse.ArgumentParser, name: str = "model") -> None:
     """The positional model: a trained run directory or a shipped model's name."""
     p.add_argument(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from anrc.cli.common import add_device_option, add_form_option, add_model_argument, load_classifier
+from anrc.cli.common import (
+    add_device_option,
+    add_form_option,
+    add_model_argument,
+    load_classifier,
+    utf8_stdout,
+)
 from anrc.errors import AnrcInputError
 from anrc.extraction import DECODINGS, Options
 from anrc.extraction.mentions import source_choices
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         raise AnrcInputError("--resume needs --out (the file to continue)")
     clf = load_classifier(args.model, args.device, args.form, args.tagger)
     if not args.out:
-        return extract_stream(clf, args.input, sys.stdout, options)
+        return extract_stream(clf, args.input, utf8_stdout(), options)
     path = Path(args.out)
     done = completed_records(path) if args.resume else 0
     with open(path, "a" if args.resume else "w", encoding="utf-8") as out:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from anrc.cli.common import add_device_option, add_form_option, load_classifier
+from anrc.cli.common import add_device_option, add_form_option, load_classifier, utf8_stdout
 from anrc.errors import AnrcInputError
 from anrc.inference.stream import completed_records, predict_stream
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not args.output:
         raise AnrcInputError("--resume needs --output (the file to continue)")
     if not args.output:
-        return predict_stream(clf, args.input, sys.stdout, args.json, args.batch_size)
+        return predict_stream(clf, args.input, utf8_stdout(), args.json, args.batch_size)
     out_path = Path(args.output)
     done = completed_records(out_path) if args.resume else 0
     with open(out_path, "a" if args.resume else "w", encoding="utf-8") as out:
