@@ -48,8 +48,8 @@ class Prediction:
     words: dict | None = None
 
     def to_json(self) -> dict:
-        """The prediction as JSON values (``json.dumps(..., allow_nan=False)`` it: a score
-        that is not a number raises ValueError rather than writing invalid JSON)."""
+        """The prediction as JSON values (render them with anrc.inference.jsontext.dumps:
+        a score that is not a number raises NotFinite rather than writing invalid JSON)."""
         out = {
             "label": self.label,
             "score": self.score,
