@@ -72,7 +72,9 @@ def tiny_pretrained(kind: str = "bert") -> str:
     base-size all-mpnet-base-v2) saved as a Hugging Face model folder (built once)."""
     if kind in _PRETRAINED:
         return _PRETRAINED[kind]
+    import atexit
     import json
+    import shutil
     import tempfile
 
     from safetensors.torch import save_file
@@ -80,6 +82,7 @@ def tiny_pretrained(kind: str = "bert") -> str:
     from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
 
     folder = Path(tempfile.mkdtemp(prefix=f"anrc-tiny-{kind}-"))
+    atexit.register(shutil.rmtree, folder, True)  # built once a session, gone after it
     special = {"bert": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
                "mpnet": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]}[kind]  # fmt: skip
     vocab = [*special, "$", "#", *TINY_WORDS]

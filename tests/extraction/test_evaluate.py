@@ -6,7 +6,7 @@ import pytest
 
 from anrc.data.examples import Example
 from anrc.data.labels import LabelSet
-from anrc.extraction.evaluate import answer, end_to_end, relation_scores, untagged
+from anrc.extraction.evaluate import answer, cached, end_to_end, relation_scores, untagged
 from anrc.extraction.extract import Mention, Relation
 
 LABELS = LabelSet(("Other", "Cause-Effect(e1,e2)", "Cause-Effect(e2,e1)"))
@@ -96,3 +96,42 @@ def test_relation_scores_count_the_annotated_relation_in_either_order():
     wrong_way = [Example("1", ["rain", "caused", "the", "flood"], (0, 1), (3, 4),
                          "Cause-Effect(e2,e1)")]  # fmt: skip
     assert relation_scores(wrong_way, _oracle, LABELS).recall == 0.0  # the direction counts
+
+
+def test_each_decoding_is_scored_and_they_share_one_classification():
+    """A weak wrong relation (rain -> caused, 0.6) is kept by the per-pair decodings and
+    dropped by the sentence's single best pair; the three decodings classify the
+    candidates once between them (``cached``)."""
+    calls = []
+
+    def weak(examples):
+        calls.append(len(examples))
+        out = _oracle(examples)
+        for i, ex in enumerate(examples):
+            if (ex.tokens[ex.e1[0]], ex.tokens[ex.e2[0]]) == ("rain", "caused"):
+                out[i] = [0.3, 0.6, 0.1]
+        return out
+
+    classify, exs = cached(weak), THREE[:1]
+    got = {d: relation_scores(exs, classify, LABELS, decoding=d)
+           for d in ("threshold", "pair", "sentence")}  # fmt: skip
+    assert len(calls) == 1 and calls[0] == 6  # 3 content words, 6 ordered pairs
+    assert (got["sentence"].per_sentence, got["sentence"].precision) == (1.0, 100.0)
+    assert (got["pair"].per_sentence, got["pair"].precision) == (2.0, 50.0)
+    # both orders of the annotated pair, each right, and the weak one
+    assert got["threshold"].per_sentence == 3.0
+    assert got["threshold"].precision == pytest.approx(200 / 3)
+    assert all(g.recall == 100.0 and g.decoding == d for d, g in got.items())
+
+
+def test_the_cache_answers_repeated_pairs_in_order():
+    calls = []
+
+    def count(examples):
+        calls.append([ex.id for ex in examples])
+        return np.array([[float(len(ex.id))] for ex in examples])
+
+    classify = cached(count)
+    a, b = Example("a", ["x", "y"], (0, 1), (1, 2)), Example("bb", ["x", "y"], (1, 2), (0, 1))
+    assert classify([a, b, a]).tolist() == [[1.0], [2.0], [1.0]]
+    assert classify([b, a]).tolist() == [[2.0], [1.0]] and calls == [["a", "bb"]]

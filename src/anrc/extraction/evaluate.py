@@ -15,13 +15,14 @@ annotated label:
 Also measured: candidate recall (the share of sentences whose annotated pair is among
 the candidate pairs) and the tagged-input score of the same model on the same sentences.
 
-:func:`relation_scores` measures what a user of ``anrc extract`` meets with its default
-``pair`` decoding (every pair of mentions whose likeliest relation reaches the
-threshold, at most one relation a pair): relations a sentence, and their precision and
-recall against the annotated relations (a relation counts when its pair is the
-annotated one, in either order, with the annotated label; the corpus annotates one pair
-a sentence, so a true relation between two other mentions counts against precision,
-which is therefore a lower bound).
+:func:`relation_scores` measures what a user of ``anrc extract`` meets with a decoding
+(default ``pair``: every pair of mentions whose likeliest relation reaches the
+threshold, at most one relation a pair; or ``threshold``, ``sentence``): relations a
+sentence, and their precision and recall against the annotated relations (a relation
+counts when its pair is the annotated one, in either order, with the annotated label;
+the corpus annotates one pair a sentence, so a true relation between two other mentions
+counts against precision, which is therefore a lower bound). :func:`cached` lets the
+decodings share one classification of the candidate pairs.
 """
 
 from __future__ import annotations
@@ -118,9 +119,26 @@ def end_to_end(examples: Sequence[Example], classify: Classify, labels: LabelSet
     )
 
 
+def cached(classify: Classify) -> Classify:
+    """``classify`` answering each distinct pair once: a pair seen before (the same words
+    and entity spans) gets its stored probabilities, so that several decodings of the
+    same texts classify their candidates once."""
+    seen: dict[tuple, np.ndarray] = {}
+
+    def run(examples: Sequence[Example]) -> np.ndarray:
+        keys = [(tuple(ex.tokens), tuple(ex.e1), tuple(ex.e2)) for ex in examples]
+        todo = {k: ex for k, ex in zip(keys, examples, strict=True) if k not in seen}
+        if todo:
+            probs = np.asarray(classify(list(todo.values())))
+            seen.update(zip(todo, probs, strict=True))
+        return np.stack([seen[k] for k in keys]) if keys else np.zeros((0, 0))
+
+    return run
+
+
 @dataclass(frozen=True)
 class Extracted:
-    """Relations of the ``pair`` decoding against the annotated ones (percentages but
+    """Relations of a decoding against the annotated ones (percentages but
     ``per_sentence``)."""
 
     precision: float  # a lower bound: unannotated true relations count as wrong
@@ -128,24 +146,31 @@ class Extracted:
     f1: float
     per_sentence: float
     threshold: float
+    decoding: str = "pair"
 
 
 def relation_scores(examples: Sequence[Example], classify: Classify, labels: LabelSet,
-                    opts: Options | None = None, tagger=None) -> Extracted:  # fmt: skip
-    """The ``pair`` decoding's relations on ``examples`` with their tags removed, scored
-    against each sentence's annotated relation (its negative class: none)."""
-    opts = replace(opts or Options(), decoding="pair", with_negative=False, split=False)
+                    opts: Options | None = None, tagger=None,
+                    decoding: str = "pair") -> Extracted:  # fmt: skip
+    """``decoding``'s relations on ``examples`` with their tags removed (the negative
+    class never a relation), scored against each sentence's annotated relation (its
+    negative class: none)."""
+    opts = replace(opts or Options(), decoding=decoding, with_negative=False, split=False)
     parts = [untagged(ex) for ex in examples]
     found = extract_many([text for text, _, _ in parts], classify, labels, opts, tagger=tagger)
-    right = wrong = 0
+    right = wrong = recalled = 0
     for f, (_, e1, e2), ex in zip(found, parts, examples, strict=True):
+        hits = 0
         for r in f.relations:
             said = r.label if _pair(r) == (e1, e2) else flip_direction(r.label)
             hit = ex.label != labels.negative and _pair(r) in ((e1, e2), (e2, e1))
-            right, wrong = right + (hit and said == ex.label), wrong + (not hit or said != ex.label)
+            hits += hit and said == ex.label
+        right, wrong = right + hits, wrong + len(f.relations) - hits
+        recalled += hits > 0  # both orders stating it (threshold decoding) find it once
     annotated = sum(ex.label != labels.negative for ex in examples)
     precision = 100.0 * right / max(1, right + wrong)
-    recall = 100.0 * right / max(1, annotated)
+    recall = 100.0 * recalled / max(1, annotated)
     f1 = 2 * precision * recall / (precision + recall) if right else 0.0
     threshold = DEFAULT_THRESHOLD if opts.threshold is None else opts.threshold
-    return Extracted(precision, recall, f1, (right + wrong) / max(1, len(examples)), threshold)
+    per_sentence = (right + wrong) / max(1, len(examples))
+    return Extracted(precision, recall, f1, per_sentence, threshold, decoding)
