@@ -68,7 +68,8 @@ def test_decoding_and_threshold_change_what_is_written(model_dir, tmp_path, monk
     inp = tmp_path / "in.txt"
     inp.write_text("The singer caused a commotion in the big hall.\n")
     counts = []
-    for extra in (["--threshold", "0"], ["--threshold", "0", "--decoding", "sentence"],
+    # the model's default decoding (trained without negatives): sentence
+    for extra in (["--threshold", "0", "--decoding", "pair"], ["--threshold", "0"],
                   ["--threshold", "1"]):  # fmt: skip
         main(["extract", model_dir, "--input", str(inp), *extra])
         counts.append(len(json.loads(capsys.readouterr().out)["relations"]))

@@ -81,3 +81,33 @@ def test_a_real_model_extracts_through_its_api(encoder, tmp_path):
         assert r.label in labels and 0.0 <= r.score <= 1.0
         assert TEXT[r.e1.start : r.e1.end] == r.e1.text
     assert [g.pairs for g in clf.extract_many([TEXT, "Two words"])] == [8, 2]
+
+
+def test_the_default_decoding_follows_how_the_model_was_trained(tmp_path):
+    """Trained on annotated pairs alone, a model extracts each sentence's best pair by
+    default; trained with unannotated pairs as negatives (data.negatives), every pair of
+    mentions. What a call asks for wins; a bare extract_many call decodes by pair."""
+    from dataclasses import replace
+
+    from anrc.extraction.extract import default_decoding
+
+    assert (default_decoding(0), default_decoding(1), default_decoding(3)) == (
+        "sentence", "pair", "pair",
+    )  # fmt: skip
+    model, feat, labels, _, cfg = tiny("cnn", markers="none")
+    clf = RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg)))
+    assert clf.default_decoding == "sentence" and clf.default_threshold == 0.5
+    text = "The singer caused a commotion in the hall . The dog chased a cat ."
+    got = clf.extract(text, threshold=0.0)
+    assert got == clf.extract(text, threshold=0.0, decoding="sentence")
+    assert len(got.relations) == 2  # one a sentence
+    assert len(clf.extract(text, threshold=0.0, decoding="pair").relations) > 2
+    cfg = replace(cfg, data=replace(cfg.data, negatives=2))
+    negatives = RelationClassifier(TrainedModel(cfg, model, feat, labels, word_dim(cfg)))
+    assert negatives.default_decoding == "pair"
+    assert negatives.extract(text, threshold=0.0) == clf.extract(
+        text, threshold=0.0, decoding="pair"
+    )
+    bare = extract(TEXT, _fake, LABELS, Options(threshold=0.0))
+    assert bare == extract(TEXT, _fake, LABELS, Options(threshold=0.0, decoding="pair"))
+    assert len(bare.relations) == 4  # every pair of mentions, not one a sentence

@@ -17,7 +17,7 @@ from helpers import live  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 from anrc.extraction.extract import Extraction, Mention, Relation  # noqa: E402
 from anrc.serve.app import create_app  # noqa: E402
@@ -35,6 +35,8 @@ class Gate:
 
     def __init__(self, classifier):
         self.real, self.config, self.labels = classifier, classifier.config, classifier.labels
+        self.default_decoding = classifier.default_decoding
+        self.default_threshold = classifier.default_threshold
         self.open = threading.Event()
         self.open.set()
 
@@ -272,12 +274,37 @@ def test_raw_text_mode_marks_the_mentions_and_lists_the_relations(classifier, br
         )
 
 
+def test_raw_text_mode_shows_the_models_defaults_and_takes_another_decoding(classifier, browser):
+    """Left as they are, the boxes show what the model uses (GET /labels: extract); a
+    decoding chosen on the page is the one POST /extract applies."""
+    text = "The singer caused a commotion in the hall. Then the dog chased a cat"
+    with live(create_app(classifier)) as url:
+        _open(browser, url)
+        threshold = browser.find_element(By.ID, "threshold")
+        assert threshold.get_attribute("placeholder") == str(classifier.default_threshold)
+        decoding = Select(browser.find_element(By.ID, "decoding"))
+        assert classifier.default_decoding in decoding.first_selected_option.text
+        box = browser.find_element(By.ID, "sentence")
+        box.clear()
+        box.send_keys(text)
+        threshold.send_keys("0")
+        decoding.select_by_value("pair")
+        browser.find_element(By.ID, "extract").click()
+        WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "found")))
+        expected = classifier.extract(text, threshold=0.0, decoding="pair")
+        assert len(expected.relations) > len(classifier.extract(text, threshold=0.0).relations)
+        items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#relations li.relation")]
+        assert items == [f"{r.reads} ({r.label}, {100 * r.score:.1f}%)" for r in expected.relations]
+
+
 class Overlapping:
     """A classifier whose extraction has overlapping mentions ("bag", "duffel bag"), as
     the tagger's span decoding keeps them, the longer one in a relation."""
 
     def __init__(self, classifier):
         self.real, self.config, self.labels = classifier, classifier.config, classifier.labels
+        self.default_decoding = classifier.default_decoding
+        self.default_threshold = classifier.default_threshold
 
     def check(self, ex):
         self.real.check(ex)

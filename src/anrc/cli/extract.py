@@ -57,7 +57,8 @@ def _add_extraction_options(g) -> None:
                    help="most tokens between the two mentions of a pair (0: any)")  # fmt: skip
     g.add_argument("--decoding", choices=DECODINGS.choices(), default=DEFAULTS.decoding,
                    help="threshold: every ordered pair on its own; pair: at most one relation "
-                   "per pair of mentions; sentence: the best pair of each sentence")  # fmt: skip
+                   "per pair of mentions; sentence: the best pair of each sentence (default: "
+                   "pair for a model trained with data.negatives, else sentence)")  # fmt: skip
     g.add_argument("--threshold", type=float, default=DEFAULTS.threshold,
                    help="least probability of a relation that is reported (default: the "
                    "model's calibrated threshold, anrc calibrate, else 0.5)")  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,6 +18,11 @@ from anrc.extraction.text import sentences, tokens
 #: the least probability of a reported relation when neither the user nor the model's
 #: calibration (anrc calibrate) sets one
 DEFAULT_THRESHOLD = 0.5
+#: the decoding of a model trained with unannotated pairs as negatives (data.negatives)
+#: and of a bare :func:`extract_many` call; one trained on annotated pairs alone gives
+#: most pairs of a sentence a relation, so its default is ``sentence`` (measured on dev:
+#: docs/results/extraction.md, decodings)
+PAIR_DECODING, SENTENCE_DECODING = "pair", "sentence"
 #: ordered pairs of examples -> (N, C) label probabilities
 Classify = Callable[[Sequence[Example]], np.ndarray]
 
@@ -78,7 +83,8 @@ class Options:
     source: str = "auto"  # the model's tagger when it has one, else "words"
     mentions: int = 0  # the tagger's mentions kept a sentence (0: its own, chosen on dev)
     window: int = 15
-    decoding: str = "pair"
+    #: None: the model's own (default_decoding), ``pair`` where no model is known
+    decoding: str | None = None
     threshold: float | None = None  # None: the model's calibrated one, else DEFAULT_THRESHOLD
     with_negative: bool = False
     #: sentence decoding: rank pairs by P(label) x both mentions' tagger scores (P(B)),
@@ -139,6 +145,13 @@ def _usable(check, ex: Example) -> bool:
     return True
 
 
+def default_decoding(negatives: int) -> str:
+    """The decoding a model extracts with unless told otherwise: ``pair`` for one trained
+    with ``negatives`` unannotated pairs a sentence as the negative class, else
+    ``sentence`` (its single best pair: such a model gives most pairs a relation)."""
+    return PAIR_DECODING if negatives > 0 else SENTENCE_DECODING
+
+
 def _mention(text: str, toks, span: tuple[int, int]) -> Mention:
     start, end = toks[span[0]][1], toks[span[1] - 1][2]
     return Mention(text[start:end], start, end)
@@ -150,6 +163,8 @@ def extract_many(texts: Sequence[str], classify: Classify, labels: LabelSet,
     one call of ``classify`` (batched by the classifier). ``tagger``: a
     :class:`~anrc.extraction.tagger.Tagger` for the ``tagger`` (and ``auto``) source."""
     opts = opts or Options()
+    if opts.decoding is None:
+        opts = replace(opts, decoding=PAIR_DECODING)
     if opts.decoding not in DECODINGS:
         DECODINGS.get(opts.decoding)  # the one-line error naming the choices
     source = make_source(opts.source, tagger, opts.mentions)

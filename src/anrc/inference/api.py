@@ -12,6 +12,7 @@ from anrc.data import Example, to_example
 from anrc.device import torch_device
 from anrc.extraction import Extraction, extract_many
 from anrc.extraction import Options as ExtractOptions
+from anrc.extraction.extract import DEFAULT_THRESHOLD, default_decoding
 from anrc.extraction.tagger import Tagger
 from anrc.inference.calibrate import Calibration
 from anrc.inference.forms import Runtime
@@ -203,6 +204,18 @@ class RelationClassifier:
         probs, _ = self.probs(examples, batch_size, show_progress=show_progress)
         return [self.labels.labels[i] for i in probs.argmax(axis=1)]
 
+    @property
+    def default_decoding(self) -> str:
+        """How :meth:`extract` decodes unless told: ``pair`` for a model trained with
+        unannotated pairs as negatives (data.negatives), else ``sentence``."""
+        return default_decoding(self.config.data.negatives)
+
+    @property
+    def default_threshold(self) -> float:
+        """The least probability of a relation :meth:`extract` reports unless told: the
+        calibrated one (anrc calibrate), else 0.5."""
+        return DEFAULT_THRESHOLD if self.calibration is None else self.calibration.threshold
+
     def check(self, ex: Example) -> None:
         """Raise AnrcInputError when the model cannot take ``ex`` (for the transformer:
         entities whose own word pieces exceed its max_length); featurises it once,
@@ -213,15 +226,19 @@ class RelationClassifier:
         """Relations found in raw ``text`` (no tags): its sentences, candidate mentions
         and every candidate pair classified in both orders (:mod:`anrc.extraction`);
         ``options`` are :class:`anrc.extraction.Options`' fields (source, window,
-        mentions, decoding, threshold, with_negative, split). :class:`NotNumbers` (a
+        mentions, decoding, threshold, with_negative, split); unset, ``decoding`` is
+        :attr:`default_decoding` and ``threshold`` :attr:`default_threshold`. :class:`NotNumbers` (a
         ValueError) where the model answers a pair with NaN or infinite scores."""
         return self.extract_many([text], **options)[0]
 
     def extract_many(self, texts: Sequence[str], **options) -> list[Extraction]:
         """:meth:`extract` for several texts, their pairs classified in one batch."""
         opts = ExtractOptions(**options)
-        if opts.threshold is None and self.calibration is not None:
-            opts = replace(opts, threshold=self.calibration.threshold)
+        opts = replace(
+            opts,
+            decoding=opts.decoding or self.default_decoding,
+            threshold=self.default_threshold if opts.threshold is None else opts.threshold,
+        )
         return extract_many(texts, self._finite_probs, self.labels, opts, self.check, self.tagger)
 
     def _finite_probs(self, examples: Sequence[Example]) -> np.ndarray:

@@ -154,6 +154,11 @@ def _add_info_routes(app, classifier, limits: Limits, keyed, auth: bool, model_c
             "labels": list(labels),
             "negative": labels.negative,
             "descriptions": {lab: describe_label(lab, labels.negative) for lab in labels},
+            # what POST /extract uses for the options a request leaves out
+            "extract": {
+                "decoding": classifier.default_decoding,
+                "threshold": classifier.default_threshold,
+            },
         }
 
     @app.get("/model-card", dependencies=keyed)
