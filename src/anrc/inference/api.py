@@ -227,8 +227,9 @@ class RelationClassifier:
         and every candidate pair classified in both orders (:mod:`anrc.extraction`);
         ``options`` are :class:`anrc.extraction.Options`' fields (source, window,
         mentions, decoding, threshold, with_negative, split); unset, ``decoding`` is
-        :attr:`default_decoding` and ``threshold`` :attr:`default_threshold`. :class:`NotNumbers` (a
-        ValueError) where the model answers a pair with NaN or infinite scores."""
+        :attr:`default_decoding` and ``threshold`` :attr:`default_threshold`.
+        :class:`NotNumbers` (a ValueError) where the model answers a pair with NaN or
+        infinite scores."""
         return self.extract_many([text], **options)[0]
 
     def extract_many(self, texts: Sequence[str], **options) -> list[Extraction]:
